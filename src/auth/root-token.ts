@@ -1,0 +1,54 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { SecretHasher } from '../crypto/hashing.js';
+import { generateSecret, isWellFormedSecret, SecretPrefix } from '../crypto/tokens.js';
+import type { Db } from '../store/index.js';
+
+const SETTING = 'root_token_hash';
+const CACHE_MS = 60_000;
+
+/**
+ * Makes sure a root token hash is stored. Returns the token when this call generated it, so the
+ * process can print it once; a configured LATCHKEY_ROOT_TOKEN replaces whatever hash was stored.
+ */
+export async function ensureRootToken(db: Db, hasher: SecretHasher, configured: string | undefined): Promise<string | undefined> {
+  const stored = await db.systemSetting.findUnique({ where: { key: SETTING } });
+  if (configured !== undefined) {
+    if (stored && (await hasher.verify(stored.value, configured)).ok) return undefined;
+    const value = await hasher.hash(configured);
+    await db.systemSetting.upsert({ where: { key: SETTING }, create: { key: SETTING, value }, update: { value } });
+    return undefined;
+  }
+  if (stored) return undefined;
+  const token = generateSecret(SecretPrefix.root);
+  // createMany with skipDuplicates: two replicas starting together keep the first token only.
+  const { count } = await db.systemSetting.createMany({
+    data: [{ key: SETTING, value: await hasher.hash(token) }],
+    skipDuplicates: true,
+  });
+  return count === 1 ? token : undefined;
+}
+
+/** Checks presented root tokens; a verified token is remembered briefly so argon2 runs once a minute. */
+export class RootTokenVerifier {
+  readonly #pepper = randomBytes(32);
+  #verified: { digest: string; until: number } | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly hasher: SecretHasher,
+  ) {}
+
+  async verify(token: string): Promise<boolean> {
+    // A configured root token need not carry our prefix and checksum; generated ones always do.
+    if (token.startsWith(SecretPrefix.root) && token.length < 200 && !isWellFormedSecret(SecretPrefix.root, token)) {
+      return false;
+    }
+    const digest = createHmac('sha256', this.#pepper).update(token).digest('base64');
+    if (this.#verified && this.#verified.digest === digest && this.#verified.until > Date.now()) return true;
+    const stored = await this.db.systemSetting.findUnique({ where: { key: SETTING } });
+    if (!stored) return false;
+    const { ok } = await this.hasher.verify(stored.value, token);
+    if (ok) this.#verified = { digest, until: Date.now() + CACHE_MS };
+    return ok;
+  }
+}

@@ -1,0 +1,55 @@
+import { DomainError } from '../errors.js';
+
+export interface PageRequest {
+  page_size: number;
+  page_token?: string | undefined;
+}
+
+export interface Page<T> {
+  data: T[];
+  next_page_token: string | null;
+}
+
+interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodePageToken(row: Cursor): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+function decodePageToken(token: string): Cursor {
+  try {
+    const [time, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
+    const createdAt = new Date(time as string);
+    if (typeof id === 'string' && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
+  } catch {
+    // fall through to the problem below
+  }
+  throw new DomainError('validation_failed', 'page_token is not a token this service issued', {
+    errors: [{ path: 'page_token', message: 'not a valid page token' }],
+  });
+}
+
+/**
+ * Keyset pagination over (created_at, id): stable under concurrent inserts, and served by the
+ * (org_id, created_at, id) indexes whatever the page number.
+ */
+export async function paginate<T extends Cursor>(
+  page: PageRequest,
+  fetch: (args: {
+    where: object;
+    take: number;
+    orderBy: Array<{ createdAt: 'asc' } | { id: 'asc' }>;
+  }) => Promise<T[]>,
+): Promise<Page<T>> {
+  const cursor = page.page_token ? decodePageToken(page.page_token) : undefined;
+  const where = cursor
+    ? { OR: [{ createdAt: { gt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { gt: cursor.id } }] }
+    : {};
+  const rows = await fetch({ where, take: page.page_size + 1, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  const data = rows.slice(0, page.page_size);
+  const last = data.at(-1);
+  return { data, next_page_token: rows.length > page.page_size && last ? encodePageToken(last) : null };
+}

@@ -1,0 +1,36 @@
+/**
+ * Fixed-window counters per key (client address, key id), bounded in size. Kept per replica:
+ * a limit of N per minute means at most N × replicas across the fleet, which is the trade the
+ * design makes to keep failures off the database.
+ */
+export class FailureLimiter {
+  readonly #windows = new Map<string, { start: number; count: number }>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs = 60_000,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  /** Seconds until the key may try again, or 0 when it is under its limit. */
+  retryAfter(key: string, now = Date.now()): number {
+    const window = this.#windows.get(key);
+    if (!window || now - window.start >= this.windowMs || window.count < this.limit) return 0;
+    return Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000));
+  }
+
+  recordFailure(key: string, now = Date.now()): void {
+    const window = this.#windows.get(key);
+    if (window && now - window.start < this.windowMs) {
+      window.count++;
+      return;
+    }
+    this.#windows.delete(key);
+    if (this.#windows.size >= this.maxKeys) {
+      // Evict the oldest window; Map iteration follows insertion order.
+      const oldest = this.#windows.keys().next().value;
+      if (oldest !== undefined) this.#windows.delete(oldest);
+    }
+    this.#windows.set(key, { start: now, count: 1 });
+  }
+}

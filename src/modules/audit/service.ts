@@ -1,0 +1,73 @@
+import type { RequestContext } from '../../auth/actor.js';
+import { actorId } from '../../auth/actor.js';
+import { assertAllowed } from '../../auth/policy.js';
+import type { Deps } from '../../deps.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import { DomainError } from '../../errors.js';
+import type { PageRequest } from '../../lib/pagination.js';
+import type { Tx } from '../../store/index.js';
+
+export interface AuditRecord {
+  orgId: string | null;
+  /** `<object>.<verb>`, e.g. `service_account.create`. */
+  action: string;
+  target?: string | null;
+  /** Non-secret facts about the change. Never a secret or a hash. */
+  details?: Prisma.InputJsonValue;
+}
+
+/** Writes an audit event inside the caller's transaction, so the event and the change commit together. */
+export async function recordAudit(tx: Tx, ctx: RequestContext, record: AuditRecord): Promise<void> {
+  await tx.auditEvent.create({
+    data: {
+      orgId: record.orgId,
+      action: record.action,
+      actor: actorId(ctx.actor),
+      target: record.target ?? null,
+      requestId: ctx.requestId,
+      sourceIp: ctx.sourceIp,
+      details: record.details ?? {},
+    },
+  });
+}
+
+export interface AuditFilters {
+  action?: string | undefined;
+  actor?: string | undefined;
+  target?: string | undefined;
+  since?: Date | undefined;
+}
+
+/** Newest first is what people reading an audit trail want, but ids ascend: pages go forward in time. */
+export async function listAuditEvents(deps: Deps, ctx: RequestContext, orgId: string, filters: AuditFilters, page: PageRequest) {
+  assertAllowed(ctx.actor, 'audit.read', { orgId });
+  const after = page.page_token ? decodeAuditToken(page.page_token) : undefined;
+  const rows = await deps.db.auditEvent.findMany({
+    where: {
+      orgId,
+      ...(filters.action ? { action: filters.action } : {}),
+      ...(filters.actor ? { actor: filters.actor } : {}),
+      ...(filters.target ? { target: filters.target } : {}),
+      ...(filters.since ? { time: { gte: filters.since } } : {}),
+      ...(after !== undefined ? { id: { gt: after } } : {}),
+    },
+    orderBy: { id: 'asc' },
+    take: page.page_size + 1,
+  });
+  const data = rows.slice(0, page.page_size);
+  const last = data.at(-1);
+  return {
+    data,
+    next_page_token: rows.length > page.page_size && last ? Buffer.from(last.id.toString()).toString('base64url') : null,
+  };
+}
+
+function decodeAuditToken(token: string): bigint {
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  if (!/^\d{1,19}$/.test(text)) {
+    throw new DomainError('validation_failed', 'page_token is not a token this service issued', {
+      errors: [{ path: 'page_token', message: 'not a valid page token' }],
+    });
+  }
+  return BigInt(text);
+}

@@ -1,0 +1,99 @@
+import type { Actor, RequestContext } from '../../auth/actor.js';
+import { assertAllowed, assertInOrg } from '../../auth/policy.js';
+import type { Deps } from '../../deps.js';
+import { DomainError, notFound } from '../../errors.js';
+import type { Organization } from '../../generated/prisma/client.js';
+import { newId } from '../../crypto/tokens.js';
+import { type PageRequest, paginate } from '../../lib/pagination.js';
+import { isUniqueViolation } from '../../store/errors.js';
+import type { Db, Tx } from '../../store/index.js';
+import { runMutation } from '../../store/mutation.js';
+import { recordAudit } from '../audit/service.js';
+import type { OrgSettings } from './schemas.js';
+
+/** The organization, if it exists and the actor belongs to it; 404 otherwise (never 403). */
+export async function requireOrg(db: Db | Tx, actor: Actor, orgId: string): Promise<Organization> {
+  assertInOrg(actor, orgId);
+  const org = await db.organization.findUnique({ where: { id: orgId } });
+  if (!org) throw notFound('organization', orgId);
+  return org;
+}
+
+export async function createOrganization(
+  deps: Deps,
+  ctx: RequestContext,
+  input: { name: string; display_name?: string | undefined; settings?: OrgSettings | undefined },
+): Promise<Organization> {
+  try {
+    return await deps.db.$transaction(async (tx) => {
+      const org = await tx.organization.create({
+        data: { id: newId('org'), name: input.name, displayName: input.display_name ?? input.name, settings: input.settings ?? {} },
+      });
+      await recordAudit(tx, ctx, { orgId: org.id, action: 'organization.create', target: org.id, details: { name: org.name } });
+      return org;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DomainError('name_taken', `an organization named ${input.name} already exists; pick another name`);
+    throw error;
+  }
+}
+
+/** Root sees every organization; a principal sees its own. */
+export async function listOrganizations(deps: Deps, ctx: RequestContext, page: PageRequest) {
+  const own = ctx.actor.kind === 'principal' ? { id: ctx.actor.orgId } : {};
+  return paginate(page, (args) => deps.db.organization.findMany({ ...args, where: { AND: [own, args.where] } }));
+}
+
+export async function getOrganization(deps: Deps, ctx: RequestContext, orgId: string): Promise<Organization> {
+  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  assertAllowed(ctx.actor, 'org.read', { orgId });
+  return org;
+}
+
+export async function updateOrganization(
+  deps: Deps,
+  ctx: RequestContext,
+  orgId: string,
+  input: { display_name?: string | undefined; settings?: OrgSettings | undefined },
+): Promise<Organization> {
+  await requireOrg(deps.db, ctx.actor, orgId);
+  assertAllowed(ctx.actor, 'org.update', { orgId });
+  return deps.db.$transaction(async (tx) => {
+    const org = await tx.organization.update({
+      where: { id: orgId },
+      data: {
+        ...(input.display_name !== undefined ? { displayName: input.display_name } : {}),
+        ...(input.settings !== undefined ? { settings: input.settings } : {}),
+      },
+    });
+    await recordAudit(tx, ctx, { orgId, action: 'organization.update', target: orgId, details: { fields: Object.keys(input) } });
+    return org;
+  });
+}
+
+/**
+ * Deleting a tenant removes everything it owns. Because that is rarely meant, an organization that
+ * still holds environments or principals needs `force`.
+ */
+export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId: string, force: boolean): Promise<void> {
+  await requireOrg(deps.db, ctx.actor, orgId);
+  assertAllowed(ctx.actor, 'org.delete', { orgId });
+  await runMutation(deps.store, async (tx, invalidate) => {
+    if (!force) {
+      const [environments, principals] = await Promise.all([
+        tx.environment.count({ where: { orgId } }),
+        tx.principal.count({ where: { orgId } }),
+      ]);
+      if (environments + principals > 0) {
+        throw new DomainError(
+          'not_empty',
+          `organization ${orgId} still holds ${environments} environment(s) and ${principals} principal(s); delete them first or pass ?force=true`,
+        );
+      }
+    }
+    const keys = await tx.apiKey.findMany({ where: { orgId }, select: { id: true } });
+    await tx.organization.delete({ where: { id: orgId } });
+    await recordAudit(tx, ctx, { orgId, action: 'organization.delete', target: orgId, details: { force, api_keys_deleted: keys.length } });
+    invalidate(keys.map((key) => key.id));
+  });
+}

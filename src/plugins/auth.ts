@@ -1,0 +1,75 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Actor } from '../auth/actor.js';
+import { DomainError } from '../errors.js';
+import type { FailureLimiter } from '../lib/rate-limit.js';
+
+/**
+ * public: no credential; root: the root token only; management: root or a principal acting
+ * through a cloud API key or an access token.
+ */
+export type AuthMode = 'public' | 'root' | 'management';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+  }
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+}
+
+/** One way of presenting a credential. New schemes are added by handing the plugin another one. */
+export interface Authenticator {
+  scheme: 'bearer' | 'basic';
+  /** Whether this authenticator recognises the credential (the part after the scheme). */
+  accepts(credential: string): boolean;
+  /** The actor, or null when the credential is not valid. */
+  authenticate(credential: string, request: FastifyRequest): Promise<Actor | null>;
+}
+
+export interface AuthPluginOptions {
+  authenticators: Authenticator[];
+  failures: FailureLimiter;
+}
+
+const unauthorized = (detail: string) => new DomainError('unauthorized', detail);
+
+async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
+  app.decorateRequest('actor', null);
+
+  app.addHook('onRequest', async (request) => {
+    const mode = request.routeOptions.config.auth;
+    // Unknown routes (no config) fall through to the 404 handler.
+    if (mode === undefined || mode === 'public') return;
+
+    const retryAfterSeconds = options.failures.retryAfter(request.ip);
+    if (retryAfterSeconds > 0) {
+      throw new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
+    }
+
+    const header = request.headers.authorization;
+    if (!header) throw unauthorized('send a root token or access token as Bearer, or a cloud API key as Basic');
+    const space = header.indexOf(' ');
+    const scheme = header.slice(0, space).toLowerCase();
+    const credential = header.slice(space + 1).trim();
+    const authenticator = options.authenticators.find((a) => a.scheme === scheme && a.accepts(credential));
+    const actor = space > 0 && authenticator ? await authenticator.authenticate(credential, request) : null;
+    if (!actor) {
+      options.failures.recordFailure(request.ip);
+      throw unauthorized('the credential is not valid');
+    }
+    if (mode === 'root' && actor.kind !== 'root') {
+      throw new DomainError('forbidden', 'only the root token may do this');
+    }
+    request.actor = actor;
+  });
+}
+
+export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['errors'] });
+
+/** The actor of an authenticated route; the auth hook guarantees it is set. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw unauthorized('authentication required');
+  return request.actor;
+}

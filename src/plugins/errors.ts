@@ -1,0 +1,108 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { DomainError, type FieldError, PROBLEMS, type ProblemCode } from '../errors.js';
+
+export const AUTHENTICATE_CHALLENGE = 'Bearer realm="latchkey", Basic realm="latchkey"';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  request_id: string;
+  errors?: FieldError[];
+  [extra: string]: unknown;
+}
+
+export function problemFor(error: DomainError, requestId: string): Problem {
+  const { status, title } = PROBLEMS[error.code];
+  return {
+    type: `urn:latchkey:problem:${error.code}`,
+    title,
+    status,
+    detail: error.detail,
+    code: error.code,
+    request_id: requestId,
+    ...(error.options.errors ? { errors: error.options.errors } : {}),
+    ...error.options.extra,
+  };
+}
+
+/** Maps anything thrown during a request to a DomainError; unknown errors become `internal`. */
+export function toDomainError(error: unknown): DomainError {
+  if (error instanceof DomainError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) return validationProblem(error);
+  const fastifyError = error as Partial<FastifyError> & { code?: string; statusCode?: number };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new DomainError('unsupported_media_type', 'send the body as application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new DomainError('payload_too_large', 'the body is larger than the 1 MiB limit');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new DomainError('bad_request', 'the body is empty although Content-Type is application/json');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new DomainError('malformed_json', 'the body is not valid JSON');
+  }
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new DomainError('malformed_json', 'the body is not valid JSON');
+  }
+  if (isStoreDown(error)) {
+    return new DomainError('store_unavailable', 'the database is unreachable; retry shortly', { retryAfterSeconds: 2 });
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new DomainError(fastifyError.statusCode === 413 ? 'payload_too_large' : 'bad_request', fastifyError.message ?? 'bad request');
+  }
+  return new DomainError('internal', 'an unexpected error occurred; the request id identifies it in the logs');
+}
+
+function validationProblem(error: { validation: unknown[]; validationContext?: string }): DomainError {
+  const where = error.validationContext ?? 'body';
+  const errors: FieldError[] = [];
+  for (const item of error.validation as Array<{ instancePath: string; message: string; keyword: string; params: { keys?: string[] } }>) {
+    const base = item.instancePath.slice(1).split('/').filter(Boolean).join('.');
+    if (item.keyword === 'unrecognized_keys' && item.params.keys) {
+      for (const key of item.params.keys) errors.push({ path: base ? `${base}.${key}` : key, message: 'is not a known field' });
+    } else {
+      errors.push({ path: base || where, message: item.message });
+    }
+  }
+  const summary = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return new DomainError('validation_failed', `invalid ${where}: ${summary}`, { errors });
+}
+
+const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', 'P1001', 'P1002', 'P1017', 'P2024']);
+
+function isStoreDown(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string' && STORE_DOWN_CODES.has(e.code)) return true;
+    if (typeof e.message === 'string' && /Connection terminated|connection timeout|Can't reach database|timeout exceeded when trying to connect/i.test(e.message)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: DomainError): FastifyReply {
+  const problem = problemFor(error, request.id);
+  if (problem.status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
+  if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+async function errorsPlugin(app: FastifyInstance) {
+  app.setErrorHandler((error, request, reply) => {
+    const domainError = toDomainError(error);
+    const status = PROBLEMS[domainError.code].status;
+    if (status >= 500) {
+      const responseMismatch = typeof error === 'object' && error !== null && isResponseSerializationError(error as never);
+      request.log.error({ err: error, responseMismatch }, 'request failed');
+    }
+    return sendProblem(reply, request, domainError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new DomainError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}
+
+export default fp(errorsPlugin, { name: 'errors', fastify: '5.x' });

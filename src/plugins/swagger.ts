@@ -1,0 +1,66 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { standardErrors } from '../schemas/common.js';
+
+const SECURITY = {
+  public: [],
+  root: [{ rootToken: [] }],
+  management: [{ rootToken: [] }, { cloudApiKey: [] }, { accessToken: [] }],
+} as const;
+
+/**
+ * The OpenAPI document is generated from the routes' zod schemas. Each route states its auth mode
+ * once (config.auth); this plugin derives the security requirement and adds the shared problem
+ * responses, so no route repeats them.
+ */
+async function swaggerPlugin(app: FastifyInstance, options: { version: string }) {
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as Record<string, unknown> | undefined;
+    if (!schema || schema.hide) return;
+    const auth = route.config?.auth ?? 'public';
+    schema.security ??= SECURITY[auth];
+    const response = (schema.response ?? {}) as Record<string, unknown>;
+    const errors: Record<string, unknown> = auth === 'public' ? { 400: standardErrors[400], 413: standardErrors[413], 415: standardErrors[415], 422: standardErrors[422], 500: standardErrors[500], 503: standardErrors[503] } : standardErrors;
+    for (const [status, problem] of Object.entries(errors)) response[status] ??= problem;
+    schema.response = response;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Latchkey',
+        version: options.version,
+        description: 'Issue, rotate, revoke and verify credentials for streaming infrastructure.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      servers: [{ url: '/' }],
+      tags: [
+        { name: 'service', description: 'Health and documentation' },
+        { name: 'organizations', description: 'Tenants' },
+        { name: 'environments', description: 'Environments of an organization' },
+        { name: 'resources', description: 'Clusters, schema registries and ksqlDB apps' },
+        { name: 'service-accounts', description: 'Non-human principals' },
+        { name: 'users', description: 'Human principals' },
+        { name: 'role-bindings', description: 'Roles of principals on scopes' },
+        { name: 'audit', description: 'The audit trail' },
+      ],
+      components: {
+        securitySchemes: {
+          rootToken: { type: 'http', scheme: 'bearer', description: 'The platform operator root token (lkr_...)' },
+          cloudApiKey: { type: 'http', scheme: 'basic', description: 'A cloud API key as key_id:secret' },
+          accessToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'From POST /oauth2/token' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () => app.swagger());
+}
+
+export default fp(swaggerPlugin, { name: 'swagger', fastify: '5.x' });

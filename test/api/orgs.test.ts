@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
+
+describe('organizations', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  const createOrg = (body: unknown) => t.inject({ method: 'POST', url: '/v1/orgs', headers: t.root, payload: body as object });
+
+  test('root creates an organization and it is audited', async () => {
+    const name = uniqueName('acme');
+    const res = await createOrg({ name, display_name: 'Acme Corp' });
+    assert.equal(res.statusCode, 201);
+    const org = res.json();
+    assert.match(org.id, /^org-[a-z0-9]{10}$/);
+    assert.equal(org.name, name);
+    assert.equal(org.display_name, 'Acme Corp');
+    assert.deepEqual(org.settings, {});
+
+    const audit = await t.inject({ method: 'GET', url: `/v1/orgs/${org.id}/audit-events?action=organization.create`, headers: t.root });
+    assert.equal(audit.statusCode, 200);
+    assert.equal(audit.json().data.length, 1);
+    assert.equal(audit.json().data[0].actor, 'root');
+    assert.equal(audit.json().data[0].request_id, res.headers['x-request-id']);
+  });
+
+  test('a duplicate name is 409 name_taken and creates nothing', async () => {
+    const name = uniqueName('dup');
+    assert.equal((await createOrg({ name })).statusCode, 201);
+    const res = await createOrg({ name });
+    assert.equal(res.statusCode, 409);
+    assert.equal(res.json().code, 'name_taken');
+    assert.equal(await t.store.prisma.organization.count({ where: { name } }), 1);
+  });
+
+  test('invalid fields are 422 with every field named', async () => {
+    const res = await createOrg({ name: 'Not A Slug', display_name: '', colour: 'red' });
+    assert.equal(res.statusCode, 422);
+    assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+    const paths = res.json().errors.map((e: { path: string }) => e.path).sort();
+    assert.deepEqual(paths, ['colour', 'display_name', 'name']);
+  });
+
+  test('no credential is 401 with a challenge; a wrong token is 401', async () => {
+    const none = await t.inject({ method: 'POST', url: '/v1/orgs', payload: { name: uniqueName() } });
+    assert.equal(none.statusCode, 401);
+    assert.match(String(none.headers['www-authenticate']), /Bearer/);
+    const wrong = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { authorization: 'Bearer lkr_wrong_wrong_wrong_wrong_wrong_wrong_wrong' }, payload: { name: uniqueName() } });
+    assert.equal(wrong.statusCode, 401);
+  });
+
+  test('pages through organizations with keyset tokens', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await createOrg({ name: uniqueName('page') })).statusCode, 201);
+    const seen = new Set<string>();
+    let token: string | null = null;
+    let pages = 0;
+    do {
+      const url: string = `/v1/orgs?page_size=2${token ? `&page_token=${token}` : ''}`;
+      const res = await t.inject({ method: 'GET', url, headers: t.root });
+      assert.equal(res.statusCode, 200);
+      for (const org of res.json().data) {
+        assert.ok(!seen.has(org.id), 'no organization appears twice');
+        seen.add(org.id);
+      }
+      token = res.json().next_page_token;
+      pages++;
+    } while (token && pages < 1000);
+    assert.ok(seen.size >= 3);
+    const bad = await t.inject({ method: 'GET', url: '/v1/orgs?page_token=garbage', headers: t.root });
+    assert.equal(bad.statusCode, 422);
+    assert.equal(bad.json().errors[0].path, 'page_token');
+  });
+
+  test('patch updates display name and settings; unknown settings are 422', async () => {
+    const org = (await createOrg({ name: uniqueName() })).json();
+    const res = await t.inject({ method: 'PATCH', url: `/v1/orgs/${org.id}`, headers: t.root, payload: { display_name: 'Renamed', settings: { cloud_key_quota: 3 } } });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.json().display_name, 'Renamed');
+    assert.deepEqual(res.json().settings, { cloud_key_quota: 3 });
+    const bad = await t.inject({ method: 'PATCH', url: `/v1/orgs/${org.id}`, headers: t.root, payload: { settings: { colour: 'red' } } });
+    assert.equal(bad.statusCode, 422);
+    assert.equal(bad.json().errors[0].path, 'settings.colour');
+  });
+
+  test('delete removes an empty organization; a missing one is 404', async () => {
+    const org = (await createOrg({ name: uniqueName() })).json();
+    const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${org.id}`, headers: t.root });
+    assert.equal(res.statusCode, 204);
+    const again = await t.inject({ method: 'GET', url: `/v1/orgs/${org.id}`, headers: t.root });
+    assert.equal(again.statusCode, 404);
+    assert.equal(again.json().code, 'not_found');
+  });
+
+  test('malformed JSON is 400, a wrong media type 415, an oversized body 413', async () => {
+    const malformed = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'content-type': 'application/json' }, payload: '{"name":' });
+    assert.equal(malformed.statusCode, 400);
+    assert.equal(malformed.json().code, 'malformed_json');
+    const media = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'content-type': 'text/xml' }, payload: '<name/>' });
+    assert.equal(media.statusCode, 415);
+    const big = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }) });
+    assert.equal(big.statusCode, 413);
+  });
+});

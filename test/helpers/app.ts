@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../src/app.js';
+import { ensureRootToken } from '../../src/auth/root-token.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { SecretHasher } from '../../src/crypto/hashing.js';
+import { loggerOptions } from '../../src/logger.js';
+import { openStore, type Store } from '../../src/store/index.js';
+
+/** Postgres when the test run has DATABASE_URL (CI's second pass), else a fresh in-memory PGlite. */
+export const TEST_DATABASE_URL = process.env.DATABASE_URL || undefined;
+
+// One token for every test app: apps sharing a Postgres database must agree on the stored hash.
+const rootToken = 'test-root-token-0123456789abcdef0123456789abcdef';
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: Store;
+  config: Config;
+  rootToken: string;
+  /** Every log line the app wrote, as raw JSON text. */
+  logs: string[];
+  /** Authorization header value for the root token. */
+  root: { authorization: string };
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** Reuse a store (two apps on one database); the caller closes it. */
+  store?: Store;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig({
+    ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
+    LATCHKEY_ROOT_TOKEN: rootToken,
+    LATCHKEY_MASTER_KEY: randomBytes(32).toString('base64'),
+    LATCHKEY_AUTH_FAILURES_PER_MINUTE: '100000',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const { transport: _pretty, ...options_ } = loggerOptions(config.LOG_LEVEL);
+  const logger = pino(options_, sink);
+  const store = options.store ?? (await openStore({ databaseUrl: config.DATABASE_URL, logger }));
+  await ensureRootToken(
+    store.prisma,
+    new SecretHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1, concurrency: 1, queueLimit: 1 }),
+    rootToken,
+  );
+  const app = await buildApp({ config, store, masterKey: config.LATCHKEY_MASTER_KEY!, logger });
+  await app.ready();
+  return {
+    app,
+    store,
+    config,
+    rootToken,
+    logs,
+    root: { authorization: `Bearer ${rootToken}` },
+    inject: (request) => app.inject(request),
+    close: async () => {
+      await app.close();
+      if (!options.store) await store.close();
+    },
+  };
+}
+
+let counter = 0;
+/** A name no other test (or earlier run on the same database) has used. */
+export function uniqueName(prefix = 't'): string {
+  counter++;
+  return `${prefix}-${Date.now().toString(36)}-${counter}-${randomBytes(3).toString('hex')}`;
+}
