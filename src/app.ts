@@ -3,17 +3,24 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { RootTokenVerifier } from './auth/root-token.js';
+import { SigningKeys } from './crypto/jwt.js';
 import type { Config } from './config.js';
 import { SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
 import { FailureLimiter } from './lib/rate-limit.js';
+import apiKeyRoutes from './modules/api-keys/routes.js';
+import { UsageRecorder } from './modules/api-keys/usage.js';
 import auditRoutes from './modules/audit/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
+import oauthRoutes from './modules/oauth/routes.js';
+import { authenticateAccessToken, authenticateBasic } from './modules/oauth/service.js';
 import orgRoutes from './modules/orgs/routes.js';
 import principalRoutes from './modules/principals/routes.js';
 import resourceRoutes from './modules/resources/routes.js';
 import roleBindingRoutes from './modules/role-bindings/routes.js';
+import verifyRoutes from './modules/verify/routes.js';
+import { ApiKeyVerifier } from './modules/verify/verifier.js';
 import authPlugin, { type Authenticator } from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
 import securityPlugin, { requestIdFrom } from './plugins/security.js';
@@ -57,25 +64,66 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     concurrency: config.LATCHKEY_HASH_CONCURRENCY,
     queueLimit: config.LATCHKEY_HASH_QUEUE,
   });
-  const deps: Deps = { config, store, db: store.prisma, hasher, masterKey: options.masterKey };
+  const deps: Deps = {
+    config,
+    store,
+    db: store.prisma,
+    hasher,
+    masterKey: options.masterKey,
+    verifier: new ApiKeyVerifier(store.prisma, hasher, {
+      cacheSize: config.LATCHKEY_VERIFY_CACHE_SIZE,
+      cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
+    }),
+    usage: new UsageRecorder(store.prisma, options.logger),
+    accessTokenKeys: new SigningKeys(store.prisma, options.masterKey, 'access_token', 'latchkey'),
+    verifyFailures: {
+      byKey: new FailureLimiter(config.LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE),
+      byAddress: new FailureLimiter(config.LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE),
+    },
+    authFailures: new FailureLimiter(config.LATCHKEY_AUTH_FAILURES_PER_MINUTE),
+  };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher);
 
+  // Revocations from any replica (and this one) reach the caches here.
+  const unsubscribe = store.bus.subscribe((invalidation) => {
+    if (invalidation.apiKeys === 'all') deps.verifier.clear();
+    else deps.verifier.invalidate(invalidation.apiKeys);
+  });
+  app.addHook('onClose', async () => {
+    unsubscribe();
+    await deps.usage.flush();
+  });
+
+  const isJwt = (credential: string) => credential.split('.').length === 3;
   const authenticators: Authenticator[] = [
     {
       scheme: 'bearer',
-      // JWT access tokens (three dot-separated parts) are another authenticator's.
-      accepts: (credential) => credential.split('.').length !== 3,
+      accepts: (credential) => !isJwt(credential),
       authenticate: async (credential) => ((await rootTokens.verify(credential)) ? { kind: 'root' } : null),
     },
+    { scheme: 'bearer', accepts: isJwt, authenticate: (credential) => authenticateAccessToken(deps, credential) },
+    { scheme: 'basic', accepts: () => true, authenticate: (credential) => authenticateBasic(deps, credential) },
   ];
 
   await app.register(errorsPlugin);
   await app.register(securityPlugin);
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
-  await app.register(authPlugin, { authenticators, failures: new FailureLimiter(config.LATCHKEY_AUTH_FAILURES_PER_MINUTE) });
+  await app.register(authPlugin, { authenticators, failures: deps.authFailures });
   await app.register(swaggerPlugin, { version: VERSION });
 
-  for (const routes of [healthRoutes, orgRoutes, environmentRoutes, resourceRoutes, principalRoutes, roleBindingRoutes, auditRoutes]) {
+  const modules = [
+    healthRoutes,
+    oauthRoutes,
+    orgRoutes,
+    environmentRoutes,
+    resourceRoutes,
+    principalRoutes,
+    roleBindingRoutes,
+    apiKeyRoutes,
+    verifyRoutes,
+    auditRoutes,
+  ];
+  for (const routes of modules) {
     await app.register(routes, { deps });
   }
   return app as unknown as FastifyInstance;

@@ -1,5 +1,9 @@
 import type { Config } from './config.js';
 import type { SecretHasher } from './crypto/hashing.js';
+import type { SigningKeys } from './crypto/jwt.js';
+import type { FailureLimiter } from './lib/rate-limit.js';
+import type { UsageRecorder } from './modules/api-keys/usage.js';
+import type { ApiKeyVerifier } from './modules/verify/verifier.js';
 import type { Db, Store } from './store/index.js';
 
 /** What services need from the process. Built once in app.ts; services take it as an argument. */
@@ -10,4 +14,10 @@ export interface Deps {
   hasher: SecretHasher;
   /** Encrypts keys the service itself must use (signing keys, CA keys). */
   masterKey: Buffer;
+  verifier: ApiKeyVerifier;
+  usage: UsageRecorder;
+  accessTokenKeys: SigningKeys;
+  verifyFailures: { byKey: FailureLimiter; byAddress: FailureLimiter };
+  /** Failed management authentications per client address. */
+  authFailures: FailureLimiter;
 }

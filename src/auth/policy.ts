@@ -90,6 +90,18 @@ export function covers(binding: Binding, target: Target): boolean {
   }
 }
 
+/** The target a binding is anchored at. */
+export function bindingTarget(binding: Binding, orgId: string): Target {
+  switch (binding.scopeType) {
+    case 'organization':
+      return { orgId };
+    case 'environment':
+      return { orgId, environmentId: binding.scopeId };
+    case 'resource':
+      return { orgId, resourceId: binding.scopeId };
+  }
+}
+
 /** The single authorization decision. Pure: no I/O, so every rule is unit-testable. */
 export function isAllowed(actor: Actor, action: Action, target: Target): boolean {
   if (actor.kind === 'root') return true;

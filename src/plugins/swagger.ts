@@ -46,6 +46,9 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
         { name: 'service-accounts', description: 'Non-human principals' },
         { name: 'users', description: 'Human principals' },
         { name: 'role-bindings', description: 'Roles of principals on scopes' },
+        { name: 'api-keys', description: 'Resource, cloud and Flink API keys' },
+        { name: 'verify', description: 'Verification endpoints for data planes' },
+        { name: 'oauth', description: 'Access tokens for the management API' },
         { name: 'audit', description: 'The audit trail' },
       ],
       components: {

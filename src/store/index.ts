@@ -81,6 +81,7 @@ class PostgresListener {
   #client: pg.Client | undefined;
   #stopped = false;
   #retry: NodeJS.Timeout | undefined;
+  #connectedBefore = false;
 
   constructor(
     private readonly connectionString: string,
@@ -100,11 +101,15 @@ class PostgresListener {
     client.on('end', () => this.#reconnectSoon());
     await client.connect();
     await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
+    // After a reconnect, notifications sent while we were away are lost: forget every cached result.
+    if (this.#connectedBefore) this.bus.deliver({ apiKeys: 'all' });
+    this.#connectedBefore = true;
     this.#client = client;
   }
 
   #reconnectSoon(): void {
     if (this.#stopped || this.#retry) return;
+    this.bus.deliver({ apiKeys: 'all' });
     this.#client?.removeAllListeners();
     this.#client = undefined;
     this.#retry = setTimeout(() => {

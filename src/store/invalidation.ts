@@ -6,8 +6,8 @@ export const INVALIDATION_CHANNEL = 'latchkey_invalidation';
 const IDS_PER_NOTIFICATION = 300;
 
 export interface Invalidation {
-  /** API key ids whose cached verification and authentication results must be dropped. */
-  apiKeys: string[];
+  /** API key ids whose cached results must be dropped; `all` after notifications may have been missed. */
+  apiKeys: string[] | 'all';
 }
 
 /**
@@ -22,10 +22,10 @@ export class InvalidationBus {
   }
 
   /** Statements (text + params) that the mutating transaction must run to notify all replicas. */
-  static notifications(invalidation: Invalidation): Array<{ sql: string; params: [string, string] }> {
+  static notifications(apiKeyIds: string[]): Array<{ sql: string; params: [string, string] }> {
     const chunks: string[][] = [];
-    for (let i = 0; i < invalidation.apiKeys.length; i += IDS_PER_NOTIFICATION) {
-      chunks.push(invalidation.apiKeys.slice(i, i + IDS_PER_NOTIFICATION));
+    for (let i = 0; i < apiKeyIds.length; i += IDS_PER_NOTIFICATION) {
+      chunks.push(apiKeyIds.slice(i, i + IDS_PER_NOTIFICATION));
     }
     return chunks.map((apiKeys) => ({
       sql: 'SELECT pg_notify($1, $2)',

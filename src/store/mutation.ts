@@ -13,7 +13,7 @@ export async function runMutation<T>(
   const apiKeys: string[] = [];
   const result = await store.prisma.$transaction(async (tx) => {
     const value = await work(tx, (ids) => apiKeys.push(...ids));
-    for (const notification of InvalidationBus.notifications({ apiKeys })) {
+    for (const notification of InvalidationBus.notifications(apiKeys)) {
       await tx.$executeRawUnsafe(notification.sql, ...notification.params);
     }
     return value;

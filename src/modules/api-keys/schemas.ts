@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { ApiKey, Principal } from '../../generated/prisma/client.js';
+import { displayName, isoTime, isoTimeOrNull, pageQuery, timestamp } from '../../schemas/common.js';
+
+export const apiKeyScope = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('resource'), resource_id: z.string().min(1).max(80).describe('A kafka_cluster, schema_registry or ksqldb_cluster id') }),
+    z.strictObject({ type: z.literal('cloud') }),
+    z.strictObject({
+      type: z.literal('flink'),
+      environment_id: z.string().min(1).max(80),
+      cloud: z.string().min(1).max(16),
+      region: z.string().min(1).max(64).describe('From GET /v1/flink-regions'),
+    }),
+  ])
+  .meta({ id: 'ApiKeyScope' });
+export type ApiKeyScope = z.infer<typeof apiKeyScope>;
+
+export const createApiKeyBody = z.strictObject({
+  owner: z.string().min(1).max(80).describe('Service account (sa-) or user (u-) id'),
+  scope: apiKeyScope,
+  display_name: z.string().trim().max(128).optional(),
+  description: z.string().max(1024).optional(),
+  expires_at: timestamp.optional().describe('Must be in the future; omitted: never expires'),
+});
+
+/** Only these two fields may change; anything else is answered 422 immutable_field by the service. */
+export const updateApiKeyBody = z
+  .object({
+    display_name: z.string().trim().max(128).optional(),
+    description: z.string().max(1024).optional(),
+  })
+  .catchall(z.unknown());
+
+export const rotateApiKeyBody = z
+  .strictObject({
+    grace_period_seconds: z.number().int().min(0).max(86_400).default(0).describe('How long the old secret keeps verifying'),
+  })
+  .optional();
+
+export const apiKeyStatus = z.enum(['active', 'expired', 'revoked']);
+
+export const listApiKeysQuery = pageQuery.extend({
+  owner: z.string().max(80).optional(),
+  resource_id: z.string().max(80).optional(),
+  type: z.enum(['cloud', 'resource', 'flink']).optional(),
+  status: apiKeyStatus.optional(),
+});
+
+export const keyParams = z.strictObject({ org_id: z.string().max(80), key_id: z.string().max(80) });
+
+const apiKeyFields = {
+  id: z.string().describe('16 characters [A-Z0-9]'),
+  secret_hint: z.string().describe('Last four characters of the current secret'),
+  type: z.enum(['cloud', 'resource', 'flink']),
+  owner: z.object({ id: z.string(), type: z.enum(['service_account', 'user']) }),
+  scope: apiKeyScope,
+  display_name: z.string(),
+  description: z.string(),
+  status: apiKeyStatus,
+  created_at: timestamp,
+  expires_at: timestamp.nullable(),
+  last_used_at: timestamp.nullable(),
+};
+
+export const apiKeySchema = z.object(apiKeyFields).meta({ id: 'ApiKey' });
+export const createdApiKeySchema = z
+  .object({ ...apiKeyFields, secret: z.string().describe('Shown in this response only') })
+  .meta({ id: 'ApiKeyWithSecret' });
+export const rotatedApiKeySchema = z
+  .object({
+    ...apiKeyFields,
+    secret: z.string().describe('Shown in this response only'),
+    previous_secret_expires_at: timestamp.nullable().describe('The old secret verifies until then'),
+  })
+  .meta({ id: 'RotatedApiKey' });
+
+export type ApiKeyWithOwner = ApiKey & { owner: Pick<Principal, 'id' | 'kind'> };
+
+export function keyStatus(key: Pick<ApiKey, 'status' | 'expiresAt'>, now = new Date()): z.infer<typeof apiKeyStatus> {
+  if (key.status === 'revoked') return 'revoked';
+  if (key.expiresAt && key.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+export function scopeOf(key: Pick<ApiKey, 'type' | 'resourceId' | 'environmentId' | 'cloud' | 'region'>): ApiKeyScope {
+  switch (key.type) {
+    case 'cloud':
+      return { type: 'cloud' };
+    case 'resource':
+      return { type: 'resource', resource_id: key.resourceId ?? '' };
+    case 'flink':
+      return { type: 'flink', environment_id: key.environmentId ?? '', cloud: key.cloud ?? '', region: key.region ?? '' };
+  }
+}
+
+export function presentApiKey(key: ApiKeyWithOwner): z.output<typeof apiKeySchema> {
+  return {
+    id: key.id,
+    secret_hint: key.secretHint,
+    type: key.type,
+    owner: { id: key.owner.id, type: key.owner.kind },
+    scope: scopeOf(key),
+    display_name: key.displayName,
+    description: key.description,
+    status: keyStatus(key),
+    created_at: isoTime(key.createdAt),
+    expires_at: isoTimeOrNull(key.expiresAt),
+    last_used_at: isoTimeOrNull(key.lastUsedAt),
+  };
+}

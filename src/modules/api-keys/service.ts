@@ -1,0 +1,300 @@
+import type { Actor, RequestContext } from '../../auth/actor.js';
+import { assertAllowed, bindingTarget, isAllowed, type Target } from '../../auth/policy.js';
+import { generateSecret, newApiKeyId, SecretPrefix, secretHint } from '../../crypto/tokens.js';
+import type { Deps } from '../../deps.js';
+import { DomainError, invalidField, notFound } from '../../errors.js';
+import type { ApiKeyType, Prisma } from '../../generated/prisma/client.js';
+import { type PageRequest, paginate } from '../../lib/pagination.js';
+import type { Tx } from '../../store/index.js';
+import { runMutation } from '../../store/mutation.js';
+import { recordAudit } from '../audit/service.js';
+import { orgSettings } from '../orgs/schemas.js';
+import { requireOrg } from '../orgs/service.js';
+import { isFlinkRegion } from './flink-regions.js';
+import type { ApiKeyScope, ApiKeyWithOwner } from './schemas.js';
+
+const RESOURCE_KEY_KINDS = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster'] as const;
+const withOwner = { owner: { select: { id: true, kind: true } } } as const;
+
+interface ResolvedScope {
+  type: ApiKeyType;
+  data: { resourceId?: string; environmentId?: string; cloud?: string; region?: string };
+  target: Target;
+}
+
+async function resolveScope(tx: Tx | Deps['db'], orgId: string, scope: ApiKeyScope): Promise<ResolvedScope> {
+  switch (scope.type) {
+    case 'cloud':
+      return { type: 'cloud', data: {}, target: { orgId } };
+    case 'resource': {
+      const resource = await tx.resource.findFirst({ where: { id: scope.resource_id, orgId } });
+      if (!resource) throw invalidField('scope.resource_id', `${scope.resource_id} is not a resource of organization ${orgId}`);
+      if (!(RESOURCE_KEY_KINDS as readonly string[]).includes(resource.kind)) {
+        throw invalidField(
+          'scope.resource_id',
+          `${resource.id} is a ${resource.kind}; resource API keys are for ${RESOURCE_KEY_KINDS.join(', ')}`,
+        );
+      }
+      return {
+        type: 'resource',
+        data: { resourceId: resource.id },
+        target: { orgId, environmentId: resource.environmentId, resourceId: resource.id },
+      };
+    }
+    case 'flink': {
+      const environment = await tx.environment.findFirst({ where: { id: scope.environment_id, orgId } });
+      if (!environment) throw invalidField('scope.environment_id', `${scope.environment_id} is not an environment of organization ${orgId}`);
+      if (!isFlinkRegion(scope.cloud, scope.region)) {
+        throw invalidField('scope.region', `${scope.cloud}.${scope.region} is not a Flink region; see GET /v1/flink-regions`);
+      }
+      return {
+        type: 'flink',
+        data: { environmentId: environment.id, cloud: scope.cloud, region: scope.region },
+        target: { orgId, environmentId: environment.id },
+      };
+    }
+  }
+}
+
+/**
+ * Cloud keys need OrganizationAdmin. Resource and Flink keys need a Confluent role on the scope;
+ * the Developer roles qualify only for keys their holder owns.
+ */
+function assertMayManage(actor: Actor, type: ApiKeyType, target: Target, ownerId: string): void {
+  if (type === 'cloud') return assertAllowed(actor, 'api_key.manage_cloud', target);
+  if (isAllowed(actor, 'api_key.manage_scoped', target)) return;
+  if (actor.kind === 'principal' && actor.principalId === ownerId) return assertAllowed(actor, 'api_key.manage_own_scoped', target);
+  assertAllowed(actor, 'api_key.manage_scoped', target);
+}
+
+function targetOf(key: { orgId: string; resourceId: string | null; environmentId: string | null; resource?: { environmentId: string } | null }): Target {
+  return { orgId: key.orgId, resourceId: key.resourceId ?? undefined, environmentId: key.environmentId ?? key.resource?.environmentId };
+}
+
+export interface CreateApiKeyInput {
+  owner: string;
+  scope: ApiKeyScope;
+  display_name?: string | undefined;
+  description?: string | undefined;
+  expires_at?: string | undefined;
+}
+
+export async function createApiKey(deps: Deps, ctx: RequestContext, orgId: string, input: CreateApiKeyInput) {
+  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const owner = await deps.db.principal.findFirst({ where: { id: input.owner, orgId } });
+  if (!owner) throw invalidField('owner', `${input.owner} is not a service account or user of organization ${orgId}`);
+  const scope = await resolveScope(deps.db, orgId, input.scope);
+  assertMayManage(ctx.actor, scope.type, scope.target, owner.id);
+  const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
+  if (expiresAt && expiresAt.getTime() <= Date.now()) throw invalidField('expires_at', 'must be in the future');
+
+  const settings = orgSettings.parse(org.settings);
+  const isCloud = scope.type === 'cloud';
+  const quota = isCloud
+    ? (settings.cloud_key_quota ?? deps.config.LATCHKEY_KEY_QUOTA_CLOUD)
+    : (settings.key_quota ?? deps.config.LATCHKEY_KEY_QUOTA_OTHER);
+
+  const id = newApiKeyId();
+  const secret = generateSecret(SecretPrefix.apiKey);
+  // Hash before the transaction: argon2 must not hold a row lock or a pooled connection.
+  const secretHash = await deps.hasher.hash(secret);
+
+  const key = await deps.db.$transaction(async (tx) => {
+    // Serializes key creation per owner, so concurrent requests cannot overshoot the quota.
+    await tx.$queryRaw`SELECT id FROM principals WHERE id = ${owner.id} FOR UPDATE`;
+    const held = await tx.apiKey.count({
+      where: { ownerId: owner.id, status: 'active', type: isCloud ? 'cloud' : { in: ['resource', 'flink'] } },
+    });
+    if (held >= quota) {
+      throw new DomainError(
+        'quota_exceeded',
+        `${owner.id} already holds ${held} ${isCloud ? 'cloud' : 'resource and Flink'} API keys, the quota; delete unused keys first`,
+        { extra: { quota } },
+      );
+    }
+    const created = await tx.apiKey.create({
+      data: {
+        id,
+        orgId,
+        ownerId: owner.id,
+        type: scope.type,
+        ...scope.data,
+        displayName: input.display_name ?? '',
+        description: input.description ?? '',
+        secretHash,
+        secretHint: secretHint(secret),
+        expiresAt,
+      },
+      include: withOwner,
+    });
+    await recordAudit(tx, ctx, {
+      orgId,
+      action: 'api_key.create',
+      target: id,
+      details: { owner: owner.id, type: scope.type, scope: input.scope, expires_at: input.expires_at ?? null },
+    });
+    return created;
+  });
+  return { key, secret };
+}
+
+export interface ApiKeyFilters {
+  owner?: string | undefined;
+  resource_id?: string | undefined;
+  type?: ApiKeyType | undefined;
+  status?: 'active' | 'expired' | 'revoked' | undefined;
+}
+
+function statusWhere(status: ApiKeyFilters['status'], now: Date): Prisma.ApiKeyWhereInput {
+  switch (status) {
+    case undefined:
+      return {};
+    case 'revoked':
+      return { status: 'revoked' };
+    case 'expired':
+      return { status: 'active', expiresAt: { lte: now } };
+    case 'active':
+      return { status: 'active', OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+  }
+}
+
+/**
+ * OrganizationAdmins (and root) see every key. Others see their own keys and the keys of the
+ * scopes where they hold a role that may manage keys for others.
+ */
+function visibleTo(actor: Actor, orgId: string): Prisma.ApiKeyWhereInput {
+  if (actor.kind === 'root' || isAllowed(actor, 'api_key.manage_cloud', { orgId })) return {};
+  const managing = actor.bindings.filter((b) => isAllowed({ ...actor, bindings: [b] }, 'api_key.manage_scoped', bindingTarget(b, orgId)));
+  if (managing.some((b) => b.scopeType === 'organization')) return { OR: [{ ownerId: actor.principalId }, { type: { not: 'cloud' } }] };
+  const environments = managing.filter((b) => b.scopeType === 'environment').map((b) => b.scopeId);
+  const resources = managing.filter((b) => b.scopeType === 'resource').map((b) => b.scopeId);
+  return {
+    OR: [
+      { ownerId: actor.principalId },
+      { type: { not: 'cloud' }, resourceId: { in: resources } },
+      { type: { not: 'cloud' }, resource: { environmentId: { in: environments } } },
+      { type: 'flink', environmentId: { in: environments } },
+    ],
+  };
+}
+
+export async function listApiKeys(deps: Deps, ctx: RequestContext, orgId: string, filters: ApiKeyFilters, page: PageRequest) {
+  await requireOrg(deps.db, ctx.actor, orgId);
+  const where: Prisma.ApiKeyWhereInput = {
+    orgId,
+    ...(filters.owner ? { ownerId: filters.owner } : {}),
+    ...(filters.resource_id ? { resourceId: filters.resource_id } : {}),
+    ...(filters.type ? { type: filters.type } : {}),
+  };
+  const scoped = { AND: [where, statusWhere(filters.status, new Date()), visibleTo(ctx.actor, orgId)] };
+  return paginate(page, (args) =>
+    deps.db.apiKey.findMany({ ...args, where: { AND: [scoped, args.where] }, include: withOwner }),
+  );
+}
+
+/** The key if it exists in the org and the actor may see it; 404 otherwise (never 403 for reads). */
+async function findVisibleKey(db: Deps['db'] | Tx, actor: Actor, orgId: string, keyId: string) {
+  const key = await db.apiKey.findFirst({
+    where: { AND: [{ id: keyId, orgId }, visibleTo(actor, orgId)] },
+    include: { ...withOwner, resource: { select: { environmentId: true } } },
+  });
+  if (!key) throw notFound('API key', keyId);
+  return key;
+}
+
+export async function getApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<ApiKeyWithOwner> {
+  await requireOrg(deps.db, ctx.actor, orgId);
+  return findVisibleKey(deps.db, ctx.actor, orgId, keyId);
+}
+
+const MUTABLE_FIELDS = new Set(['display_name', 'description']);
+
+export async function updateApiKey(
+  deps: Deps,
+  ctx: RequestContext,
+  orgId: string,
+  keyId: string,
+  patch: Record<string, unknown> & { display_name?: string | undefined; description?: string | undefined },
+): Promise<ApiKeyWithOwner> {
+  const immutable = Object.keys(patch).filter((field) => !MUTABLE_FIELDS.has(field));
+  if (immutable.length > 0) {
+    throw new DomainError('immutable_field', `only display_name and description can change; create a new key to change ${immutable.join(', ')}`, {
+      errors: immutable.map((path) => ({ path, message: 'cannot be changed' })),
+    });
+  }
+  await requireOrg(deps.db, ctx.actor, orgId);
+  const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
+  assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
+  return deps.db.$transaction(async (tx) => {
+    const key = await tx.apiKey.update({
+      where: { id: keyId },
+      data: {
+        ...(patch.display_name !== undefined ? { displayName: patch.display_name } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+      },
+      include: withOwner,
+    });
+    await recordAudit(tx, ctx, { orgId, action: 'api_key.update', target: keyId, details: { fields: Object.keys(patch) } });
+    return key;
+  });
+}
+
+/**
+ * Deleting a key revokes it: the row stays (status `revoked`) so that verification can answer
+ * REVOKED to the holder of the right secret and the audit trail keeps its subject. Idempotent.
+ */
+export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<void> {
+  await requireOrg(deps.db, ctx.actor, orgId);
+  const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
+  assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
+  if (existing.status === 'revoked') return;
+  await runMutation(deps.store, async (tx, invalidate) => {
+    await tx.apiKey.update({
+      where: { id: keyId },
+      data: { status: 'revoked', revokedAt: new Date(), previousSecretHash: null, previousSecretExpiresAt: null },
+    });
+    await recordAudit(tx, ctx, { orgId, action: 'api_key.delete', target: keyId, details: { owner: existing.ownerId, type: existing.type } });
+    invalidate([keyId]);
+  });
+}
+
+/**
+ * A new secret; the old one keeps verifying for the grace period, never past the key's expiry.
+ */
+export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string, gracePeriodSeconds: number) {
+  await requireOrg(deps.db, ctx.actor, orgId);
+  const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
+  assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
+  if (existing.status === 'revoked') throw new DomainError('conflict', `API key ${keyId} is revoked and cannot be rotated; create a new key`);
+
+  const secret = generateSecret(SecretPrefix.apiKey);
+  const secretHash = await deps.hasher.hash(secret);
+  const now = Date.now();
+  let graceEnd = gracePeriodSeconds > 0 ? now + gracePeriodSeconds * 1000 : null;
+  if (graceEnd !== null && existing.expiresAt) graceEnd = Math.min(graceEnd, existing.expiresAt.getTime());
+  const previousSecretExpiresAt = graceEnd !== null && graceEnd > now ? new Date(graceEnd) : null;
+
+  const key = await runMutation(deps.store, async (tx, invalidate) => {
+    // Compare-and-set on the hash: of two concurrent rotations, the second is refused, not merged.
+    const { count } = await tx.apiKey.updateMany({
+      where: { id: keyId, secretHash: existing.secretHash, status: 'active' },
+      data: {
+        secretHash,
+        secretHint: secretHint(secret),
+        previousSecretHash: previousSecretExpiresAt ? existing.secretHash : null,
+        previousSecretExpiresAt,
+      },
+    });
+    if (count !== 1) throw new DomainError('conflict', `API key ${keyId} changed while it was being rotated; retry`);
+    await recordAudit(tx, ctx, {
+      orgId,
+      action: 'api_key.rotate',
+      target: keyId,
+      details: { grace_period_seconds: gracePeriodSeconds, previous_secret_expires_at: previousSecretExpiresAt?.toISOString() ?? null },
+    });
+    invalidate([keyId]);
+    return tx.apiKey.findUniqueOrThrow({ where: { id: keyId }, include: withOwner });
+  });
+  return { key, secret, previousSecretExpiresAt };
+}
+

@@ -1,0 +1,90 @@
+import type { Actor } from '../../auth/actor.js';
+import type { Role } from '../../auth/policy.js';
+import { API_KEY_ID_RE, isWellFormedSecret, SecretPrefix } from '../../crypto/tokens.js';
+import type { Deps } from '../../deps.js';
+
+export const ACCESS_TOKEN_AUDIENCE = 'latchkey-management';
+
+/** RFC 6749 §5.2 error codes. */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope',
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+async function actorFor(deps: Deps, principalId: string, apiKeyId: string): Promise<Actor | null> {
+  const principal = await deps.db.principal.findUnique({ where: { id: principalId }, include: { roleBindings: true } });
+  if (!principal) return null;
+  return {
+    kind: 'principal',
+    principalId: principal.id,
+    principalType: principal.kind,
+    orgId: principal.orgId,
+    apiKeyId,
+    bindings: principal.roleBindings.map((b) => ({ role: b.role as Role, scopeType: b.scopeType, scopeId: b.scopeId })),
+  };
+}
+
+/**
+ * A cloud API key presented to the management API (Basic, or as OAuth client credentials).
+ * Any other kind of key, an expired or revoked one, or a wrong secret: null.
+ */
+export async function authenticateCloudKey(deps: Deps, keyId: string, secret: string): Promise<Actor | null> {
+  if (!API_KEY_ID_RE.test(keyId) || !isWellFormedSecret(SecretPrefix.apiKey, secret)) return null;
+  const check = await deps.verifier.check(keyId, secret);
+  if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;
+  if (check.key.expiresAt && check.key.expiresAt.getTime() <= Date.now()) return null;
+  deps.usage.touch(keyId);
+  return actorFor(deps, check.key.principal.id, keyId);
+}
+
+/** `Basic base64(key_id:secret)` → the owner principal of a valid cloud key. */
+export async function authenticateBasic(deps: Deps, credential: string): Promise<Actor | null> {
+  const decoded = Buffer.from(credential, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return authenticateCloudKey(deps, decoded.slice(0, colon), decoded.slice(colon + 1));
+}
+
+/**
+ * A bearer access token: intact, current, and obtained with a cloud key that is still active,
+ * so deleting the key also ends the tokens it obtained.
+ */
+export async function authenticateAccessToken(deps: Deps, token: string): Promise<Actor | null> {
+  const claims = await deps.accessTokenKeys.verify(token, ACCESS_TOKEN_AUDIENCE);
+  const keyId = claims?.client_id;
+  if (!claims || typeof keyId !== 'string' || typeof claims.sub !== 'string') return null;
+  const key = await deps.db.apiKey.findUnique({ where: { id: keyId }, select: { status: true, expiresAt: true, ownerId: true, type: true } });
+  if (!key || key.status !== 'active' || key.type !== 'cloud' || key.ownerId !== claims.sub) return null;
+  if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return null;
+  return actorFor(deps, claims.sub, keyId);
+}
+
+export interface TokenRequest {
+  grant_type?: unknown;
+  client_id?: unknown;
+  client_secret?: unknown;
+}
+
+/** RFC 6749 §4.4 client credentials with a cloud API key as the client. */
+export async function issueAccessToken(deps: Deps, request: TokenRequest, basic: { id: string; secret: string } | undefined) {
+  if (request.grant_type !== 'client_credentials') {
+    if (typeof request.grant_type !== 'string') throw new OAuthError('invalid_request', 'grant_type is required');
+    throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
+  }
+  const inBody = request.client_id !== undefined || request.client_secret !== undefined;
+  if (basic && inBody) throw new OAuthError('invalid_request', 'send client credentials either as HTTP Basic or in the body, not both');
+  const clientId = basic?.id ?? request.client_id;
+  const clientSecret = basic?.secret ?? request.client_secret;
+  if (typeof clientId !== 'string' || typeof clientSecret !== 'string') {
+    throw new OAuthError('invalid_request', 'client_id and client_secret are required');
+  }
+  const actor = await authenticateCloudKey(deps, clientId, clientSecret);
+  if (!actor || actor.kind !== 'principal') throw new OAuthError('invalid_client', 'client authentication failed');
+  const ttl = deps.config.LATCHKEY_ACCESS_TOKEN_TTL_SECONDS;
+  const accessToken = await deps.accessTokenKeys.sign({ sub: actor.principalId, org_id: actor.orgId, client_id: clientId }, ACCESS_TOKEN_AUDIENCE, ttl);
+  return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: ttl };
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Deps } from '../../deps.js';
+import { contextOf } from '../../plugins/context.js';
+import { apiKeyScope } from '../api-keys/schemas.js';
+import { verifyApiKey } from './service.js';
+
+const verifyApiKeyBody = z.strictObject({
+  key: z.string().max(64).describe('API key id'),
+  secret: z.string().max(256),
+  resource_id: z.string().min(1).max(160).describe('What the caller guards: a resource id, `cloud`, or `env-xxx.<cloud>.<region>`'),
+});
+
+const verifyResultSchema = z
+  .object({
+    valid: z.boolean(),
+    code: z.enum(['VALID', 'INVALID', 'EXPIRED', 'REVOKED', 'WRONG_RESOURCE']),
+    key: z.object({ id: z.string(), type: z.enum(['cloud', 'resource', 'flink']), scope: apiKeyScope, expires_at: z.string().nullable() }).optional(),
+    principal: z.object({ id: z.string(), type: z.enum(['service_account', 'user']) }).optional(),
+    org_id: z.string().optional(),
+  })
+  .meta({ id: 'ApiKeyVerification' });
+
+export default async function verifyRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
+  app.withTypeProvider<ZodTypeProvider>().post('/v1/verify/api-key', {
+    config: { auth: 'management' },
+    schema: {
+      operationId: 'verifyApiKey',
+      tags: ['verify'],
+      summary: 'Verify an API key secret for a resource (root, or the Verifier role of the key’s organization)',
+      body: verifyApiKeyBody,
+      response: { 200: verifyResultSchema },
+    },
+  }, async (request) => verifyApiKey(deps, contextOf(request), request.body));
+}

@@ -1,0 +1,151 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { SecretHasher } from '../../crypto/hashing.js';
+import type { ApiKeyScope } from '../api-keys/schemas.js';
+import { scopeOf } from '../api-keys/schemas.js';
+import type { Db } from '../../store/index.js';
+
+/** What a matched secret tells us about its key; kept in memory so repeat verifications skip argon2. */
+export interface MatchedKey {
+  keyId: string;
+  orgId: string;
+  type: 'cloud' | 'resource' | 'flink';
+  scope: ApiKeyScope;
+  principal: { id: string; type: 'service_account' | 'user' };
+  expiresAt: Date | null;
+  /** Absent: the entry lasts the cache TTL. Set: the previous secret of a rotated key, valid until then. */
+  previousSecretUntil: number | undefined;
+}
+
+export type SecretCheck =
+  | { outcome: 'matched'; key: MatchedKey }
+  /** The secret matched a revoked key: only this may be told apart from INVALID, and only within its org. */
+  | { outcome: 'revoked'; orgId: string }
+  | { outcome: 'invalid' }
+  /** Not in the cache, and the caller is over its failure limit: no database or argon2 work was done. */
+  | { outcome: 'throttled' };
+
+interface CacheEntry {
+  key: MatchedKey;
+  until: number;
+}
+
+export interface VerifierOptions {
+  cacheSize: number;
+  cacheTtlMs: number;
+}
+
+/**
+ * The verification core shared by /v1/verify/api-key, Basic authentication and /oauth2/token.
+ *
+ * Results are cached under HMAC(pepper, key id + secret), never under the secret itself, with a
+ * per-process random pepper. Concurrent misses of the same credential share one argon2 run.
+ * Invalidations (revoke, rotate, delete; from this replica or others through NOTIFY) drop every
+ * entry of the key; a load that raced with an invalidation is answered but not cached.
+ */
+export class ApiKeyVerifier {
+  readonly #pepper = randomBytes(32);
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #digestsByKey = new Map<string, Set<string>>();
+  readonly #inFlight = new Map<string, Promise<SecretCheck>>();
+  #epoch = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly hasher: SecretHasher,
+    private readonly options: VerifierOptions,
+  ) {}
+
+  /** `throttled`: the caller is rate limited; only a cached match may still be answered. */
+  check(keyId: string, secret: string, throttled = false): Promise<SecretCheck> {
+    const digest = createHmac('sha256', this.#pepper).update(keyId).update('\0').update(secret).digest('base64url');
+    const hit = this.#cache.get(digest);
+    if (hit) {
+      if (hit.until > Date.now()) return Promise.resolve({ outcome: 'matched', key: hit.key });
+      this.#drop(digest, keyId);
+    }
+    const running = this.#inFlight.get(digest);
+    if (running) return running;
+    if (throttled) return Promise.resolve({ outcome: 'throttled' });
+    const load = this.#load(digest, keyId, secret).finally(() => this.#inFlight.delete(digest));
+    this.#inFlight.set(digest, load);
+    return load;
+  }
+
+  invalidate(keyIds: Iterable<string>): void {
+    this.#epoch++;
+    for (const keyId of keyIds) {
+      const digests = this.#digestsByKey.get(keyId);
+      if (!digests) continue;
+      for (const digest of digests) this.#cache.delete(digest);
+      this.#digestsByKey.delete(keyId);
+    }
+  }
+
+  /** Forget everything, e.g. after the invalidation listener lost notifications. */
+  clear(): void {
+    this.#epoch++;
+    this.#cache.clear();
+    this.#digestsByKey.clear();
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  async #load(digest: string, keyId: string, secret: string): Promise<SecretCheck> {
+    const epoch = this.#epoch;
+    const row = await this.db.apiKey.findUnique({ where: { id: keyId }, include: { owner: { select: { id: true, kind: true } } } });
+    if (!row) return { outcome: 'invalid' };
+
+    const now = Date.now();
+    let previousSecretUntil: number | undefined;
+    const current = await this.hasher.verify(row.secretHash, secret);
+    if (!current.ok) {
+      const previousValid = row.previousSecretHash && row.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > now;
+      if (!previousValid || !(await this.hasher.verify(row.previousSecretHash!, secret)).ok) return { outcome: 'invalid' };
+      previousSecretUntil = row.previousSecretExpiresAt!.getTime();
+    }
+    if (row.status === 'revoked') return { outcome: 'revoked', orgId: row.orgId };
+    if (current.ok && current.needsRehash) this.#upgradeHash(keyId, row.secretHash, secret);
+
+    const key: MatchedKey = {
+      keyId,
+      orgId: row.orgId,
+      type: row.type,
+      scope: scopeOf(row),
+      principal: { id: row.owner.id, type: row.owner.kind },
+      expiresAt: row.expiresAt,
+      previousSecretUntil,
+    };
+    if (epoch === this.#epoch) this.#remember(digest, key, Math.min(now + this.options.cacheTtlMs, previousSecretUntil ?? Infinity));
+    return { outcome: 'matched', key };
+  }
+
+  #remember(digest: string, key: MatchedKey, until: number): void {
+    if (this.options.cacheSize === 0) return;
+    while (this.#cache.size >= this.options.cacheSize) {
+      // Map iteration is insertion order: the first entry is the oldest.
+      const [oldest, entry] = this.#cache.entries().next().value as [string, CacheEntry];
+      this.#drop(oldest, entry.key.keyId);
+    }
+    this.#cache.set(digest, { key, until });
+    let digests = this.#digestsByKey.get(key.keyId);
+    if (!digests) this.#digestsByKey.set(key.keyId, (digests = new Set()));
+    digests.add(digest);
+  }
+
+  #drop(digest: string, keyId: string): void {
+    this.#cache.delete(digest);
+    const digests = this.#digestsByKey.get(keyId);
+    digests?.delete(digest);
+    if (digests?.size === 0) this.#digestsByKey.delete(keyId);
+  }
+
+  /** Argon2 parameters changed: replace the hash, unless a rotation replaced it meanwhile. */
+  #upgradeHash(keyId: string, oldHash: string, secret: string): void {
+    void this.hasher
+      .hash(secret)
+      .then((secretHash) => this.db.apiKey.updateMany({ where: { id: keyId, secretHash: oldHash }, data: { secretHash } }))
+      .catch(() => undefined);
+  }
+}
