@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { generateOpenApi, OPENAPI_FILE } from '../scripts/openapi.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+interface Operation {
+  operationId?: string;
+  tags?: string[];
+  responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+}
+interface OpenApiDocument {
+  tags?: { name: string }[];
+  paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
+}
+
+function operations(document: OpenApiDocument): { where: string; operation: Operation }[] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    METHODS.filter((method) => item[method]).map((method) => ({ where: `${method.toUpperCase()} ${path}`, operation: item[method]! })),
+  );
+}
+
+/** A short account of how two renderings differ, so a stale file says what changed. */
+function describeDifference(committed: string, generated: string): string {
+  let oldOps: string[] = [];
+  try {
+    oldOps = operations(JSON.parse(committed) as OpenApiDocument).map((o) => o.where);
+  } catch {
+    return 'the committed file is not valid JSON';
+  }
+  const newOps = operations(JSON.parse(generated) as OpenApiDocument).map((o) => o.where);
+  const added = newOps.filter((op) => !oldOps.includes(op));
+  const removed = oldOps.filter((op) => !newOps.includes(op));
+  const lines = [...added.map((op) => `  + ${op}`), ...removed.map((op) => `  - ${op}`)];
+  if (lines.length > 0) return `operations not in the committed file (+) or no longer served (-):\n${lines.join('\n')}`;
+  const a = committed.split('\n');
+  const b = generated.split('\n');
+  const line = a.findIndex((text, i) => text !== b[i]);
+  const at = line === -1 ? a.length : line;
+  return `first difference at line ${at + 1}:\n  committed: ${a[at] ?? '(end of file)'}\n  generated: ${b[at] ?? '(end of file)'}`;
+}
+
+describe('OpenAPI document', () => {
+  let generated: string;
+  let document: OpenApiDocument;
+  before(async () => {
+    generated = await generateOpenApi();
+    document = JSON.parse(generated) as OpenApiDocument;
+  });
+
+  test('the committed openapi/openapi.json is what the app generates', async () => {
+    const committed = await readFile(OPENAPI_FILE, 'utf8').catch(() => '');
+    assert.ok(
+      committed === generated,
+      `openapi/openapi.json is stale: run \`npm run openapi\` and commit the result.\n${describeDifference(committed, generated)}`,
+    );
+  });
+
+  test('every operation has a unique operationId, declared tags and a problem response for client errors', () => {
+    const declaredTags = new Set((document.tags ?? []).map((tag) => tag.name));
+    const seen = new Map<string, string>();
+    const problems: string[] = [];
+    const all = operations(document);
+    assert.ok(all.length > 0);
+    for (const { where, operation } of all) {
+      if (!operation.operationId) problems.push(`${where}: no operationId`);
+      else if (seen.has(operation.operationId)) problems.push(`${where}: operationId ${operation.operationId} is also ${seen.get(operation.operationId)}'s`);
+      else seen.set(operation.operationId, where);
+
+      if (!operation.tags?.length) problems.push(`${where}: no tags`);
+      for (const tag of operation.tags ?? []) if (!declaredTags.has(tag)) problems.push(`${where}: tag ${tag} is not declared in the document's tags`);
+
+      const clientErrors = Object.entries(operation.responses ?? {}).filter(([status]) => /^4\d\d$/.test(status));
+      const problemShaped = clientErrors.some(([, response]) =>
+        Object.values(response.content ?? {}).some((media) => media.schema?.$ref === '#/components/schemas/Problem'),
+      );
+      if (!problemShaped) problems.push(`${where}: no 4xx response with the Problem schema`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  describe('served by the app', () => {
+    let t: TestApp;
+    before(async () => {
+      t = await startTestApp();
+    });
+    after(() => t.close());
+
+    test('GET /openapi.json serves the same document, without credentials', async () => {
+      const res = await t.inject({ method: 'GET', url: '/openapi.json' });
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^application\/json/);
+      assert.deepEqual(res.json(), document);
+    });
+
+    test('GET /docs serves Swagger UI and its assets', async () => {
+      const page = await t.inject({ method: 'GET', url: '/docs' });
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      assert.match(page.body, /swagger-ui/i);
+      const bundle = await t.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
+      assert.equal(bundle.statusCode, 200);
+    });
+  });
+});
