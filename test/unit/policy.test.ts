@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Actor, Binding, ScopeType } from '../../src/auth/actor.js';
+import { type Action, assertAllowed, covers, isAllowed, ROLE_SCOPES, ROLES, type Role, type Target } from '../../src/auth/policy.js';
+import { DomainError } from '../../src/errors.js';
+
+const ORG = 'org-acme';
+const OTHER_ORG = 'org-other';
+const ENV = 'env-prod';
+const OTHER_ENV = 'env-dev';
+const CLUSTER = 'lkc-orders';
+const OTHER_CLUSTER = 'lkc-billing';
+
+const atOrg: Target = { orgId: ORG };
+const atEnv: Target = { orgId: ORG, environmentId: ENV };
+const atCluster: Target = { orgId: ORG, environmentId: ENV, resourceId: CLUSTER };
+const atOtherEnv: Target = { orgId: ORG, environmentId: OTHER_ENV };
+const atOtherCluster: Target = { orgId: ORG, environmentId: ENV, resourceId: OTHER_CLUSTER };
+
+const binding = (role: Role, scopeType: ScopeType, scopeId: string): Binding => ({ role, scopeType, scopeId });
+const principal = (bindings: Binding[], orgId = ORG): Actor => ({
+  kind: 'principal',
+  principalId: 'sa-alice',
+  principalType: 'service_account',
+  orgId,
+  bindings,
+  apiKeyId: 'ABCDEFGHIJKLMNOP',
+});
+const root: Actor = { kind: 'root' };
+
+describe('covers: a binding applies at its scope and below', () => {
+  test('an organization binding covers the organization, its environments and its resources', () => {
+    const b = binding('OrganizationAdmin', 'organization', ORG);
+    for (const target of [atOrg, atEnv, atCluster, atOtherEnv, atOtherCluster]) assert.equal(covers(b, target), true);
+  });
+
+  test('an organization binding does not cover another organization', () => {
+    const b = binding('OrganizationAdmin', 'organization', ORG);
+    assert.equal(covers(b, { orgId: OTHER_ORG }), false);
+    assert.equal(covers(b, { orgId: OTHER_ORG, environmentId: ENV, resourceId: CLUSTER }), false);
+  });
+
+  test('an environment binding covers that environment and its resources, not the organization or a sibling', () => {
+    const b = binding('EnvironmentAdmin', 'environment', ENV);
+    assert.equal(covers(b, atEnv), true);
+    assert.equal(covers(b, atCluster), true);
+    assert.equal(covers(b, atOtherCluster), true);
+    assert.equal(covers(b, atOrg), false);
+    assert.equal(covers(b, atOtherEnv), false);
+    assert.equal(covers(b, { orgId: ORG, environmentId: OTHER_ENV, resourceId: 'lkc-elsewhere' }), false);
+  });
+
+  test('a resource binding covers that resource only', () => {
+    const b = binding('CloudClusterAdmin', 'resource', CLUSTER);
+    assert.equal(covers(b, atCluster), true);
+    assert.equal(covers(b, atOtherCluster), false);
+    assert.equal(covers(b, atEnv), false);
+    assert.equal(covers(b, atOrg), false);
+  });
+});
+
+describe('ROLE_SCOPES: which roles may sit on which scopes', () => {
+  test('every role may be bound somewhere', () => {
+    for (const role of ROLES) assert.ok(ROLE_SCOPES[role].length > 0, role);
+  });
+
+  test('organization-wide roles sit on the organization only', () => {
+    assert.deepEqual([...ROLE_SCOPES.OrganizationAdmin], ['organization']);
+    assert.deepEqual([...ROLE_SCOPES.Verifier], ['organization']);
+  });
+
+  test('EnvironmentAdmin sits on an environment, CloudClusterAdmin on a resource', () => {
+    assert.deepEqual([...ROLE_SCOPES.EnvironmentAdmin], ['environment']);
+    assert.deepEqual([...ROLE_SCOPES.CloudClusterAdmin], ['resource']);
+  });
+
+  test('ResourceOwner and the Developer roles sit on environments or resources, never the organization', () => {
+    for (const role of ['ResourceOwner', 'DeveloperManage', 'DeveloperRead', 'DeveloperWrite'] as const) {
+      assert.deepEqual([...ROLE_SCOPES[role]].sort(), ['environment', 'resource'], role);
+    }
+  });
+
+  test('Operator may sit on any scope', () => {
+    assert.deepEqual([...ROLE_SCOPES.Operator].sort(), ['environment', 'organization', 'resource']);
+  });
+});
+
+describe('isAllowed', () => {
+  test('root may do anything in any organization', () => {
+    const actions: Action[] = ['org.delete', 'org.update', 'principal.manage', 'credential.verify', 'api_key.manage_cloud'];
+    for (const action of actions) {
+      assert.equal(isAllowed(root, action, atCluster), true, action);
+      assert.equal(isAllowed(root, action, { orgId: OTHER_ORG }), true, action);
+    }
+  });
+
+  test('a principal of another organization may do nothing, whatever its roles', () => {
+    const admin = principal([binding('OrganizationAdmin', 'organization', OTHER_ORG)], OTHER_ORG);
+    for (const action of ['org.read', 'environment.read', 'environment.manage', 'principal.manage'] as const) {
+      assert.equal(isAllowed(admin, action, atOrg), false, action);
+    }
+    const confused = principal([binding('OrganizationAdmin', 'organization', ORG)], OTHER_ORG);
+    assert.equal(isAllowed(confused, 'environment.manage', atOrg), false, 'the actor’s own organization decides, not the binding');
+  });
+
+  test('any member may read, even without a role binding', () => {
+    const member = principal([]);
+    for (const action of ['org.read', 'environment.read', 'resource.read', 'principal.read', 'role_binding.read'] as const) {
+      assert.equal(isAllowed(member, action, atCluster), true, action);
+    }
+    assert.equal(isAllowed(member, 'environment.manage', atEnv), false);
+    assert.equal(isAllowed(member, 'audit.read', atOrg), false);
+  });
+
+  test('deleting an organization is for root alone, not even an OrganizationAdmin', () => {
+    assert.equal(isAllowed(principal([binding('OrganizationAdmin', 'organization', ORG)]), 'org.delete', atOrg), false);
+  });
+
+  test('an OrganizationAdmin manages everything in its organization, down to each resource', () => {
+    const admin = principal([binding('OrganizationAdmin', 'organization', ORG)]);
+    for (const action of ['org.update', 'environment.manage', 'principal.manage', 'role_binding.manage', 'audit.read', 'api_key.manage_cloud'] as const) {
+      assert.equal(isAllowed(admin, action, atOrg), true, action);
+    }
+    assert.equal(isAllowed(admin, 'resource.manage', atCluster), true);
+    assert.equal(isAllowed(admin, 'api_key.manage_scoped', atCluster), true);
+  });
+
+  test('an EnvironmentAdmin manages its environment and the resources in it, nothing wider or beside it', () => {
+    const envAdmin = principal([binding('EnvironmentAdmin', 'environment', ENV)]);
+    assert.equal(isAllowed(envAdmin, 'environment.manage', atEnv), true);
+    assert.equal(isAllowed(envAdmin, 'resource.manage', atEnv), true, 'may create resources in it');
+    assert.equal(isAllowed(envAdmin, 'resource.manage', atCluster), true);
+    assert.equal(isAllowed(envAdmin, 'role_binding.manage', atCluster), true);
+    assert.equal(isAllowed(envAdmin, 'environment.manage', atOtherEnv), false);
+    assert.equal(isAllowed(envAdmin, 'environment.manage', atOrg), false, 'may not create environments');
+    assert.equal(isAllowed(envAdmin, 'principal.manage', atOrg), false);
+    assert.equal(isAllowed(envAdmin, 'api_key.manage_cloud', atOrg), false);
+  });
+
+  test('a CloudClusterAdmin manages its resource only', () => {
+    const clusterAdmin = principal([binding('CloudClusterAdmin', 'resource', CLUSTER)]);
+    assert.equal(isAllowed(clusterAdmin, 'resource.manage', atCluster), true);
+    assert.equal(isAllowed(clusterAdmin, 'api_key.manage_scoped', atCluster), true);
+    assert.equal(isAllowed(clusterAdmin, 'resource.manage', atOtherCluster), false);
+    assert.equal(isAllowed(clusterAdmin, 'resource.manage', atEnv), false, 'may not create resources beside it');
+    assert.equal(isAllowed(clusterAdmin, 'role_binding.manage', atCluster), false);
+  });
+
+  test('the Developer roles may manage only their own keys, and nothing else', () => {
+    for (const role of ['DeveloperManage', 'DeveloperRead', 'DeveloperWrite'] as const) {
+      const dev = principal([binding(role, 'environment', ENV)]);
+      assert.equal(isAllowed(dev, 'api_key.manage_own_scoped', atCluster), true, role);
+      assert.equal(isAllowed(dev, 'api_key.manage_scoped', atCluster), false, role);
+      assert.equal(isAllowed(dev, 'api_key.manage_own_scoped', atOtherEnv), false, `${role} elsewhere`);
+      assert.equal(isAllowed(dev, 'resource.manage', atCluster), false, role);
+      assert.equal(isAllowed(dev, 'role_binding.manage', atEnv), false, role);
+      assert.equal(isAllowed(dev, 'api_key.manage_cloud', atOrg), false, role);
+    }
+  });
+
+  test('ResourceOwner and Operator may manage any owner’s keys on their scope', () => {
+    assert.equal(isAllowed(principal([binding('ResourceOwner', 'resource', CLUSTER)]), 'api_key.manage_scoped', atCluster), true);
+    assert.equal(isAllowed(principal([binding('Operator', 'organization', ORG)]), 'api_key.manage_scoped', atOtherCluster), true);
+    assert.equal(isAllowed(principal([binding('ResourceOwner', 'resource', CLUSTER)]), 'api_key.manage_scoped', atOtherCluster), false);
+  });
+
+  test('verification needs Verifier, which grants nothing else', () => {
+    const verifier = principal([binding('Verifier', 'organization', ORG)]);
+    assert.equal(isAllowed(verifier, 'credential.verify', atOrg), true);
+    assert.equal(isAllowed(verifier, 'api_key.manage_own_scoped', atCluster), false);
+    assert.equal(isAllowed(verifier, 'environment.manage', atEnv), false);
+    assert.equal(isAllowed(principal([binding('OrganizationAdmin', 'organization', ORG)]), 'credential.verify', atOrg), false);
+  });
+
+  test('one matching binding among many is enough', () => {
+    const actor = principal([binding('DeveloperRead', 'resource', OTHER_CLUSTER), binding('Verifier', 'organization', ORG), binding('EnvironmentAdmin', 'environment', ENV)]);
+    assert.equal(isAllowed(actor, 'resource.manage', atCluster), true);
+  });
+});
+
+describe('assertAllowed', () => {
+  test('another organization is not_found (404), so ids cannot be probed across tenants', () => {
+    const admin = principal([binding('OrganizationAdmin', 'organization', OTHER_ORG)], OTHER_ORG);
+    assert.throws(() => assertAllowed(admin, 'environment.read', atEnv), (error) => error instanceof DomainError && error.code === 'not_found');
+  });
+
+  test('a refusal inside the organization is forbidden (403) and says what to ask for', () => {
+    const member = principal([]);
+    assert.throws(
+      () => assertAllowed(member, 'environment.manage', atEnv),
+      (error) => error instanceof DomainError && error.code === 'forbidden' && /environment\.manage/.test(error.detail),
+    );
+    assert.doesNotThrow(() => assertAllowed(member, 'environment.read', atEnv));
+    assert.doesNotThrow(() => assertAllowed(root, 'org.delete', atOrg));
+  });
+});
