@@ -1,9 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SqlSession } from './sql.js';
 
-export const MIGRATIONS_DIR = new URL('../../prisma/migrations/', import.meta.url);
+/**
+ * prisma/migrations at the package root. This file runs from src/store (tsx) and, one level
+ * deeper, from dist/src/store (compiled, and in the Docker image), so both depths are tried.
+ */
+export const MIGRATIONS_DIR = locateMigrations();
+
+function locateMigrations(): string {
+  const candidates = ['../../prisma/migrations/', '../../../prisma/migrations/'].map((up) => fileURLToPath(new URL(up, import.meta.url)));
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+}
 
 // Arbitrary, fixed: every replica takes the same lock, so only one of them migrates at a time.
 const MIGRATION_LOCK_ID = 7_263_104_552;
@@ -22,7 +33,7 @@ export async function readMigrations(dir: URL | string = MIGRATIONS_DIR): Promis
     .sort();
   return Promise.all(
     names.map(async (name) => {
-      const sql = await readFile(join(dir instanceof URL ? dir.pathname : dir, name, 'migration.sql'), 'utf8');
+      const sql = await readFile(join(dir instanceof URL ? fileURLToPath(dir) : dir, name, 'migration.sql'), 'utf8');
       return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
     }),
   );

@@ -1,0 +1,71 @@
+# syntax=docker/dockerfile:1
+# Latchkey on the embedded store:
+#   docker build -t latchkey . && docker run -p 8080:8080 -v latchkey-data:/var/lib/latchkey latchkey
+# The root token is printed once, on the first start with an empty data volume (see docker logs).
+# With Postgres, also pass -e DATABASE_URL=postgresql://... -e LATCHKEY_MASTER_KEY=$(openssl rand -base64 32).
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- toolchain: what compiling argon2 needs ----
+# argon2 0.45's prebuilt binary requires Node-API 10 (Node >= 22.14) and crashes Node 20 on load,
+# so its install step compiles it from source here. The image's own headers are used (nodedir).
+FROM ${NODE_IMAGE} AS toolchain
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+# prisma generate cannot download its schema engine offline and does not need it; any existing
+# file lets it proceed (see package.json "generate").
+ENV npm_config_nodedir=/usr/local \
+    PRISMA_SCHEMA_ENGINE_BINARY=/bin/false
+WORKDIR /app
+
+# ---- build: all dependencies, generated Prisma client, TypeScript compiled to dist/ ----
+FROM toolchain AS build
+# The install runs `prisma generate` (postinstall), which reads the schema and prisma.config.ts.
+COPY package.json package-lock.json prisma.config.ts ./
+COPY prisma/schema.prisma prisma/schema.prisma
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src src
+# The client generated into src/generated is compiled into dist/src/generated with the rest.
+RUN npm run build
+
+# ---- production dependencies only ----
+FROM toolchain AS production-deps
+COPY package.json package-lock.json ./
+# --ignore-scripts: no prisma generate (the client is in dist/) and no engine downloads; argon2 is
+# the one package whose install step is needed, so it alone is rebuilt.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm rebuild argon2 \
+ && npm cache clean --force
+
+# ---- runtime: no compiler, no dev dependencies, runs as `node` ----
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+ENV NODE_ENV=production
+# package.json marks dist/**/*.js as ES modules ("type": "module").
+COPY package.json ./
+COPY --from=production-deps /app/node_modules node_modules
+COPY --from=build /app/dist dist
+# The migrator finds prisma/migrations at the package root (dist/src/store/../../../prisma).
+COPY prisma/migrations prisma/migrations
+# Fail the build, not the first login, if the native argon2 binding does not load here.
+RUN node --input-type=module -e "import argon2 from 'argon2'; await argon2.verify(await argon2.hash('smoke-test'), 'smoke-test');"
+
+# The embedded database and the generated master key live in the data directory: keep it on a
+# volume and back it up (or use Postgres with DATABASE_URL and LATCHKEY_MASTER_KEY).
+RUN mkdir -p /var/lib/latchkey && chown node:node /var/lib/latchkey && chmod 700 /var/lib/latchkey
+ENV HOST=0.0.0.0 \
+    PORT=8080 \
+    LATCHKEY_DATA_DIR=/var/lib/latchkey
+VOLUME /var/lib/latchkey
+USER node
+EXPOSE 8080
+
+# Slim images have no curl; node's fetch does the probe. The first start initializes the embedded
+# database, hence the start period.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+# node runs as PID 1 and handles SIGTERM itself (graceful shutdown in src/server.ts).
+CMD ["node", "dist/src/server.js"]
