@@ -11,6 +11,7 @@ import { FailureLimiter } from './lib/rate-limit.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
 import { UsageRecorder } from './modules/api-keys/usage.js';
 import auditRoutes from './modules/audit/routes.js';
+import confluentCompatRoutes from './modules/compat-confluent/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
 import oauthRoutes from './modules/oauth/routes.js';
@@ -122,6 +123,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     apiKeyRoutes,
     verifyRoutes,
     auditRoutes,
+    confluentCompatRoutes,
   ];
   for (const routes of modules) {
     await app.register(routes, { deps });

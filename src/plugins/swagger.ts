@@ -50,6 +50,7 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
         { name: 'verify', description: 'Verification endpoints for data planes' },
         { name: 'oauth', description: 'Access tokens for the management API' },
         { name: 'audit', description: 'The audit trail' },
+        { name: 'confluent-iam-v2', description: 'Confluent Cloud IAM v2 compatible API keys and service accounts (Basic auth with a cloud API key)' },
       ],
       components: {
         securitySchemes: {

@@ -143,6 +143,10 @@ export interface ApiKeyFilters {
   resource_id?: string | undefined;
   type?: ApiKeyType | undefined;
   status?: 'active' | 'expired' | 'revoked' | undefined;
+  /** Flink keys of one environment and region (`spec.resource=env-x.aws.us-east-2` of the Confluent-compatible list). */
+  flink?: { environment_id: string; cloud: string; region: string } | undefined;
+  /** Leave revoked keys out, whatever `status` says: Confluent's API forgets deleted keys. */
+  exclude_revoked?: boolean | undefined;
 }
 
 function statusWhere(status: ApiKeyFilters['status'], now: Date): Prisma.ApiKeyWhereInput {
@@ -185,8 +189,12 @@ export async function listApiKeys(deps: Deps, ctx: RequestContext, orgId: string
     ...(filters.owner ? { ownerId: filters.owner } : {}),
     ...(filters.resource_id ? { resourceId: filters.resource_id } : {}),
     ...(filters.type ? { type: filters.type } : {}),
+    ...(filters.exclude_revoked ? { status: 'active' as const } : {}),
   };
-  const scoped = { AND: [where, statusWhere(filters.status, new Date()), visibleTo(ctx.actor, orgId)] };
+  const flink: Prisma.ApiKeyWhereInput = filters.flink
+    ? { type: 'flink', environmentId: filters.flink.environment_id, cloud: filters.flink.cloud, region: filters.flink.region }
+    : {};
+  const scoped = { AND: [where, flink, statusWhere(filters.status, new Date()), visibleTo(ctx.actor, orgId)] };
   return paginate(page, (args) =>
     deps.db.apiKey.findMany({ ...args, where: { AND: [scoped, args.where] }, include: withOwner }),
   );
