@@ -38,7 +38,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig({
     ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
     LATCHKEY_ROOT_TOKEN: rootToken,
-    LATCHKEY_MASTER_KEY: randomBytes(32).toString('base64'),
+    // Fixed, like the root token: apps sharing a database must read each other's sealed keys.
+    LATCHKEY_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
     LATCHKEY_AUTH_FAILURES_PER_MINUTE: '100000',
     LOG_LEVEL: 'info',
     ...options.env,

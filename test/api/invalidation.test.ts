@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../helpers/app.js';
+import { createAsRoot, createCluster, createOrg } from '../helpers/principals.js';
+
+// On Postgres: two app instances, each with its own pool and LISTEN connection on one database,
+// which is what two replicas are. On the embedded store (one process by nature) the second app
+// shares the store and hears revocations through the same NOTIFY path, in-process.
+describe(`revocation reaches every replica (${TEST_DATABASE_URL ? 'Postgres' : 'embedded store'})`, () => {
+  let a: TestApp;
+  let b: TestApp;
+  before(async () => {
+    a = await startTestApp();
+    b = TEST_DATABASE_URL ? await startTestApp() : await startTestApp({ store: a.store });
+  });
+  after(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  async function cachedKeyOnBoth() {
+    const orgId = await createOrg(a);
+    const { resourceId } = await createCluster(a, orgId);
+    const owner = await createAsRoot(a, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName() });
+    const key = await createAsRoot(a, `/v1/orgs/${orgId}/api-keys`, { owner: owner.id, scope: { type: 'resource', resource_id: resourceId } });
+    const payload = { key: key.id, secret: key.secret, resource_id: resourceId };
+    for (const app of [a, b]) {
+      const res = await app.inject({ method: 'POST', url: '/v1/verify/api-key', headers: app.root, payload });
+      assert.equal(res.json().code, 'VALID');
+    }
+    return { orgId, ownerId: owner.id as string, resourceId, key, payload };
+  }
+
+  async function msUntilInvalid(app: TestApp, payload: object): Promise<number> {
+    const start = Date.now();
+    while (Date.now() - start < 5000) {
+      const res = await app.inject({ method: 'POST', url: '/v1/verify/api-key', headers: app.root, payload });
+      if (res.json().code !== 'VALID') return Date.now() - start;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return Infinity;
+  }
+
+  test('a key deleted through one replica stops verifying on the other within one second', async () => {
+    const { orgId, key, payload } = await cachedKeyOnBoth();
+    const del = await a.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/api-keys/${key.id}`, headers: a.root });
+    assert.equal(del.statusCode, 204);
+    assert.equal((await a.inject({ method: 'POST', url: '/v1/verify/api-key', headers: a.root, payload })).json().code, 'REVOKED', 'same replica: immediately');
+    const delay = await msUntilInvalid(b, payload);
+    assert.ok(delay < 1000, `other replica stopped accepting after ${delay} ms`);
+  });
+
+  test('rotation without grace and principal deletion propagate the same way', async () => {
+    const rotated = await cachedKeyOnBoth();
+    await a.inject({ method: 'POST', url: `/v1/orgs/${rotated.orgId}/api-keys/${rotated.key.id}/rotate`, headers: a.root, payload: {} });
+    assert.ok((await msUntilInvalid(b, rotated.payload)) < 1000);
+
+    const deleted = await cachedKeyOnBoth();
+    const res = await a.inject({ method: 'DELETE', url: `/v1/orgs/${deleted.orgId}/service-accounts/${deleted.ownerId}?force=true`, headers: a.root });
+    assert.equal(res.statusCode, 204, res.body);
+    assert.ok((await msUntilInvalid(b, deleted.payload)) < 1000);
+  });
+
+  test('resource deletion propagates', async () => {
+    const removed = await cachedKeyOnBoth();
+    const res = await a.inject({ method: 'DELETE', url: `/v1/orgs/${removed.orgId}/resources/${removed.resourceId}`, headers: a.root });
+    assert.equal(res.statusCode, 204, res.body);
+    assert.ok((await msUntilInvalid(b, removed.payload)) < 1000);
+  });
+});

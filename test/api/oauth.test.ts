@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { basic, createOrg, credentialFor } from '../helpers/principals.js';
+
+describe('POST /oauth2/token', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  const token = (payload: string | object, headers: Record<string, string> = {}) =>
+    t.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      payload,
+      headers: typeof payload === 'string' ? { 'content-type': 'application/x-www-form-urlencoded', ...headers } : headers,
+    });
+
+  test('client credentials in a form body give a 15-minute bearer token that acts as the key owner', async () => {
+    const orgId = await createOrg(t);
+    const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
+    const res = await token(`grant_type=client_credentials&client_id=${admin.keyId}&client_secret=${admin.secret}`);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().token_type, 'Bearer');
+    assert.equal(res.json().expires_in, 900);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    const bearer = { authorization: `Bearer ${res.json().access_token}` };
+    const org = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: bearer });
+    assert.equal(org.statusCode, 200);
+    const audit = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: bearer, payload: { display_name: 'via-token' } });
+    assert.equal(audit.statusCode, 201);
+  });
+
+  test('JSON body and HTTP Basic client authentication work too', async () => {
+    const orgId = await createOrg(t);
+    const cred = await credentialFor(t, orgId, []);
+    assert.equal((await token({ grant_type: 'client_credentials', client_id: cred.keyId, client_secret: cred.secret })).statusCode, 200);
+    assert.equal((await token('grant_type=client_credentials', basic(cred.keyId, cred.secret))).statusCode, 200);
+  });
+
+  test('a wrong secret is 401 invalid_client; a bad grant is 400 per RFC 6749', async () => {
+    const orgId = await createOrg(t);
+    const cred = await credentialFor(t, orgId, []);
+    const wrong = await token({ grant_type: 'client_credentials', client_id: cred.keyId, client_secret: cred.secret.slice(0, -1) + 'x' });
+    assert.equal(wrong.statusCode, 401);
+    assert.equal(wrong.json().error, 'invalid_client');
+    assert.ok(wrong.headers['www-authenticate']);
+    const grant = await token({ grant_type: 'password', client_id: cred.keyId, client_secret: cred.secret });
+    assert.equal(grant.statusCode, 400);
+    assert.equal(grant.json().error, 'unsupported_grant_type');
+    const missing = await token({ client_id: cred.keyId });
+    assert.equal(missing.statusCode, 400);
+    assert.equal(missing.json().error, 'invalid_request');
+  });
+
+  test('deleting the cloud key ends its access tokens', async () => {
+    const orgId = await createOrg(t);
+    const cred = await credentialFor(t, orgId, []);
+    const access = (await token({ grant_type: 'client_credentials', client_id: cred.keyId, client_secret: cred.secret })).json().access_token;
+    const bearer = { authorization: `Bearer ${access}` };
+    assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: bearer })).statusCode, 200);
+    assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/api-keys/${cred.keyId}`, headers: t.root })).statusCode, 204);
+    assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: bearer })).statusCode, 401);
+    assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: { authorization: cred.authorization } })).statusCode, 401);
+  });
+
+  test('a tampered token is 401', async () => {
+    const orgId = await createOrg(t);
+    const cred = await credentialFor(t, orgId, []);
+    const access: string = (await token({ grant_type: 'client_credentials', client_id: cred.keyId, client_secret: cred.secret })).json().access_token;
+    const [header, payload, signature] = access.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    const forged = [header, Buffer.from(JSON.stringify({ ...claims, org_id: 'org-other' })).toString('base64url'), signature].join('.');
+    assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: { authorization: `Bearer ${forged}` } })).statusCode, 401);
+  });
+
+  test('a resource key is not a client', async () => {
+    const orgId = await createOrg(t);
+    const cred = await credentialFor(t, orgId, []);
+    const env = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: t.root, payload: { display_name: 'e' } });
+    const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources`, headers: t.root, payload: { kind: 'kafka_cluster', display_name: 'k', environment_id: env.json().id } });
+    const key = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys`, headers: t.root, payload: { owner: cred.principalId, scope: { type: 'resource', resource_id: res.json().id } } });
+    const answer = await token({ grant_type: 'client_credentials', client_id: key.json().id, client_secret: key.json().secret });
+    assert.equal(answer.statusCode, 401);
+    assert.equal(answer.json().error, 'invalid_client');
+  });
+});

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { generateSecret, SecretPrefix } from '../../src/crypto/tokens.js';
+import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
+import { createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
+
+describe('POST /v1/verify/api-key', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '5', LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE: '1000' } });
+  });
+  after(() => t.close());
+
+  async function resourceKey() {
+    const orgId = await createOrg(t);
+    const { resourceId } = await createCluster(t, orgId);
+    const owner = await createAsRoot(t, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName() });
+    const key = await createAsRoot(t, `/v1/orgs/${orgId}/api-keys`, { owner: owner.id, scope: { type: 'resource', resource_id: resourceId } });
+    return { orgId, resourceId, ownerId: owner.id as string, id: key.id as string, secret: key.secret as string };
+  }
+
+  const verify = (payload: object, headers: Record<string, string> = t.root, remoteAddress?: string) =>
+    t.inject({ method: 'POST', url: '/v1/verify/api-key', headers, payload, ...(remoteAddress ? { remoteAddress } : {}) });
+
+  test('a valid key answers VALID with key, principal and organization', async () => {
+    const key = await resourceKey();
+    const res = await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), {
+      valid: true,
+      code: 'VALID',
+      key: { id: key.id, type: 'resource', scope: { type: 'resource', resource_id: key.resourceId }, expires_at: null },
+      principal: { id: key.ownerId, type: 'service_account' },
+      org_id: key.orgId,
+    });
+  });
+
+  test('unknown key, wrong secret and malformed secret all answer INVALID', async () => {
+    const key = await resourceKey();
+    const flipped = key.secret.slice(0, 10) + (key.secret[10] === 'a' ? 'b' : 'a') + key.secret.slice(11);
+    for (const payload of [
+      { key: 'ZZZZZZZZZZZZZZZZ', secret: key.secret, resource_id: key.resourceId },
+      { key: key.id, secret: generateSecret(SecretPrefix.apiKey), resource_id: key.resourceId },
+      { key: key.id, secret: flipped, resource_id: key.resourceId },
+      { key: key.id, secret: 'lks_not-a-secret', resource_id: key.resourceId },
+      { key: 'not-an-id', secret: key.secret, resource_id: key.resourceId },
+    ]) {
+      const res = await verify(payload, t.root, '10.1.0.1');
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(res.json(), { valid: false, code: 'INVALID' });
+    }
+  });
+
+  test('WRONG_RESOURCE only once the secret matched', async () => {
+    const key = await resourceKey();
+    assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: 'lkc-elsewhere' })).json().code, 'WRONG_RESOURCE');
+  });
+
+  test("a Verifier sees its own organization's keys; another organization's key is INVALID, even revoked", async () => {
+    const mine = await resourceKey();
+    const theirs = await resourceKey();
+    const verifier = await credentialFor(t, mine.orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
+    const headers = { authorization: verifier.authorization };
+    assert.equal((await verify({ key: mine.id, secret: mine.secret, resource_id: mine.resourceId }, headers)).json().code, 'VALID');
+    assert.equal((await verify({ key: theirs.id, secret: theirs.secret, resource_id: theirs.resourceId }, headers)).json().code, 'INVALID');
+    await t.inject({ method: 'DELETE', url: `/v1/orgs/${theirs.orgId}/api-keys/${theirs.id}`, headers: t.root });
+    assert.equal((await verify({ key: theirs.id, secret: theirs.secret, resource_id: theirs.resourceId }, headers)).json().code, 'INVALID');
+  });
+
+  test('a principal without the Verifier role is 403; no credential is 401', async () => {
+    const key = await resourceKey();
+    const admin = await credentialFor(t, key.orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
+    const res = await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId }, { authorization: admin.authorization });
+    assert.equal(res.statusCode, 403);
+    const none = await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId }, {});
+    assert.equal(none.statusCode, 401);
+  });
+
+  test('missing fields are 422 naming each', async () => {
+    const res = await verify({ key: 'ABC' });
+    assert.equal(res.statusCode, 422);
+    assert.deepEqual(res.json().errors.map((e: { path: string }) => e.path).sort(), ['resource_id', 'secret']);
+  });
+
+  test('repeated wrong secrets for a key are rate limited with 429 and Retry-After, while the right secret, once cached, still verifies', async () => {
+    const key = await resourceKey();
+    assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId })).json().code, 'VALID');
+    // Well-formed, so it reaches the database and argon2; malformed secrets cost nothing and are not counted.
+    const wrong = generateSecret(SecretPrefix.apiKey);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await verify({ key: key.id, secret: wrong, resource_id: key.resourceId }, t.root, '10.2.0.1')).statusCode);
+    assert.deepEqual(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
+    assert.deepEqual(statuses.slice(5), [429, 429]);
+    const limited = await verify({ key: key.id, secret: wrong, resource_id: key.resourceId }, t.root, '10.2.0.1');
+    assert.equal(limited.json().code, 'rate_limited');
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+    assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId })).json().code, 'VALID');
+  });
+
+  test('usage is recorded in last_used_at', async () => {
+    const key = await resourceKey();
+    await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId });
+    let lastUsed: Date | null = null;
+    for (let i = 0; i < 40 && !lastUsed; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      lastUsed = (await t.store.prisma.apiKey.findUniqueOrThrow({ where: { id: key.id } })).lastUsedAt;
+    }
+    assert.ok(lastUsed && Date.now() - lastUsed.getTime() < 10_000);
+  });
+});
