@@ -136,6 +136,16 @@ describe('environments', () => {
     assert.deepEqual(await auditActions(orgId, envId), ['environment.create', 'environment.update']);
   });
 
+  test('an empty patch changes nothing and writes no audit event', async () => {
+    const orgId = await newOrg();
+    const envId = await newEnv(orgId, 'same');
+    const before = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/environments/${envId}`, headers: t.root });
+    const res = await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/environments/${envId}`, headers: t.root, payload: {} });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), before.json());
+    assert.deepEqual(await auditActions(orgId, envId), ['environment.create']);
+  });
+
   test('patch to a name in use is 409, unknown fields 422, another organization’s environment 404', async () => {
     const orgId = await newOrg();
     await newEnv(orgId, 'taken');

@@ -185,6 +185,17 @@ describe('resources', () => {
     assert.equal(await t.store.prisma.auditEvent.count({ where: { orgId, action: 'resource.update' } }), 0);
   });
 
+  test('an empty patch changes nothing and writes no audit event', async () => {
+    const orgId = await newOrg();
+    const resourceId = await newResource(orgId, await newEnv(orgId));
+    const url = `/v1/orgs/${orgId}/resources/${resourceId}`;
+    const before = await t.inject({ method: 'GET', url, headers: t.root });
+    const res = await t.inject({ method: 'PATCH', url, headers: t.root, payload: {} });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), before.json());
+    assert.equal(await t.store.prisma.auditEvent.count({ where: { orgId, action: 'resource.update' } }), 0);
+  });
+
   test('patch of another organization’s resource is 404', async () => {
     const orgId = await newOrg();
     const resourceId = await newResource(orgId, await newEnv(orgId));

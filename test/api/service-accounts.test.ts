@@ -142,6 +142,17 @@ describe('service accounts', () => {
     assert.equal((await t.store.prisma.principal.findUniqueOrThrow({ where: { id: saId } })).displayName, 'renamed');
   });
 
+  test('an empty patch changes nothing and writes no audit event', async () => {
+    const orgId = await newOrg();
+    const saId = await newSa(orgId);
+    const url = `/v1/orgs/${orgId}/service-accounts/${saId}`;
+    const before = await t.inject({ method: 'GET', url, headers: t.root });
+    const res = await t.inject({ method: 'PATCH', url, headers: t.root, payload: {} });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), before.json());
+    assert.equal(await t.store.prisma.auditEvent.count({ where: { orgId, action: 'service_account.update' } }), 0);
+  });
+
   test('patch of another organization’s service account is 404', async () => {
     const orgId = await newOrg();
     const saId = await newSa(orgId, 'mine');

@@ -71,20 +71,19 @@ export async function updateEnvironment(
   input: { display_name?: string | undefined },
 ): Promise<Environment> {
   await requireOrg(deps.db, ctx.actor, orgId);
-  await requireEnvironment(deps.db, orgId, envId);
+  const existing = await requireEnvironment(deps.db, orgId, envId);
   assertAllowed(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
+  const displayName = input.display_name;
+  if (displayName === undefined) return existing;
   try {
     return await deps.db.$transaction(async (tx) => {
-      const { count } = await tx.environment.updateMany({
-        where: { id: envId, orgId },
-        data: input.display_name !== undefined ? { displayName: input.display_name } : {},
-      });
+      const { count } = await tx.environment.updateMany({ where: { id: envId, orgId }, data: { displayName } });
       if (count === 0) throw notFound('environment', envId);
       await recordAudit(tx, ctx, { orgId, action: 'environment.update', target: envId, details: { fields: Object.keys(input) } });
       return requireEnvironment(tx, orgId, envId);
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw nameTaken(orgId, input.display_name ?? '');
+    if (isUniqueViolation(error)) throw nameTaken(orgId, displayName);
     throw error;
   }
 }

@@ -9,6 +9,7 @@ import { type PageRequest, paginate } from '../../lib/pagination.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
+import { USAGE_WRITE_INTERVAL_MS } from '../api-keys/usage.js';
 import { recordAudit } from '../audit/service.js';
 import { orgSettings } from '../orgs/schemas.js';
 import { requireOrg } from '../orgs/service.js';
@@ -95,8 +96,9 @@ async function updatePrincipal(
   nameTaken: () => DomainError,
 ): Promise<Principal> {
   await requireOrg(deps.db, ctx.actor, orgId);
-  await requirePrincipal(deps.db, orgId, kind, principalId);
+  const existing = await requirePrincipal(deps.db, orgId, kind, principalId);
   assertAllowed(ctx.actor, 'principal.manage', { orgId });
+  if (Object.keys(data).length === 0) return existing;
   try {
     return await deps.db.$transaction(async (tx) => {
       const { count } = await tx.principal.updateMany({ where: { id: principalId, orgId, kind }, data });
@@ -120,12 +122,17 @@ async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, k
   await requirePrincipal(deps.db, orgId, kind, principalId);
   assertAllowed(ctx.actor, 'principal.manage', { orgId });
   const hours = orgSettings.parse(org.settings).recent_use_hours ?? deps.config.LATCHKEY_RECENT_USE_HOURS;
+  // Usage writes are batched: this replica's pending uses are written first, and because a stored
+  // last_used_at may trail the true last use by up to one write interval, the window is widened by
+  // that much. Other replicas hold uses unwritten for at most their flush interval (250 ms).
+  await deps.usage.flush();
+  const since = new Date(Date.now() - hours * 3_600_000 - USAGE_WRITE_INTERVAL_MS);
   await runMutation(deps.store, async (tx, invalidate) => {
     // FOR UPDATE waits for transactions creating keys or bindings for it, so none escapes the invalidation.
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM principals WHERE id = ${principalId} AND org_id = ${orgId} AND kind::text = ${kind} FOR UPDATE`;
     if (locked.length === 0) throw notFound(NOUN[kind], principalId);
-    if (!force) {
-      const recent = await recentlyUsedKeyIds(tx, principalId, new Date(Date.now() - hours * 3_600_000));
+    if (!force && hours > 0) {
+      const recent = await recentlyUsedKeyIds(tx, principalId, since);
       if (recent.length > 0) {
         throw new DomainError(
           'recently_used',

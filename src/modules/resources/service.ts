@@ -122,17 +122,17 @@ export async function updateResource(
     const fields = immutable.map((e) => e.path).join(' and ');
     throw new DomainError('immutable_field', `${fields} of a resource cannot be changed; create a new resource instead`, { errors: immutable });
   }
-  assertAllowed(ctx.actor, 'resource.manage', resourceTarget(await requireResource(deps.db, orgId, resourceId)));
+  const existing = await requireResource(deps.db, orgId, resourceId);
+  assertAllowed(ctx.actor, 'resource.manage', resourceTarget(existing));
   const { display_name, cloud, region } = input;
+  const data = {
+    ...(display_name !== undefined ? { displayName: display_name } : {}),
+    ...(cloud !== undefined ? { cloud } : {}),
+    ...(region !== undefined ? { region } : {}),
+  };
+  if (Object.keys(data).length === 0) return existing;
   return deps.db.$transaction(async (tx) => {
-    const { count } = await tx.resource.updateMany({
-      where: { id: resourceId, orgId },
-      data: {
-        ...(display_name !== undefined ? { displayName: display_name } : {}),
-        ...(cloud !== undefined ? { cloud } : {}),
-        ...(region !== undefined ? { region } : {}),
-      },
-    });
+    const { count } = await tx.resource.updateMany({ where: { id: resourceId, orgId }, data });
     if (count === 0) throw notFound('resource', resourceId);
     await recordAudit(tx, ctx, { orgId, action: 'resource.update', target: resourceId, details: { fields: Object.keys(input) } });
     return requireResource(tx, orgId, resourceId);
