@@ -65,7 +65,16 @@ export class SigningKeys {
       orderBy: { createdAt: 'desc' },
     });
     if (existing) {
-      const jwk = JSON.parse(open(this.masterKey, existing.privateKeyEncrypted, this.#context(existing.kid)).toString('utf8')) as JWK;
+      let sealed: Buffer;
+      try {
+        sealed = open(this.masterKey, existing.privateKeyEncrypted, this.#context(existing.kid));
+      } catch (error) {
+        throw new Error(
+          `signing key ${existing.kid} cannot be decrypted with LATCHKEY_MASTER_KEY; the master key differs from the one it was sealed with`,
+          { cause: error },
+        );
+      }
+      const jwk = JSON.parse(sealed.toString('utf8')) as JWK;
       return { kid: existing.kid, key: await importJWK(jwk, ALG) };
     }
     const kid = randomBytes(12).toString('base64url');

@@ -97,6 +97,18 @@ describe('POST /v1/verify/api-key', () => {
     assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId })).json().code, 'VALID');
   });
 
+  test('a key verified a moment ago blocks deleting its owner, even before the batched usage write', async () => {
+    const key = await resourceKey();
+    assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId })).json().code, 'VALID');
+    const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${key.orgId}/service-accounts/${key.ownerId}`, headers: t.root });
+    assert.equal(res.statusCode, 409, res.body);
+    assert.equal(res.json().code, 'recently_used');
+    assert.deepEqual(res.json().key_ids, [key.id]);
+    const forced = await t.inject({ method: 'DELETE', url: `/v1/orgs/${key.orgId}/service-accounts/${key.ownerId}?force=true`, headers: t.root });
+    assert.equal(forced.statusCode, 204);
+    assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId })).json().code, 'INVALID');
+  });
+
   test('usage is recorded in last_used_at', async () => {
     const key = await resourceKey();
     await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId });
