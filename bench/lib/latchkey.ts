@@ -1,0 +1,178 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runLoad } from './load.js';
+
+/** Seeding goes through the public API only, as a client would. */
+
+const MAX_ATTEMPTS = 5;
+const CALL_TIMEOUT_MS = 30_000;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
+    super(`${what} answered ${status}: ${body.slice(0, 500)}`);
+  }
+}
+
+export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+export const bearer = (token: string) => `Bearer ${token}`;
+
+/** One JSON call; 429 and 503 are retried after their Retry-After (bounded). */
+export async function call<T>(baseUrl: string, method: string, path: string, authorization: string | undefined, body?: unknown): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers: {
+        ...(authorization ? { authorization } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    if ((response.status === 429 || response.status === 503) && attempt < MAX_ATTEMPTS) {
+      await sleep(Math.min(5, Number(response.headers.get('retry-after')) || 1) * 1000);
+      continue;
+    }
+    if (!response.ok) throw new ApiError(response.status, text, `${method} ${path}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+/** Runs fn over items with at most `concurrency` calls in flight. */
+export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+export interface CreatedKey {
+  id: string;
+  secret: string;
+}
+
+/** An organization ready for the benchmark: a caller with OrganizationAdmin + Verifier, and a key owner. */
+export interface BenchOrg {
+  orgId: string;
+  environmentId: string;
+  resourceId: string;
+  ownerId: string;
+  callerId: string;
+  callerKey: CreatedKey;
+  /** Authorization header of the caller's cloud key. */
+  auth: string;
+}
+
+export async function setUpOrg(baseUrl: string, rootToken: string, name: string): Promise<BenchOrg> {
+  const root = bearer(rootToken);
+  const org = await call<{ id: string }>(baseUrl, 'POST', '/v1/orgs', root, { name, display_name: `Benchmark ${name}` });
+  const base = `/v1/orgs/${org.id}`;
+  const environment = await call<{ id: string }>(baseUrl, 'POST', `${base}/environments`, root, { display_name: 'bench' });
+  const resource = await call<{ id: string }>(baseUrl, 'POST', `${base}/resources`, root, {
+    kind: 'kafka_cluster',
+    display_name: 'bench-cluster',
+    environment_id: environment.id,
+    cloud: 'aws',
+    region: 'us-east-2',
+  });
+  const caller = await call<{ id: string }>(baseUrl, 'POST', `${base}/service-accounts`, root, { display_name: 'bench-caller' });
+  const owner = await call<{ id: string }>(baseUrl, 'POST', `${base}/service-accounts`, root, { display_name: 'bench-key-owner' });
+  for (const role of ['OrganizationAdmin', 'Verifier']) {
+    await call(baseUrl, 'POST', `${base}/role-bindings`, root, { principal: caller.id, role, scope: { type: 'organization' } });
+  }
+  const callerKey = await call<CreatedKey>(baseUrl, 'POST', `${base}/api-keys`, root, {
+    owner: caller.id,
+    scope: { type: 'cloud' },
+    display_name: 'bench-caller',
+  });
+  return {
+    orgId: org.id,
+    environmentId: environment.id,
+    resourceId: resource.id,
+    ownerId: owner.id,
+    callerId: caller.id,
+    callerKey: { id: callerKey.id, secret: callerKey.secret },
+    auth: basic(callerKey.id, callerKey.secret),
+  };
+}
+
+export function createKeyBody(org: BenchOrg, displayName: string): string {
+  return JSON.stringify({
+    owner: org.ownerId,
+    scope: { type: 'resource', resource_id: org.resourceId },
+    display_name: displayName,
+  });
+}
+
+const SEED_CONNECTIONS = 32;
+const SEED_ROUNDS = 4;
+
+/**
+ * Creates `count` resource keys through POST /api-keys with many requests in flight (autocannon,
+ * like the load itself). Returns the keys when `capture` is set (the secrets are only in the 201s).
+ */
+export async function seedKeys(
+  baseUrl: string,
+  org: BenchOrg,
+  count: number,
+  options: { capture: boolean; label: string },
+): Promise<CreatedKey[]> {
+  const captured: CreatedKey[] = [];
+  let created = 0;
+  for (let round = 0; round < SEED_ROUNDS && created < count; round++) {
+    const missing = count - created;
+    const result = await runLoad({
+      title: `seed ${options.label}`,
+      baseUrl,
+      method: 'POST',
+      headers: { authorization: org.auth },
+      paths: [`/v1/orgs/${org.orgId}/api-keys`],
+      bodies: [createKeyBody(org, options.label)],
+      connections: Math.min(SEED_CONNECTIONS, missing),
+      amount: missing,
+      // Generous bound: even 20 keys/s finishes.
+      durationSeconds: Math.ceil(missing / 20) + 30,
+      classify: (status, body) => {
+        if (status !== 201) return status === 503 || status === 429 ? 'intended' : 'error';
+        if (options.capture) {
+          const key = JSON.parse(body) as CreatedKey;
+          captured.push({ id: key.id, secret: key.secret });
+        }
+        created++;
+        return 'ok';
+      },
+    });
+    if (result.errors > 0) throw new Error(`seeding ${options.label}: ${result.errors} errors, first: ${result.firstError}`);
+  }
+  if (created < count) throw new Error(`seeding ${options.label}: only ${created} of ${count} keys created`);
+  return options.capture ? captured.slice(0, count) : [];
+}
+
+export function verifyBody(key: CreatedKey, resourceId: string): string {
+  return JSON.stringify({ key: key.id, secret: key.secret, resource_id: resourceId });
+}
+
+export interface VerifyAnswer {
+  valid: boolean;
+  code: string;
+}
+
+export async function verifyOnce(baseUrl: string, auth: string, key: CreatedKey, resourceId: string): Promise<VerifyAnswer> {
+  return call<VerifyAnswer>(baseUrl, 'POST', '/v1/verify/api-key', auth, JSON.parse(verifyBody(key, resourceId)));
+}
+
+/** Verifies every key once (cache misses: one argon2 each) so that later verifications are hits. */
+export async function warmCache(baseUrl: string, auth: string, keys: readonly CreatedKey[], resourceId: string): Promise<void> {
+  const answers = await mapLimit(keys, 8, (key) => verifyOnce(baseUrl, auth, key, resourceId));
+  const invalid = answers.filter((answer) => !answer.valid);
+  if (invalid.length > 0) throw new Error(`${invalid.length} of ${keys.length} fresh keys did not verify (first: ${invalid[0]!.code})`);
+}

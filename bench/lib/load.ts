@@ -1,0 +1,125 @@
+import autocannon from 'autocannon';
+
+/** How one response counts: the work asked for, an answer the scenario intends (429, 503), or an error. */
+export type Outcome = 'ok' | 'intended' | 'error';
+
+export interface LoadSpec {
+  title: string;
+  /** Always a 127.0.0.1 URL: load never leaves the machine. */
+  baseUrl: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  headers?: Record<string, string>;
+  /** Request paths, used in turn (one entry: a fixed path). */
+  paths: readonly string[];
+  /** Request bodies, used in turn; empty for none. */
+  bodies?: readonly string[];
+  connections: number;
+  durationSeconds: number;
+  /** Send exactly this many requests (each body once), still bounded by durationSeconds × 3. */
+  amount?: number;
+  /** Requests per second over all connections; unlimited when absent. */
+  overallRate?: number;
+  /** Stops the run early when this settles. */
+  until?: Promise<unknown>;
+  classify(status: number, body: string): Outcome;
+}
+
+export interface LoadResult {
+  title: string;
+  seconds: number;
+  responses: number;
+  ok: number;
+  intended: number;
+  errors: number;
+  /** ok responses per second */
+  rps: number;
+  /** all responses per second */
+  responsesPerSecond: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  statuses: Record<string, number>;
+  /** a sample body of the first unexpected answer, to explain errors */
+  firstError?: string;
+}
+
+const REQUEST_TIMEOUT_SECONDS = 10;
+
+function assertLoopback(url: string): void {
+  const { hostname } = new URL(url);
+  if (hostname !== '127.0.0.1') throw new Error(`load is only ever sent to 127.0.0.1, not ${hostname}`);
+}
+
+/** Runs one autocannon instance over loopback and counts every answer with spec.classify. */
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  assertLoopback(spec.baseUrl);
+  const counts = { ok: 0, intended: 0, error: 0 };
+  const statuses: Record<string, number> = {};
+  let firstError: string | undefined;
+  let cursor = 0;
+  const bodies = spec.bodies ?? [];
+  const paths = spec.paths;
+  const rotating = bodies.length > 1 || paths.length > 1;
+
+  const request: autocannon.Request = {
+    method: spec.method,
+    path: paths[0],
+    headers: { ...(bodies.length > 0 ? { 'content-type': 'application/json' } : {}), ...spec.headers },
+    ...(bodies.length > 0 ? { body: bodies[0] } : {}),
+    ...(rotating
+      ? {
+          setupRequest: (req: autocannon.Request) => {
+            const index = cursor++;
+            if (bodies.length > 1) req.body = bodies[index % bodies.length];
+            if (paths.length > 1) req.path = paths[index % paths.length];
+            return req;
+          },
+        }
+      : {}),
+    onResponse: (status: number, body: string) => {
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      const outcome = spec.classify(status, body);
+      counts[outcome === 'intended' ? 'intended' : outcome]++;
+      if (outcome === 'error' && firstError === undefined) firstError = `${status} ${body.slice(0, 300)}`;
+    },
+  };
+
+  const started = process.hrtime.bigint();
+  const instance = autocannon({
+    url: spec.baseUrl,
+    connections: spec.connections,
+    pipelining: 1,
+    timeout: REQUEST_TIMEOUT_SECONDS,
+    ...(spec.amount !== undefined ? { amount: spec.amount } : { duration: spec.durationSeconds }),
+    ...(spec.overallRate !== undefined ? { overallRate: spec.overallRate } : {}),
+    requests: [request],
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
+  // An amount-bounded run still ends in bounded time.
+  const guard = setTimeout(() => instance.stop(), spec.durationSeconds * 3_000 + 5_000);
+  void spec.until?.then(() => instance.stop());
+  let result: autocannon.Result;
+  try {
+    result = await instance;
+  } finally {
+    clearTimeout(guard);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const socketErrors = result.errors;
+  if (socketErrors > 0 && firstError === undefined) firstError = `${socketErrors} socket errors or timeouts`;
+  const responses = counts.ok + counts.intended + counts.error;
+  return {
+    title: spec.title,
+    seconds,
+    responses,
+    ok: counts.ok,
+    intended: counts.intended,
+    errors: counts.error + socketErrors,
+    rps: counts.ok / seconds,
+    responsesPerSecond: responses / seconds,
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    max_ms: result.latency.max,
+    statuses,
+    ...(firstError !== undefined ? { firstError } : {}),
+  };
+}
