@@ -73,10 +73,12 @@ describe('OpenAPI document', () => {
       for (const tag of operation.tags ?? []) if (!declaredTags.has(tag)) problems.push(`${where}: tag ${tag} is not declared in the document's tags`);
 
       const clientErrors = Object.entries(operation.responses ?? {}).filter(([status]) => /^4\d\d$/.test(status));
+      // The Confluent-compatible routes answer errors in Confluent's shape, as API.md requires.
+      const errorSchema = where.includes(' /iam/v2/') ? '#/components/schemas/IamV2Failure' : '#/components/schemas/Problem';
       const problemShaped = clientErrors.some(([, response]) =>
-        Object.values(response.content ?? {}).some((media) => media.schema?.$ref === '#/components/schemas/Problem'),
+        Object.values(response.content ?? {}).some((media) => media.schema?.$ref === errorSchema),
       );
-      if (!problemShaped) problems.push(`${where}: no 4xx response with the Problem schema`);
+      if (!problemShaped) problems.push(`${where}: no 4xx response with the ${errorSchema.split('/').pop()} schema`);
     }
     assert.deepEqual(problems, []);
   });

@@ -9,7 +9,9 @@ import type { Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
 import { orgSettings } from '../orgs/schemas.js';
+import { holdEnvironment } from '../environments/service.js';
 import { requireOrg } from '../orgs/service.js';
+import { holdResource } from '../resources/service.js';
 import { isFlinkRegion } from './flink-regions.js';
 import type { ApiKeyScope, ApiKeyWithOwner } from './schemas.js';
 
@@ -100,8 +102,16 @@ export async function createApiKey(deps: Deps, ctx: RequestContext, orgId: strin
   const secretHash = await deps.hasher.hash(secret);
 
   const key = await deps.db.$transaction(async (tx) => {
-    // Serializes key creation per owner, so concurrent requests cannot overshoot the quota.
-    await tx.$queryRaw`SELECT id FROM principals WHERE id = ${owner.id} FOR UPDATE`;
+    // Serializes key creation per owner, so concurrent requests cannot overshoot the quota; the
+    // scope's rows are held so a concurrent delete either waits for this key or is seen here.
+    const locked = await tx.$queryRaw<unknown[]>`SELECT id FROM principals WHERE id = ${owner.id} FOR UPDATE`;
+    if (locked.length === 0) throw invalidField('owner', `${owner.id} was deleted`);
+    if (scope.data.resourceId && !(await holdResource(tx, orgId, scope.data.resourceId))) {
+      throw invalidField('scope.resource_id', `${scope.data.resourceId} was deleted`);
+    }
+    if (scope.data.environmentId && !(await holdEnvironment(tx, orgId, scope.data.environmentId))) {
+      throw invalidField('scope.environment_id', `${scope.data.environmentId} was deleted`);
+    }
     const held = await tx.apiKey.count({
       where: { ownerId: owner.id, status: 'active', type: isCloud ? 'cloud' : { in: ['resource', 'flink'] } },
     });
