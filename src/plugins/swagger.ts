@@ -24,7 +24,11 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
     schema.security ??= SECURITY[auth];
     const response = (schema.response ?? {}) as Record<string, unknown>;
     const errors: Record<string, unknown> = auth === 'public' ? { 400: standardErrors[400], 413: standardErrors[413], 415: standardErrors[415], 422: standardErrors[422], 500: standardErrors[500], 503: standardErrors[503] } : standardErrors;
-    for (const [status, problem] of Object.entries(errors)) response[status] ??= problem;
+    // Problems are sent as application/problem+json (RFC 9457); the document says so, and Fastify
+    // picks the serializer by that content type.
+    for (const [status, problem] of Object.entries(errors)) {
+      response[status] ??= { description: 'Problem details', content: { 'application/problem+json': { schema: problem } } };
+    }
     schema.response = response;
   });
 
