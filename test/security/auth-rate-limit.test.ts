@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+
+describe('failed authentication is rate limited per client address', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { LATCHKEY_AUTH_FAILURES_PER_MINUTE: '3' } });
+  });
+  after(() => t.close());
+
+  const attempt = (authorization: string, remoteAddress: string) =>
+    t.inject({ method: 'GET', url: '/v1/orgs', headers: { authorization }, remoteAddress });
+
+  test('after the limit an address gets 429 with Retry-After, even with the right token; other addresses are unaffected', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await attempt('Bearer wrong-token-wrong-token-wrong-token', '10.9.0.1')).statusCode);
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+    const limited = await attempt(t.root.authorization, '10.9.0.1');
+    assert.equal(limited.statusCode, 429);
+    assert.equal(limited.json().code, 'rate_limited');
+    assert.ok(Number(limited.headers['retry-after']) > 0);
+    assert.equal((await attempt(t.root.authorization, '10.9.0.2')).statusCode, 200);
+  });
+
+  test('failed OAuth client authentication counts too', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await t.inject({ method: 'POST', url: '/oauth2/token', remoteAddress: '10.9.0.3', payload: { grant_type: 'client_credentials', client_id: 'ABCDEFGHIJKLMNOP', client_secret: 'nope' } });
+      assert.equal(res.statusCode, 401);
+    }
+    const res = await t.inject({ method: 'POST', url: '/oauth2/token', remoteAddress: '10.9.0.3', payload: { grant_type: 'client_credentials', client_id: 'ABCDEFGHIJKLMNOP', client_secret: 'nope' } });
+    assert.equal(res.statusCode, 429);
+  });
+});
