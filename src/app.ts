@@ -14,6 +14,7 @@ import auditRoutes from './modules/audit/routes.js';
 import confluentCompatRoutes from './modules/compat-confluent/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
+import { ActorCache } from './modules/oauth/actor-cache.js';
 import oauthRoutes from './modules/oauth/routes.js';
 import { authenticateAccessToken, authenticateBasic } from './modules/oauth/service.js';
 import orgRoutes from './modules/orgs/routes.js';
@@ -75,6 +76,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       cacheSize: config.LATCHKEY_VERIFY_CACHE_SIZE,
       cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
     }),
+    actors: new ActorCache(),
     usage: new UsageRecorder(store.prisma, options.logger),
     accessTokenKeys: new SigningKeys(store.prisma, options.masterKey, 'access_token', 'latchkey'),
     verifyFailures: {
@@ -87,8 +89,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Revocations from any replica (and this one) reach the caches here.
   const unsubscribe = store.bus.subscribe((invalidation) => {
-    if (invalidation.apiKeys === 'all') deps.verifier.clear();
-    else deps.verifier.invalidate(invalidation.apiKeys);
+    if (invalidation.apiKeys === 'all') {
+      deps.verifier.clear();
+      deps.actors.clear();
+    } else {
+      deps.verifier.invalidate(invalidation.apiKeys);
+      deps.actors.invalidate(invalidation.apiKeys);
+    }
   });
   app.addHook('onClose', async () => {
     unsubscribe();

@@ -3,6 +3,7 @@ import type { SecretHasher } from './crypto/hashing.js';
 import type { SigningKeys } from './crypto/jwt.js';
 import type { FailureLimiter } from './lib/rate-limit.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
+import type { ActorCache } from './modules/oauth/actor-cache.js';
 import type { ApiKeyVerifier } from './modules/verify/verifier.js';
 import type { Db, Store } from './store/index.js';
 
@@ -15,6 +16,7 @@ export interface Deps {
   /** Encrypts keys the service itself must use (signing keys, CA keys). */
   masterKey: Buffer;
   verifier: ApiKeyVerifier;
+  actors: ActorCache;
   usage: UsageRecorder;
   accessTokenKeys: SigningKeys;
   verifyFailures: { byKey: FailureLimiter; byAddress: FailureLimiter };

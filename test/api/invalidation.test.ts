@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../helpers/app.js';
-import { createAsRoot, createCluster, createOrg } from '../helpers/principals.js';
+import { createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
 
 // On Postgres: two app instances, each with its own pool and LISTEN connection on one database,
 // which is what two replicas are. On the embedded store (one process by nature) the second app
@@ -59,6 +59,25 @@ describe(`revocation reaches every replica (${TEST_DATABASE_URL ? 'Postgres' : '
     const res = await a.inject({ method: 'DELETE', url: `/v1/orgs/${deleted.orgId}/service-accounts/${deleted.ownerId}?force=true`, headers: a.root });
     assert.equal(res.statusCode, 204, res.body);
     assert.ok((await msUntilInvalid(b, deleted.payload)) < 1000);
+  });
+
+  test('a removed role binding stops applying on the other replica, although it cached the actor', async () => {
+    const orgId = await createOrg(a);
+    const admin = await credentialFor(a, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
+    const headers = { authorization: admin.authorization };
+    const patch = (app: TestApp) => app.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}`, headers, payload: { display_name: uniqueName() } });
+    assert.equal((await patch(b)).statusCode, 200);
+    const bindings = await a.inject({ method: 'GET', url: `/v1/orgs/${orgId}/role-bindings?principal=${admin.principalId}`, headers: a.root });
+    const del = await a.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/role-bindings/${bindings.json().data[0].id}`, headers: a.root });
+    assert.equal(del.statusCode, 204);
+    const start = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - start < 5000) {
+      status = (await patch(b)).statusCode;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(status, 403);
+    assert.ok(Date.now() - start < 1000, `took ${Date.now() - start} ms`);
   });
 
   test('resource deletion propagates', async () => {

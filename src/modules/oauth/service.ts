@@ -15,17 +15,30 @@ export class OAuthError extends Error {
   }
 }
 
-async function actorFor(deps: Deps, principalId: string, apiKeyId: string): Promise<Actor | null> {
-  const principal = await deps.db.principal.findUnique({ where: { id: principalId }, include: { roleBindings: true } });
-  if (!principal) return null;
-  return {
+/**
+ * The owner of an active, unexpired cloud key, with its role bindings; null otherwise. Served from
+ * the actor cache when possible (one indexed query when not).
+ */
+async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<Actor | null> {
+  const cached = deps.actors.get(apiKeyId);
+  if (cached) return cached;
+  const epoch = deps.actors.epoch;
+  const key = await deps.db.apiKey.findUnique({
+    where: { id: apiKeyId },
+    select: { status: true, type: true, expiresAt: true, owner: { include: { roleBindings: true } } },
+  });
+  if (!key || key.status !== 'active' || key.type !== 'cloud') return null;
+  if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return null;
+  const actor: Actor = {
     kind: 'principal',
-    principalId: principal.id,
-    principalType: principal.kind,
-    orgId: principal.orgId,
+    principalId: key.owner.id,
+    principalType: key.owner.kind,
+    orgId: key.owner.orgId,
     apiKeyId,
-    bindings: principal.roleBindings.map((b) => ({ role: b.role as Role, scopeType: b.scopeType, scopeId: b.scopeId })),
+    bindings: key.owner.roleBindings.map((b) => ({ role: b.role as Role, scopeType: b.scopeType, scopeId: b.scopeId })),
   };
+  deps.actors.set(apiKeyId, actor, key.expiresAt, epoch);
+  return actor;
 }
 
 /**
@@ -38,7 +51,7 @@ export async function authenticateCloudKey(deps: Deps, keyId: string, secret: st
   if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;
   if (check.key.expiresAt && check.key.expiresAt.getTime() <= Date.now()) return null;
   deps.usage.touch(keyId);
-  return actorFor(deps, check.key.principal.id, keyId);
+  return actorForCloudKey(deps, keyId);
 }
 
 /** `Basic base64(key_id:secret)` → the owner principal of a valid cloud key. */
@@ -57,10 +70,8 @@ export async function authenticateAccessToken(deps: Deps, token: string): Promis
   const claims = await deps.accessTokenKeys.verify(token, ACCESS_TOKEN_AUDIENCE);
   const keyId = claims?.client_id;
   if (!claims || typeof keyId !== 'string' || typeof claims.sub !== 'string') return null;
-  const key = await deps.db.apiKey.findUnique({ where: { id: keyId }, select: { status: true, expiresAt: true, ownerId: true, type: true } });
-  if (!key || key.status !== 'active' || key.type !== 'cloud' || key.ownerId !== claims.sub) return null;
-  if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return null;
-  return actorFor(deps, claims.sub, keyId);
+  const actor = await actorForCloudKey(deps, keyId);
+  return actor?.kind === 'principal' && actor.principalId === claims.sub ? actor : null;
 }
 
 export interface TokenRequest {

@@ -8,6 +8,7 @@ import type { ScopeType } from '../../generated/prisma/enums.js';
 import { type PageRequest, paginate } from '../../lib/pagination.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import type { Db, Tx } from '../../store/index.js';
+import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
 import { holdEnvironment } from '../environments/service.js';
 import { requireOrg } from '../orgs/service.js';
@@ -65,7 +66,7 @@ export interface CreateRoleBindingInput {
 export async function createRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, input: CreateRoleBindingInput): Promise<RoleBinding> {
   await requireOrg(deps.db, ctx.actor, orgId);
   try {
-    return await deps.db.$transaction(async (tx) => {
+    return await runMutation(deps.store, async (tx, invalidate) => {
       const errors: FieldError[] = [];
       const allowedScopes = ROLE_SCOPES[input.role];
       if (!allowedScopes.includes(input.scope.type)) {
@@ -91,6 +92,7 @@ export async function createRoleBinding(deps: Deps, ctx: RequestContext, orgId: 
         target: binding.id,
         details: { principal: binding.principalId, role: binding.role, scope_type: binding.scopeType, scope_id: binding.scopeId },
       });
+      invalidate(await cloudKeyIds(tx, binding.principalId));
       return binding;
     });
   } catch (error) {
@@ -136,12 +138,18 @@ export async function getRoleBinding(deps: Deps, ctx: RequestContext, orgId: str
   return binding;
 }
 
-/** Takes effect on the principal's next request: credentials load their bindings per request. */
+/** The principal's cloud keys, whose cached actors hold its bindings and must be dropped on a change. */
+async function cloudKeyIds(tx: Tx, principalId: string): Promise<string[]> {
+  const keys = await tx.apiKey.findMany({ where: { ownerId: principalId, type: 'cloud' }, select: { id: true } });
+  return keys.map((key) => key.id);
+}
+
+/** Takes effect on the principal's next request on every replica: its cached actors are invalidated. */
 export async function deleteRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, bindingId: string): Promise<void> {
   await requireOrg(deps.db, ctx.actor, orgId);
   const binding = await requireRoleBinding(deps.db, orgId, bindingId);
   assertAllowed(ctx.actor, 'role_binding.manage', await targetOf(deps.db, binding));
-  await deps.db.$transaction(async (tx) => {
+  await runMutation(deps.store, async (tx, invalidate) => {
     const { count } = await tx.roleBinding.deleteMany({ where: { id: bindingId, orgId } });
     if (count === 0) throw notFound('role binding', bindingId);
     await recordAudit(tx, ctx, {
@@ -150,5 +158,6 @@ export async function deleteRoleBinding(deps: Deps, ctx: RequestContext, orgId: 
       target: bindingId,
       details: { principal: binding.principalId, role: binding.role, scope_type: binding.scopeType, scope_id: binding.scopeId },
     });
+    invalidate(await cloudKeyIds(tx, binding.principalId));
   });
 }
