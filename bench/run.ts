@@ -5,7 +5,8 @@
  * better-auth's API key plugin. See bench/README.md for how to read the output.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +16,7 @@ import { generateSecret, SecretPrefix } from '../src/crypto/tokens.js';
 import {
   bearer,
   call,
-  createKeyBody,
+  createKeyBodies,
   seedKeys,
   setUpOrg,
   verifyBody,
@@ -43,13 +44,15 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     caller: { type: 'string', default: 'cloud-key' },
     keep: { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
+    set: { type: 'string', multiple: true, default: [] },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (args.help) {
-  process.stdout.write(`npm run bench -- [--quick] [--check] [--only ${GROUPS.join(',')}] [--caller cloud-key|root] [--log-level warn] [--cpu-prof] [--connections 50] [--keep] [--out file]\n`);
+  process.stdout.write(`npm run bench -- [--quick] [--check] [--only ${GROUPS.join(',')}] [--caller cloud-key|root] [--set LATCHKEY_X=value]... [--tsx] [--log-level warn] [--cpu-prof] [--connections 50] [--keep] [--out file]\n`);
   process.exit(0);
 }
 
@@ -62,12 +65,29 @@ const settings = {
   invalidKeys: quick ? 200 : 500,
   coldKeysMin: quick ? 1500 : 5000,
   listKeys: quick ? 10_000 : 100_000,
+  /**
+   * --quick must end within 3 minutes: list seeding gets what is left of QUICK_TOTAL_SECONDS once
+   * the scenarios after it are accounted for (the report says how far it got).
+   */
+  quickTotalSeconds: 165,
+  quickTailSeconds: 55,
   propagationKeys: quick ? 50 : 200,
+  /** Keys are spread over this many service accounts (creation is serialized per owner). */
+  owners: 20,
+  listOwners: 200,
   peerKeys: quick ? 1000 : 2000,
   healthzConnections: 2,
   healthzRate: 100,
   logLevel: args['log-level'],
   caller: args.caller,
+  /** --set NAME=value: extra environment for every Latchkey process (tuning experiments) */
+  latchkeyEnv: Object.fromEntries(
+    (args.set ?? []).map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 1) throw new Error(`--set ${pair}: expected NAME=value`);
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  ) as Record<string, string>,
 };
 if (settings.caller !== 'cloud-key' && settings.caller !== 'root') throw new Error('--caller is cloud-key or root');
 const only = new Set<Group>((args.only?.split(',').map((g) => g.trim()) as Group[] | undefined) ?? GROUPS);
@@ -100,23 +120,25 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** Newest modification time under a directory (to tell whether dist/ is older than src/). */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
+/**
+ * Latchkey runs as production runs it: compiled JavaScript. A private build of the working tree
+ * goes to the run's temp directory (never a possibly stale dist/); --tsx runs the sources instead
+ * (tsx's loader costs about 70 MB of RSS and some startup time).
+ */
 function latchkeyCommand(): { args: string[]; label: string } {
   const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`] : [];
-  const dist = join(REPO, 'dist', 'src', 'server.js');
-  if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(REPO, 'src'))) {
-    return { args: [...profile, dist], label: 'node dist/src/server.js' };
+  const viaTsx = { args: [...profile, '--import', 'tsx', 'src/server.ts'], label: 'node --import tsx src/server.ts' };
+  if (args.tsx) return viaTsx;
+  const outDir = join(runDir, 'build');
+  const build = spawnSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: REPO, encoding: 'utf8' });
+  if (build.status !== 0) {
+    log(`warning: compiling src/ failed, running it through tsx instead:\n${(build.stdout + build.stderr).trim().split('\n').slice(0, 10).join('\n')}`);
+    return viaTsx;
   }
-  return { args: [...profile, '--import', 'tsx', 'src/server.ts'], label: 'node --import tsx src/server.ts' };
+  // The build finds its packages and migrations where a checkout has them.
+  symlinkSync(join(REPO, 'node_modules'), join(runDir, 'node_modules'));
+  symlinkSync(join(REPO, 'prisma'), join(runDir, 'prisma'));
+  return { args: [...profile, join(outDir, 'src', 'server.js')], label: 'node <fresh tsc build of src/>/server.js' };
 }
 
 /** The parent's environment without anything that would configure Latchkey behind our back. */
@@ -148,11 +170,18 @@ async function startLatchkey(name: string, store: Store, failuresPerMinute: numb
     LATCHKEY_MASTER_KEY: masterKey,
     LATCHKEY_ROOT_TOKEN: rootToken,
     // Scenarios other than verify_invalid must not be rate limited (polling a deleted key fails on purpose).
-    ...(failuresPerMinute !== undefined ? { LATCHKEY_AUTH_FAILURES_PER_MINUTE: String(failuresPerMinute) } : {}),
+    ...(failuresPerMinute !== undefined
+      ? {
+          LATCHKEY_AUTH_FAILURES_PER_MINUTE: String(failuresPerMinute),
+          LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: String(failuresPerMinute),
+          LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE: String(failuresPerMinute),
+        }
+      : {}),
     // The bench owns far more keys per principal than the default quota allows.
     LATCHKEY_KEY_QUOTA_OTHER: '1000000',
     LATCHKEY_DATA_DIR: store.dataDir,
     ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
+    ...settings.latchkeyEnv,
   };
   const server = await ServerProcess.start({ name, args: command.args, env, cwd: REPO, logDir: runDir }, '/readyz');
   log(`${name} ready on ${server.url} (pid ${server.pid})`);
@@ -178,8 +207,8 @@ async function stopServer(server: ServerProcess): Promise<void> {
 }
 
 /** With --caller root every call after the setup uses the root token instead of the caller's cloud key. */
-async function setUpBenchOrg(baseUrl: string, name: string): Promise<BenchOrg> {
-  const org = await setUpOrg(baseUrl, rootToken, name);
+async function setUpBenchOrg(baseUrl: string, name: string, owners: number): Promise<BenchOrg> {
+  const org = await setUpOrg(baseUrl, rootToken, name, owners);
   return settings.caller === 'root' ? { ...org, auth: bearer(rootToken) } : org;
 }
 
@@ -270,8 +299,8 @@ async function main(): Promise<number> {
   let attackTargets: CreatedKey[] = [];
   if (needsLatchkey) {
     const a = await startLatchkey('latchkey-a', store, 1_000_000);
-    org = await setUpBenchOrg(a.url, `bench-${Date.now().toString(36)}`);
-    log(`organization ${org.orgId}: resource ${org.resourceId}, key owner ${org.ownerId}, caller ${org.callerId} (OrganizationAdmin + Verifier, cloud key ${org.callerKey.id})`);
+    org = await setUpBenchOrg(a.url, `bench-${Date.now().toString(36)}`, settings.owners);
+    log(`organization ${org.orgId}: resource ${org.resourceId}, ${org.ownerIds.length} key owners, caller ${org.callerId} (OrganizationAdmin + Verifier, cloud key ${org.callerKey.id})`);
     const verifyAs = { authorization: org.auth };
     const resourceId = org.resourceId;
 
@@ -279,30 +308,36 @@ async function main(): Promise<number> {
     let coldPool: CreatedKey[] = [];
     if (only.has('create_key')) {
       const fresh: CreatedKey[] = [];
-      const { report: r } = await measure(a, {
-        title: 'create_key',
-        method: 'POST',
+      const createSpec = (title: string, owners: number) => ({
+        title,
+        method: 'POST' as const,
         headers: verifyAs,
-        paths: [`/v1/orgs/${org.orgId}/api-keys`],
-        bodies: [createKeyBody(org, 'bench-create')],
-        classify: (status, body) => {
+        paths: [`/v1/orgs/${org!.orgId}/api-keys`],
+        bodies: createKeyBodies(org!, title, owners),
+        classify: (status: number, body: string): Outcome => {
           if (status !== 201) return 'error';
           const key = JSON.parse(body) as CreatedKey;
           fresh.push({ id: key.id, secret: key.secret });
           return 'ok';
         },
       });
-      s.create_key = r;
+      s.create_key = (await measure(a, createSpec('create_key', settings.owners), {
+        note: `resource keys for ${settings.owners} service accounts in turn`,
+      })).report;
+      // Creation is serialized per owner (quota check under a row lock): one owner is the worst case.
+      s.create_key_one_owner = (await measure(a, createSpec('create_key_one_owner', 1), {
+        note: 'all creates for one service account (informational)',
+      })).report;
       coldPool = fresh;
     }
 
     if (only.has('verify_cached') || only.has('verify_invalid')) {
       log(`seeding ${settings.cachedKeys} keys for verify_cached`);
-      cachedKeys = await seedKeys(a.url, org, settings.cachedKeys, { capture: true, label: 'bench-cached' });
+      cachedKeys = (await seedKeys(a.url, org, settings.cachedKeys, { capture: true, label: 'bench-cached' })).keys;
     }
     if (only.has('verify_invalid')) {
       log(`seeding ${settings.invalidKeys} keys whose ids verify_invalid attacks`);
-      attackTargets = await seedKeys(a.url, org, settings.invalidKeys, { capture: true, label: 'bench-attacked' });
+      attackTargets = (await seedKeys(a.url, org, settings.invalidKeys, { capture: true, label: 'bench-attacked' })).keys;
     }
     if (only.has('verify_cached')) {
       log('verifying each of them once (cache misses) so that the scenario measures hits');
@@ -322,7 +357,7 @@ async function main(): Promise<number> {
       const want = settings.coldKeysMin + 2 * settings.connections;
       if (coldPool.length < want) {
         log(`seeding ${want - coldPool.length} more never-verified keys for verify_cold`);
-        coldPool = coldPool.concat(await seedKeys(a.url, org, want - coldPool.length, { capture: true, label: 'bench-cold' }));
+        coldPool = coldPool.concat((await seedKeys(a.url, org, want - coldPool.length, { capture: true, label: 'bench-cold' })).keys);
       }
       // Never send one key twice: autocannon builds a request per connection ahead of sending.
       const amount = coldPool.length - 2 * settings.connections;
@@ -363,12 +398,21 @@ async function main(): Promise<number> {
     }
 
     if (only.has('list_keys')) {
-      const listOrg = await setUpBenchOrg(a.url, `bench-list-${Date.now().toString(36)}`);
-      log(`seeding ${settings.listKeys} keys into ${listOrg.orgId} for list_keys${quick ? ' (--quick: 10,000 instead of 100,000)' : ''}`);
+      let listSeedNote = '';
+      const listOrg = await setUpBenchOrg(a.url, `bench-list-${Date.now().toString(36)}`, settings.listOwners);
+      const elapsed = (performance.now() - t0) / 1000;
+      const budget = quick ? Math.round(Math.min(90, Math.max(20, settings.quickTotalSeconds - settings.quickTailSeconds - elapsed))) : undefined;
+      log(`seeding ${settings.listKeys} keys into ${listOrg.orgId} for list_keys${quick ? ` (--quick: 10,000 instead of 100,000, at most ${budget}s of seeding)` : ''}`);
       const seedStart = performance.now();
-      await seedKeys(a.url, listOrg, settings.listKeys, { capture: false, label: 'bench-list' });
+      const { created } = await seedKeys(a.url, listOrg, settings.listKeys, {
+        capture: false,
+        label: 'bench-list',
+        ...(budget !== undefined ? { budgetSeconds: budget } : {}),
+      });
       const seedSeconds = (performance.now() - seedStart) / 1000;
-      log(`seeded ${settings.listKeys} keys in ${seedSeconds.toFixed(1)}s (${(settings.listKeys / seedSeconds).toFixed(0)} keys/s)`);
+      listSeedNote = `seeded ${created} keys in ${seedSeconds.toFixed(0)} s (${(created / seedSeconds).toFixed(0)} keys/s through the API)`;
+      if (created < settings.listKeys) listSeedNote += `: the --quick seeding budget ran out before ${settings.listKeys}`;
+      log(listSeedNote);
       // Walk every page once: proves the org holds the keys and yields page tokens at every depth.
       const base = `/v1/orgs/${listOrg.orgId}/api-keys?page_size=100`;
       const tokens: string[] = [];
@@ -390,8 +434,8 @@ async function main(): Promise<number> {
         headers: { authorization: listOrg.auth },
         paths,
         classify: (status) => (status === 200 ? 'ok' : 'error'),
-      }, { note: `${listed} keys in the organization${quick ? ' (--quick: 10,000, not 100,000)' : ''}; ${paths.length} different pages of 100` });
-      s.list_keys = r;
+      }, { note: `${listed} keys in the organization${quick ? ' (--quick: not 100,000)' : ''}; ${paths.length} different pages of 100; ${listSeedNote}` });
+      s.list_keys = { ...r, keys: listed };
     }
 
     if (only.has('revocation_propagation')) {
@@ -472,7 +516,7 @@ function betterAuthVersion(): string {
 async function measurePropagation(a: ServerProcess, store: Store, org: BenchOrg): Promise<ScenarioReport> {
   const POLL_LIMIT_MS = 5_000;
   log(`seeding ${settings.propagationKeys} keys for revocation_propagation`);
-  const keys = await seedKeys(a.url, org, settings.propagationKeys, { capture: true, label: 'bench-revoked' });
+  const { keys } = await seedKeys(a.url, org, settings.propagationKeys, { capture: true, label: 'bench-revoked' });
   const b = await startLatchkey('latchkey-b', store, 1_000_000);
   try {
     await warmCache(b.url, org.auth, keys, org.resourceId);

@@ -60,19 +60,20 @@ export interface CreatedKey {
   secret: string;
 }
 
-/** An organization ready for the benchmark: a caller with OrganizationAdmin + Verifier, and a key owner. */
+/** An organization ready for the benchmark: a caller with OrganizationAdmin + Verifier, and key owners. */
 export interface BenchOrg {
   orgId: string;
   environmentId: string;
   resourceId: string;
-  ownerId: string;
+  /** Service accounts that own the benchmark's keys, used in turn. */
+  ownerIds: string[];
   callerId: string;
   callerKey: CreatedKey;
   /** Authorization header of the caller's cloud key. */
   auth: string;
 }
 
-export async function setUpOrg(baseUrl: string, rootToken: string, name: string): Promise<BenchOrg> {
+export async function setUpOrg(baseUrl: string, rootToken: string, name: string, owners: number): Promise<BenchOrg> {
   const root = bearer(rootToken);
   const org = await call<{ id: string }>(baseUrl, 'POST', '/v1/orgs', root, { name, display_name: `Benchmark ${name}` });
   const base = `/v1/orgs/${org.id}`;
@@ -85,7 +86,9 @@ export async function setUpOrg(baseUrl: string, rootToken: string, name: string)
     region: 'us-east-2',
   });
   const caller = await call<{ id: string }>(baseUrl, 'POST', `${base}/service-accounts`, root, { display_name: 'bench-caller' });
-  const owner = await call<{ id: string }>(baseUrl, 'POST', `${base}/service-accounts`, root, { display_name: 'bench-key-owner' });
+  const ownerAccounts = await mapLimit(Array.from({ length: owners }, (_, i) => i), 8, (i) =>
+    call<{ id: string }>(baseUrl, 'POST', `${base}/service-accounts`, root, { display_name: `bench-key-owner-${i}` }),
+  );
   for (const role of ['OrganizationAdmin', 'Verifier']) {
     await call(baseUrl, 'POST', `${base}/role-bindings`, root, { principal: caller.id, role, scope: { type: 'organization' } });
   }
@@ -98,16 +101,21 @@ export async function setUpOrg(baseUrl: string, rootToken: string, name: string)
     orgId: org.id,
     environmentId: environment.id,
     resourceId: resource.id,
-    ownerId: owner.id,
+    ownerIds: ownerAccounts.map((owner) => owner.id),
     callerId: caller.id,
     callerKey: { id: callerKey.id, secret: callerKey.secret },
     auth: basic(callerKey.id, callerKey.secret),
   };
 }
 
-export function createKeyBody(org: BenchOrg, displayName: string): string {
+/** One create request per owner, to be sent in turn. */
+export function createKeyBodies(org: BenchOrg, displayName: string, owners = org.ownerIds.length): string[] {
+  return org.ownerIds.slice(0, owners).map((owner) => createKeyBody(org, owner, displayName));
+}
+
+export function createKeyBody(org: BenchOrg, owner: string, displayName: string): string {
   return JSON.stringify({
-    owner: org.ownerId,
+    owner,
     scope: { type: 'resource', resource_id: org.resourceId },
     display_name: displayName,
   });
@@ -118,29 +126,33 @@ const SEED_ROUNDS = 4;
 
 /**
  * Creates `count` resource keys through POST /api-keys with many requests in flight (autocannon,
- * like the load itself). Returns the keys when `capture` is set (the secrets are only in the 201s).
+ * like the load itself), for the org's owners in turn. Returns the keys when `capture` is set (the
+ * secrets are only in the 201s). With a budget, stops when it runs out and says how far it got.
  */
 export async function seedKeys(
   baseUrl: string,
   org: BenchOrg,
   count: number,
-  options: { capture: boolean; label: string },
-): Promise<CreatedKey[]> {
+  options: { capture: boolean; label: string; budgetSeconds?: number },
+): Promise<{ keys: CreatedKey[]; created: number }> {
   const captured: CreatedKey[] = [];
   let created = 0;
-  for (let round = 0; round < SEED_ROUNDS && created < count; round++) {
+  const deadline = Date.now() + (options.budgetSeconds ?? Infinity) * 1000;
+  for (let round = 0; round < SEED_ROUNDS && created < count && Date.now() < deadline; round++) {
     const missing = count - created;
+    // Generous bound without a budget: even 20 keys/s finishes.
+    const bound = Math.ceil(missing / 20) + 30;
     const result = await runLoad({
       title: `seed ${options.label}`,
       baseUrl,
       method: 'POST',
       headers: { authorization: org.auth },
       paths: [`/v1/orgs/${org.orgId}/api-keys`],
-      bodies: [createKeyBody(org, options.label)],
+      bodies: createKeyBodies(org, options.label),
       connections: Math.min(SEED_CONNECTIONS, missing),
       amount: missing,
-      // Generous bound: even 20 keys/s finishes.
-      durationSeconds: Math.ceil(missing / 20) + 30,
+      durationSeconds: bound,
+      maxSeconds: Math.min(bound, Math.max(1, (deadline - Date.now()) / 1000)),
       classify: (status, body) => {
         if (status !== 201) return status === 503 || status === 429 ? 'intended' : 'error';
         if (options.capture) {
@@ -153,8 +165,8 @@ export async function seedKeys(
     });
     if (result.errors > 0) throw new Error(`seeding ${options.label}: ${result.errors} errors, first: ${result.firstError}`);
   }
-  if (created < count) throw new Error(`seeding ${options.label}: only ${created} of ${count} keys created`);
-  return options.capture ? captured.slice(0, count) : [];
+  if (created < count && options.budgetSeconds === undefined) throw new Error(`seeding ${options.label}: only ${created} of ${count} keys created`);
+  return { keys: captured, created };
 }
 
 export function verifyBody(key: CreatedKey, resourceId: string): string {

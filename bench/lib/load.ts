@@ -19,6 +19,8 @@ export interface LoadSpec {
   amount?: number;
   /** Requests per second over all connections; unlimited when absent. */
   overallRate?: number;
+  /** Hard stop after this many seconds (default: durationSeconds × 3 + 5). */
+  maxSeconds?: number;
   /** Stops the run early when this settles. */
   until?: Promise<unknown>;
   classify(status: number, body: string): Outcome;
@@ -95,7 +97,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     requests: [request],
   }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
   // An amount-bounded run still ends in bounded time.
-  const guard = setTimeout(() => instance.stop(), spec.durationSeconds * 3_000 + 5_000);
+  const guard = setTimeout(() => instance.stop(), (spec.maxSeconds ?? spec.durationSeconds * 3 + 5) * 1000);
   void spec.until?.then(() => instance.stop());
   let result: autocannon.Result;
   try {
