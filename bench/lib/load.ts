@@ -43,6 +43,8 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** a sample body of the first unexpected answer, to explain errors */
   firstError?: string;
+  /** CLOCK_MONOTONIC microseconds, the clock of V8 CPU profiles: which samples belong to this run */
+  windowUs: [number, number];
 }
 
 const REQUEST_TIMEOUT_SECONDS = 10;
@@ -105,7 +107,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   } finally {
     clearTimeout(guard);
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const ended = process.hrtime.bigint();
+  const seconds = Number(ended - started) / 1e9;
   const socketErrors = result.errors;
   if (socketErrors > 0 && firstError === undefined) firstError = `${socketErrors} socket errors or timeouts`;
   const responses = counts.ok + counts.intended + counts.error;
@@ -123,5 +126,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     max_ms: result.latency.max,
     statuses,
     ...(firstError !== undefined ? { firstError } : {}),
+    windowUs: [Number(started / 1000n), Number(ended / 1000n)],
   };
 }

@@ -19,6 +19,8 @@ export interface ScenarioReport {
   note?: string;
   skipped?: string;
   first_error?: string;
+  /** the measured run on CLOCK_MONOTONIC in µs, as in V8 CPU profiles (bench/profile.ts) */
+  window_us?: [number, number];
 }
 
 export interface Report {
@@ -64,6 +66,7 @@ export function fromLoad(result: LoadResult, extra: { peakRssMb: number | null; 
     server: extra.server,
     ...(extra.note ? { note: extra.note } : {}),
     ...(result.firstError ? { first_error: result.firstError } : {}),
+    window_us: result.windowUs,
   };
 }
 
