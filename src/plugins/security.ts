@@ -1,27 +1,43 @@
 import { randomBytes } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
+// A random per-process prefix and a counter: unique across replicas without a random draw per
+// request (randomBytes showed up at 4% of CPU on the verification hot path).
+const REQUEST_ID_PREFIX = `req_${randomBytes(6).toString('base64url')}`;
+let requestCounter = 0;
+
 /** Request ids: the caller's X-Request-Id when it is sane, else a fresh one. */
 export function requestIdFrom(header: string | string[] | undefined): string {
   if (typeof header === 'string' && SANE_REQUEST_ID.test(header)) return header;
-  return `req_${randomBytes(12).toString('base64url')}`;
+  requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${REQUEST_ID_PREFIX}${requestCounter.toString(36)}`;
 }
 
+/**
+ * The helmet headers that mean something for a JSON API, computed once: an API serves no
+ * documents, so everything is denied (Swagger UI at /docs sets its own CSP), and responses may
+ * carry secrets shown once, so no cache may keep them. Setting a fixed table costs a fraction of
+ * running helmet's middleware chain per request.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'x-permitted-cross-domain-policies': 'none',
+  'cache-control': 'no-store',
+});
+
 async function securityPlugin(app: FastifyInstance) {
-  // An API serves no documents of its own: deny everything by default. /docs sets its own CSP.
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    crossOriginEmbedderPolicy: false,
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
-  });
   app.addHook('onRequest', async (request, reply) => {
+    reply.headers(SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
-    // Responses may carry secrets shown once; no cache may keep them.
-    reply.header('cache-control', 'no-store');
   });
 }
 
