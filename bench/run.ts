@@ -117,7 +117,7 @@ process.on('exit', killAllNow);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping servers and dropping scratch databases`);
-    void cleanUp(true).finally(() => process.exit(130));
+    void cleanUp(args.keep).finally(() => process.exit(130));
   });
 }
 
