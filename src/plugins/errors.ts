@@ -87,7 +87,9 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   const problem = problemFor(error, request.id);
   if (problem.status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
   if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
-  return reply.code(problem.status).type('application/problem+json').send(problem);
+  // Sent pre-serialized: the body is built here from the code table, so running it through the
+  // route's response schema again only costs time (rate-limited floods are answered by this path).
+  return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
 async function errorsPlugin(app: FastifyInstance) {
