@@ -76,6 +76,14 @@ describe('POST /oauth2/token', () => {
     assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: { authorization: `Bearer ${forged}` } })).statusCode, 401);
   });
 
+  test('an unreadable Basic client credential is 401 invalid_client, not a server error', async () => {
+    for (const credential of [Buffer.from('%zz:%zz').toString('base64'), Buffer.from('no-colon').toString('base64')]) {
+      const res = await token('grant_type=client_credentials', { authorization: `Basic ${credential}` });
+      assert.equal(res.statusCode, 401, res.body);
+      assert.equal(res.json().error, 'invalid_client');
+    }
+  });
+
   test('a resource key is not a client', async () => {
     const orgId = await createOrg(t);
     const cred = await credentialFor(t, orgId, []);

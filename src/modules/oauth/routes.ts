@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
 import { DomainError } from '../../errors.js';
-import { issueAccessToken, OAuthError } from './service.js';
+import { decodeBasic, issueAccessToken, OAuthError } from './service.js';
 
 const tokenRequest = z.object({
   grant_type: z.string().describe('client_credentials'),
@@ -23,12 +23,10 @@ const oauthError = z.object({
   error_description: z.string(),
 });
 
-function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+/** Client credentials sent as HTTP Basic; an unreadable Basic header fails client authentication. */
+function basicCredentials(header: string | undefined): { id: string; secret: string } | 'unreadable' | undefined {
   if (!header?.toLowerCase().startsWith('basic ')) return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  // RFC 6749 §2.3.1: client id and secret are form-urlencoded inside the Basic credential.
-  return colon < 0 ? undefined : { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+  return decodeBasic(header.slice(6), true) ?? 'unreadable';
 }
 
 export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
@@ -49,7 +47,9 @@ export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps
     if (retryAfterSeconds > 0) throw new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
     try {
       if (request.validationError) throw new OAuthError('invalid_request', request.validationError.message);
-      return await issueAccessToken(deps, request.body, basicCredentials(request.headers.authorization));
+      const basic = basicCredentials(request.headers.authorization);
+      if (basic === 'unreadable') throw new OAuthError('invalid_client', 'the Basic credential is not base64(client_id:client_secret)');
+      return await issueAccessToken(deps, request.body, basic);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       if (error.error === 'invalid_client') {

@@ -54,12 +54,29 @@ export async function authenticateCloudKey(deps: Deps, keyId: string, secret: st
   return actorForCloudKey(deps, keyId);
 }
 
+/**
+ * The `id:secret` pair inside an HTTP Basic credential (the part after `Basic `). With
+ * `formEncoded`, both halves are form-urlencoded as RFC 6749 §2.3.1 requires of OAuth clients;
+ * a malformed escape makes the credential unreadable (undefined), not an error.
+ */
+export function decodeBasic(credential: string, formEncoded = false): { id: string; secret: string } | undefined {
+  const decoded = Buffer.from(credential.trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  const id = decoded.slice(0, colon);
+  const secret = decoded.slice(colon + 1);
+  if (!formEncoded) return { id, secret };
+  try {
+    return { id: decodeURIComponent(id), secret: decodeURIComponent(secret) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** `Basic base64(key_id:secret)` → the owner principal of a valid cloud key. */
 export async function authenticateBasic(deps: Deps, credential: string): Promise<Actor | null> {
-  const decoded = Buffer.from(credential, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
-  return authenticateCloudKey(deps, decoded.slice(0, colon), decoded.slice(colon + 1));
+  const pair = decodeBasic(credential);
+  return pair ? authenticateCloudKey(deps, pair.id, pair.secret) : null;
 }
 
 /**
