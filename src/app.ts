@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { RootTokenVerifier } from './auth/root-token.js';
 import { SigningKeys } from './crypto/jwt.js';
 import type { Config } from './config.js';
-import { SecretHasher } from './crypto/hashing.js';
+import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
 import { FailureLimiter } from './lib/rate-limit.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
@@ -59,13 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const hasher = new SecretHasher({
-    memoryCost: config.LATCHKEY_ARGON2_MEMORY_KIB,
-    timeCost: config.LATCHKEY_ARGON2_TIME_COST,
-    parallelism: config.LATCHKEY_ARGON2_PARALLELISM,
-    concurrency: config.LATCHKEY_HASH_CONCURRENCY,
-    queueLimit: config.LATCHKEY_HASH_QUEUE,
-  });
+  const hasher = new SecretHasher(hashingOptionsFrom(config));
   const deps: Deps = {
     config,
     store,

@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { ensureRootToken } from './auth/root-token.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { SecretHasher } from './crypto/hashing.js';
+import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import { loggerOptions } from './logger.js';
 import { openStore } from './store/index.js';
 
@@ -51,13 +51,7 @@ async function main(): Promise<void> {
 
   const rootToken = await ensureRootToken(
     store.prisma,
-    new SecretHasher({
-      memoryCost: config.LATCHKEY_ARGON2_MEMORY_KIB,
-      timeCost: config.LATCHKEY_ARGON2_TIME_COST,
-      parallelism: config.LATCHKEY_ARGON2_PARALLELISM,
-      concurrency: 1,
-      queueLimit: 1,
-    }),
+    new SecretHasher(hashingOptionsFrom(config, { concurrency: 1, queueLimit: 1 })),
     config.LATCHKEY_ROOT_TOKEN,
   );
   if (rootToken) {

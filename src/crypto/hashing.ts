@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import type { Config } from '../config.js';
 import { OverloadedError } from '../errors.js';
 
 export interface HashingOptions {
@@ -9,6 +10,17 @@ export interface HashingOptions {
   concurrency: number;
   /** Callers beyond the running ones that may wait; more than that are refused with 503. */
   queueLimit: number;
+}
+
+/** The configured argon2id parameters and limits; `limits` narrows them for one-off uses. */
+export function hashingOptionsFrom(config: Config, limits: Partial<Pick<HashingOptions, 'concurrency' | 'queueLimit'>> = {}): HashingOptions {
+  return {
+    memoryCost: config.LATCHKEY_ARGON2_MEMORY_KIB,
+    timeCost: config.LATCHKEY_ARGON2_TIME_COST,
+    parallelism: config.LATCHKEY_ARGON2_PARALLELISM,
+    concurrency: limits.concurrency ?? config.LATCHKEY_HASH_CONCURRENCY,
+    queueLimit: limits.queueLimit ?? config.LATCHKEY_HASH_QUEUE,
+  };
 }
 
 export interface SecretCheck {

@@ -27,10 +27,13 @@ function decodePageToken(token: string): Cursor {
   } catch {
     // fall through to the problem below
   }
-  throw new DomainError('validation_failed', 'page_token is not a token this service issued', {
+  throw invalidPageToken();
+}
+
+export const invalidPageToken = () =>
+  new DomainError('validation_failed', 'page_token is not a token this service issued', {
     errors: [{ path: 'page_token', message: 'not a valid page token' }],
   });
-}
 
 /**
  * Keyset pagination over (created_at, id): stable under concurrent inserts, and served by the

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { ensureRootToken } from '../../src/auth/root-token.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { SecretHasher } from '../../src/crypto/hashing.js';
+import { hashingOptionsFrom, SecretHasher } from '../../src/crypto/hashing.js';
 import { loggerOptions } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
@@ -56,7 +56,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const store = options.store ?? (await openStore({ databaseUrl: config.DATABASE_URL, logger }));
   await ensureRootToken(
     store.prisma,
-    new SecretHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1, concurrency: 1, queueLimit: 1 }),
+    new SecretHasher(hashingOptionsFrom(config, { concurrency: 1, queueLimit: 1 })),
     rootToken,
   );
   const app = await buildApp({ config, store, masterKey: config.LATCHKEY_MASTER_KEY!, logger });

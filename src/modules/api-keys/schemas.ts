@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiKey, Principal } from '../../generated/prisma/client.js';
-import { displayName, isoTime, isoTimeOrNull, pageQuery, timestamp } from '../../schemas/common.js';
+import { isoTime, isoTimeOrNull, pageQuery, timestamp } from '../../schemas/common.js';
 
 export const apiKeyScope = z
   .discriminatedUnion('type', [

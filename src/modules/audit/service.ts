@@ -3,8 +3,7 @@ import { actorId } from '../../auth/actor.js';
 import { assertAllowed } from '../../auth/policy.js';
 import type { Deps } from '../../deps.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { DomainError } from '../../errors.js';
-import type { PageRequest } from '../../lib/pagination.js';
+import { invalidPageToken, type PageRequest } from '../../lib/pagination.js';
 import type { Tx } from '../../store/index.js';
 
 export interface AuditRecord {
@@ -64,10 +63,6 @@ export async function listAuditEvents(deps: Deps, ctx: RequestContext, orgId: st
 
 function decodeAuditToken(token: string): bigint {
   const text = Buffer.from(token, 'base64url').toString('utf8');
-  if (!/^\d{1,19}$/.test(text)) {
-    throw new DomainError('validation_failed', 'page_token is not a token this service issued', {
-      errors: [{ path: 'page_token', message: 'not a valid page token' }],
-    });
-  }
+  if (!/^\d{1,19}$/.test(text)) throw invalidPageToken();
   return BigInt(text);
 }
