@@ -35,6 +35,20 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
+/**
+ * A default Postgres re-analyzes a table once a tenth of it has changed. A server with autovacuum
+ * off (this machine's) leaves a bulk-seeded table without statistics: the planner then guesses a
+ * handful of rows per organization and sorts the whole organization for every page.
+ */
+export async function autovacuumIsOn(url: string): Promise<boolean> {
+  return withClient(url, async (client) => (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]?.autovacuum === 'on');
+}
+
+/** What autovacuum would have done by now. */
+export async function analyze(url: string): Promise<void> {
+  await withClient(url, (client) => client.query('ANALYZE'));
+}
+
 /** "PostgreSQL 16.4" — for the report. */
 export async function serverVersion(url: string): Promise<string> {
   return withClient(url, async (client) => {
