@@ -139,8 +139,10 @@ function latchkeyCommand(): { args: string[]; label: string } {
   // The build finds its packages and migrations where a checkout has them.
   symlinkSync(join(REPO, 'node_modules'), join(runDir, 'node_modules'));
   symlinkSync(join(REPO, 'prisma'), join(runDir, 'prisma'));
-  return { args: [...profile, join(outDir, 'src', 'server.js')], label: 'node <fresh tsc build of src/>/server.js' };
+  return { args: [...profile, join(outDir, 'src', 'server.js')], label: `MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX} node <fresh tsc build of src/>/server.js` };
 }
+
+const MALLOC_ARENA_MAX = process.env.MALLOC_ARENA_MAX ?? '2';
 
 /** The parent's environment without anything that would configure Latchkey behind our back. */
 function cleanEnv(): Record<string, string> {
@@ -149,6 +151,8 @@ function cleanEnv(): Record<string, string> {
     if (value === undefined || name.startsWith('LATCHKEY_') || ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)) continue;
     env[name] = value;
   }
+  // As `npm start` and the Docker image run Latchkey; the helper servers get the same allocator.
+  env.MALLOC_ARENA_MAX = MALLOC_ARENA_MAX;
   return env;
 }
 
