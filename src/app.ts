@@ -7,7 +7,7 @@ import { SigningKeys } from './crypto/jwt.js';
 import type { Config } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
-import { FailureLimiter } from './lib/rate-limit.js';
+import { FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
 import { UsageRecorder } from './modules/api-keys/usage.js';
 import auditRoutes from './modules/audit/routes.js';
@@ -107,7 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { scheme: 'basic', accepts: () => true, authenticate: (credential) => authenticateBasic(deps, credential) },
   ];
 
-  await app.register(errorsPlugin);
+  await app.register(errorsPlugin, { tarpit: new Tarpit(config.LATCHKEY_RATE_LIMITED_DELAY_MS) });
   await app.register(securityPlugin);
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(authPlugin, { authenticators, failures: deps.authFailures });

@@ -34,3 +34,33 @@ export class FailureLimiter {
     this.#windows.set(key, { start: now, count: 1 });
   }
 }
+
+/**
+ * Holds back answers to clients that were already told to back off (429), the way login prompts
+ * delay a failed attempt. A brute-forcer with a bounded number of connections, which is how
+ * cracking tools run, then gets a few answers per connection per second instead of thousands, and
+ * the CPU goes to everyone else's requests. It saves nothing per request against an open-loop
+ * flood; at most `maxHeld` answers wait at once, the rest go out immediately.
+ */
+export class Tarpit {
+  #held = 0;
+
+  constructor(
+    private readonly delayMs: number,
+    private readonly maxHeld = 10_000,
+  ) {}
+
+  async hold(): Promise<void> {
+    if (this.delayMs <= 0 || this.#held >= this.maxHeld) return;
+    this.#held++;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    } finally {
+      this.#held--;
+    }
+  }
+
+  get held(): number {
+    return this.#held;
+  }
+}

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { DomainError, type FieldError, PROBLEMS, type ProblemCode } from '../errors.js';
+import type { Tarpit } from '../lib/rate-limit.js';
 
 export const AUTHENTICATE_CHALLENGE = 'Bearer realm="latchkey", Basic realm="latchkey"';
 
@@ -92,14 +93,20 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
-async function errorsPlugin(app: FastifyInstance) {
-  app.setErrorHandler((error, request, reply) => {
+export interface ErrorsPluginOptions {
+  /** Where 429 answers wait before they are sent. */
+  tarpit: Tarpit;
+}
+
+async function errorsPlugin(app: FastifyInstance, options: ErrorsPluginOptions) {
+  app.setErrorHandler(async (error, request, reply) => {
     const domainError = toDomainError(error);
     const status = PROBLEMS[domainError.code].status;
     if (status >= 500) {
       const responseMismatch = typeof error === 'object' && error !== null && isResponseSerializationError(error as never);
       request.log.error({ err: error, responseMismatch }, 'request failed');
     }
+    if (domainError.code === 'rate_limited') await options.tarpit.hold();
     return sendProblem(reply, request, domainError);
   });
   app.setNotFoundHandler((request, reply) =>

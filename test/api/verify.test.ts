@@ -91,9 +91,12 @@ describe('POST /v1/verify/api-key', () => {
     for (let i = 0; i < 7; i++) statuses.push((await verify({ key: key.id, secret: wrong, resource_id: key.resourceId }, t.root, '10.2.0.1')).statusCode);
     assert.deepEqual(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
     assert.deepEqual(statuses.slice(5), [429, 429]);
+    const asked = Date.now();
     const limited = await verify({ key: key.id, secret: wrong, resource_id: key.resourceId }, t.root, '10.2.0.1');
     assert.equal(limited.json().code, 'rate_limited');
     assert.ok(Number(limited.headers['retry-after']) >= 1);
+    // Held back by the tarpit (LATCHKEY_RATE_LIMITED_DELAY_MS, default 500) before it was sent.
+    assert.ok(Date.now() - asked >= 490, `answered after ${Date.now() - asked} ms`);
     assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId })).json().code, 'VALID');
   });
 
