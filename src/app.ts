@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { RootTokenVerifier } from './auth/root-token.js';
 import { SigningKeys } from './crypto/jwt.js';
@@ -25,6 +25,7 @@ import verifyRoutes from './modules/verify/routes.js';
 import { ApiKeyVerifier } from './modules/verify/verifier.js';
 import authPlugin, { type Authenticator } from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
+import { responseSerializerCompiler } from './plugins/serializer.js';
 import securityPlugin, { requestIdFrom } from './plugins/security.js';
 import swaggerPlugin from './plugins/swagger.js';
 import type { Store } from './store/index.js';
@@ -57,7 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
 
   const hasher = new SecretHasher(hashingOptionsFrom(config));
   const deps: Deps = {
@@ -78,6 +79,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       byAddress: new FailureLimiter(config.LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE),
     },
     authFailures: new FailureLimiter(config.LATCHKEY_AUTH_FAILURES_PER_MINUTE),
+    tarpit: new Tarpit(config.LATCHKEY_RATE_LIMITED_DELAY_MS),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher);
 
@@ -107,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { scheme: 'basic', accepts: () => true, authenticate: (credential) => authenticateBasic(deps, credential) },
   ];
 
-  await app.register(errorsPlugin, { tarpit: new Tarpit(config.LATCHKEY_RATE_LIMITED_DELAY_MS) });
+  await app.register(errorsPlugin, { tarpit: deps.tarpit });
   await app.register(securityPlugin);
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(authPlugin, { authenticators, failures: deps.authFailures });

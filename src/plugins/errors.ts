@@ -1,8 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, type FieldError, PROBLEMS, type ProblemCode } from '../errors.js';
 import type { Tarpit } from '../lib/rate-limit.js';
+import { ResponseMismatchError } from './serializer.js';
 
 export const AUTHENTICATE_CHALLENGE = 'Bearer realm="latchkey", Basic realm="latchkey"';
 
@@ -93,22 +94,23 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
+/** What every error handler does first: map to a problem, log server errors, hold back 429s. */
+export async function settleError(error: unknown, request: FastifyRequest, tarpit: Tarpit): Promise<DomainError> {
+  const domainError = toDomainError(error);
+  if (PROBLEMS[domainError.code].status >= 500) {
+    request.log.error({ err: error, responseMismatch: error instanceof ResponseMismatchError }, 'request failed');
+  }
+  if (domainError.code === 'rate_limited') await tarpit.hold();
+  return domainError;
+}
+
 export interface ErrorsPluginOptions {
   /** Where 429 answers wait before they are sent. */
   tarpit: Tarpit;
 }
 
 async function errorsPlugin(app: FastifyInstance, options: ErrorsPluginOptions) {
-  app.setErrorHandler(async (error, request, reply) => {
-    const domainError = toDomainError(error);
-    const status = PROBLEMS[domainError.code].status;
-    if (status >= 500) {
-      const responseMismatch = typeof error === 'object' && error !== null && isResponseSerializationError(error as never);
-      request.log.error({ err: error, responseMismatch }, 'request failed');
-    }
-    if (domainError.code === 'rate_limited') await options.tarpit.hold();
-    return sendProblem(reply, request, domainError);
-  });
+  app.setErrorHandler(async (error, request, reply) => sendProblem(reply, request, await settleError(error, request, options.tarpit)));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, request, new DomainError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isResponseSerializationError, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
 import { DomainError, PROBLEMS } from '../../errors.js';
 import { contextOf } from '../../plugins/context.js';
-import { AUTHENTICATE_CHALLENGE, toDomainError } from '../../plugins/errors.js';
+import { AUTHENTICATE_CHALLENGE, settleError } from '../../plugins/errors.js';
 import { standardErrors } from '../../schemas/common.js';
 import {
   apiKeyListSchema,
@@ -71,12 +71,8 @@ function sendFailure(reply: FastifyReply, request: FastifyRequest, error: Domain
 
 async function confluentRoutes(scope: FastifyInstance, deps: Deps) {
   // Also reached by the auth hook's 401/403/429, which Fastify hands to the route's own error handler.
-  scope.setErrorHandler((error, request, reply) => {
-    const domainError = toDomainError(error);
-    if (PROBLEMS[domainError.code].status >= 500) {
-      const responseMismatch = typeof error === 'object' && error !== null && isResponseSerializationError(error as never);
-      request.log.error({ err: error, responseMismatch }, 'request failed');
-    }
+  scope.setErrorHandler(async (error, request, reply) => {
+    const domainError = await settleError(error, request, deps.tarpit);
     const context = (error as { validationContext?: string }).validationContext;
     const fieldsInQuery = context ? context !== 'body' : request.method === 'GET' || request.method === 'DELETE';
     return sendFailure(reply, request, domainError, fieldsInQuery);
