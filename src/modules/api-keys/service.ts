@@ -13,7 +13,7 @@ import { holdEnvironment } from '../environments/service.js';
 import { requireOrg } from '../orgs/service.js';
 import { holdResource } from '../resources/service.js';
 import { isFlinkRegion } from './flink-regions.js';
-import type { ApiKeyScope, ApiKeyWithOwner } from './schemas.js';
+import { type ApiKeyScope, type ApiKeyWithOwner, presentedKeyColumns } from './schemas.js';
 
 const RESOURCE_KEY_KINDS = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster'] as const;
 const withOwner = { owner: { select: { id: true, kind: true } } } as const;
@@ -206,7 +206,7 @@ export async function listApiKeys(deps: Deps, ctx: RequestContext, orgId: string
     : {};
   const scoped = { AND: [where, flink, statusWhere(filters.status, new Date()), visibleTo(ctx.actor, orgId)] };
   return paginate(page, (args) =>
-    deps.db.apiKey.findMany({ ...args, where: { AND: [scoped, args.where] }, include: withOwner }),
+    deps.db.apiKey.findMany({ ...args, where: { AND: [scoped, args.where] }, select: presentedKeyColumns }),
   );
 }
 
