@@ -55,10 +55,12 @@ RUN node --input-type=module -e "import argon2 from 'argon2'; await argon2.verif
 # The embedded database and the generated master key live in the data directory: keep it on a
 # volume and back it up (or use Postgres with DATABASE_URL and LATCHKEY_MASTER_KEY).
 RUN mkdir -p /var/lib/latchkey && chown node:node /var/lib/latchkey && chmod 700 /var/lib/latchkey
-# One malloc arena per argon2 worker thread (glibc's default) holds 50-70 MB of RSS for nothing.
+# One malloc arena per argon2 worker thread (glibc's default) holds 50-70 MB of RSS for nothing,
+# and V8 sizes its heap from the memory it sees, often the host's: both bounded as npm start does.
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     MALLOC_ARENA_MAX=2 \
+    NODE_OPTIONS=--max-old-space-size=512 \
     LATCHKEY_DATA_DIR=/var/lib/latchkey
 VOLUME /var/lib/latchkey
 USER node

@@ -139,10 +139,15 @@ function latchkeyCommand(): { args: string[]; label: string } {
   // The build finds its packages and migrations where a checkout has them.
   symlinkSync(join(REPO, 'node_modules'), join(runDir, 'node_modules'));
   symlinkSync(join(REPO, 'prisma'), join(runDir, 'prisma'));
-  return { args: [...profile, join(outDir, 'src', 'server.js')], label: `MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX} node <fresh tsc build of src/>/server.js` };
+  return { args: [...profile, join(outDir, 'src', 'server.js')], label: `${launchLabel} node <fresh tsc build of src/>/server.js` };
 }
 
-const MALLOC_ARENA_MAX = process.env.MALLOC_ARENA_MAX ?? '2';
+/** How `npm start` and the Docker image run Latchkey (README, Configuration); the helper servers run the same way. */
+const LAUNCH_ENV = {
+  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+  NODE_OPTIONS: `--max-old-space-size=512 ${process.env.NODE_OPTIONS ?? ''}`.trim(),
+};
+const launchLabel = Object.entries(LAUNCH_ENV).map(([name, value]) => `${name}="${value}"`).join(' ');
 
 /** The parent's environment without anything that would configure Latchkey behind our back. */
 function cleanEnv(): Record<string, string> {
@@ -151,9 +156,7 @@ function cleanEnv(): Record<string, string> {
     if (value === undefined || name.startsWith('LATCHKEY_') || ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)) continue;
     env[name] = value;
   }
-  // As `npm start` and the Docker image run Latchkey; the helper servers get the same allocator.
-  env.MALLOC_ARENA_MAX = MALLOC_ARENA_MAX;
-  return env;
+  return { ...env, ...LAUNCH_ENV };
 }
 
 interface Store {
