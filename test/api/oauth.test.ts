@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { basic, createOrg, credentialFor } from '../helpers/principals.js';
+import { wrongSecret } from '../helpers/secrets.js';
 
 describe('POST /oauth2/token', () => {
   let t: TestApp;
@@ -43,7 +44,7 @@ describe('POST /oauth2/token', () => {
   test('a wrong secret is 401 invalid_client; a bad grant is 400 per RFC 6749', async () => {
     const orgId = await createOrg(t);
     const cred = await credentialFor(t, orgId, []);
-    const wrong = await token({ grant_type: 'client_credentials', client_id: cred.keyId, client_secret: cred.secret.slice(0, -1) + 'x' });
+    const wrong = await token({ grant_type: 'client_credentials', client_id: cred.keyId, client_secret: wrongSecret(cred.secret) });
     assert.equal(wrong.statusCode, 401);
     assert.equal(wrong.json().error, 'invalid_client');
     assert.ok(wrong.headers['www-authenticate']);
