@@ -16,7 +16,8 @@ import { isFlinkRegion } from './flink-regions.js';
 import { type ApiKeyScope, type ApiKeyWithOwner, presentedKeyColumns } from './schemas.js';
 
 const RESOURCE_KEY_KINDS = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster'] as const;
-const withOwner = { owner: { select: { id: true, kind: true } } } as const;
+// The owner as a key's representation shows it; the list selects the same through presentedKeyColumns.
+const withOwner = { owner: presentedKeyColumns.owner } as const;
 
 interface ResolvedScope {
   type: ApiKeyType;
