@@ -85,12 +85,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Revocations from any replica (and this one) reach the caches here.
   const unsubscribe = store.bus.subscribe((invalidation) => {
-    if (invalidation.apiKeys === 'all') {
+    if (invalidation === 'all') {
       deps.verifier.clear();
       deps.actors.clear();
-    } else {
-      deps.verifier.invalidate(invalidation.apiKeys);
-      deps.actors.invalidate(invalidation.apiKeys);
+    } else if (invalidation.kind === 'api_key') {
+      deps.verifier.invalidate(invalidation.ids);
+      deps.actors.invalidate(invalidation.ids);
     }
   });
   app.addHook('onClose', async () => {

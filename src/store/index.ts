@@ -100,14 +100,14 @@ class PostgresListener {
     await client.connect();
     await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
     // After a reconnect, notifications sent while we were away are lost: forget every cached result.
-    if (this.#connectedBefore) this.bus.deliver({ apiKeys: 'all' });
+    if (this.#connectedBefore) this.bus.deliver('all');
     this.#connectedBefore = true;
     this.#client = client;
   }
 
   #reconnectSoon(): void {
     if (this.#stopped || this.#retry) return;
-    this.bus.deliver({ apiKeys: 'all' });
+    this.bus.deliver('all');
     this.#client?.removeAllListeners();
     this.#client = undefined;
     this.#retry = setTimeout(() => {

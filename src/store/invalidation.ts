@@ -2,13 +2,18 @@ import { EventEmitter } from 'node:events';
 
 export const INVALIDATION_CHANNEL = 'latchkey_invalidation';
 
-// NOTIFY payloads are capped at 8000 bytes by Postgres; API key ids are 16 characters.
-const IDS_PER_NOTIFICATION = 300;
+/** Every credential family whose verification results are cached per replica. */
+export const CREDENTIAL_KINDS = ['api_key', 'cluster_key', 'access_key', 'client'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
-export interface Invalidation {
-  /** API key ids whose cached results must be dropped; `all` after notifications may have been missed. */
-  apiKeys: string[] | 'all';
-}
+// NOTIFY payloads are capped at 8000 bytes by Postgres; ids are at most 64 characters.
+const IDS_PER_NOTIFICATION = 100;
+
+/**
+ * Credentials whose cached results must be dropped, by kind; `all` after notifications may have
+ * been missed (the listener reconnected), so every cache forgets everything.
+ */
+export type Invalidation = { kind: CredentialKind; ids: string[] } | 'all';
 
 /**
  * Tells every replica which cached credentials are no longer valid. Notifications are sent with
@@ -22,15 +27,13 @@ export class InvalidationBus {
   }
 
   /** Statements (text + params) that the mutating transaction must run to notify all replicas. */
-  static notifications(apiKeyIds: string[]): Array<{ sql: string; params: [string, string] }> {
-    const chunks: string[][] = [];
-    for (let i = 0; i < apiKeyIds.length; i += IDS_PER_NOTIFICATION) {
-      chunks.push(apiKeyIds.slice(i, i + IDS_PER_NOTIFICATION));
+  static notifications(kind: CredentialKind, ids: string[]): Array<{ sql: string; params: [string, string] }> {
+    const statements: Array<{ sql: string; params: [string, string] }> = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_NOTIFICATION) {
+      const payload = JSON.stringify({ kind, ids: ids.slice(i, i + IDS_PER_NOTIFICATION) });
+      statements.push({ sql: 'SELECT pg_notify($1, $2)', params: [INVALIDATION_CHANNEL, payload] });
     }
-    return chunks.map((apiKeys) => ({
-      sql: 'SELECT pg_notify($1, $2)',
-      params: [INVALIDATION_CHANNEL, JSON.stringify({ apiKeys })],
-    }));
+    return statements;
   }
 
   /** Called by the store's listener for every notification on the channel (and locally after commit). */
@@ -40,8 +43,9 @@ export class InvalidationBus {
 
   deliverPayload(payload: string): void {
     try {
-      const parsed = JSON.parse(payload) as Partial<Invalidation>;
-      if (Array.isArray(parsed.apiKeys)) this.deliver({ apiKeys: parsed.apiKeys.filter((id) => typeof id === 'string') });
+      const parsed = JSON.parse(payload) as { kind?: unknown; ids?: unknown };
+      const kind = CREDENTIAL_KINDS.find((k) => k === parsed.kind);
+      if (kind && Array.isArray(parsed.ids)) this.deliver({ kind, ids: parsed.ids.filter((id): id is string => typeof id === 'string') });
     } catch {
       // Only Latchkey writes to this channel; a malformed payload is ignored rather than fatal.
     }

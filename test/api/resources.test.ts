@@ -222,7 +222,7 @@ describe('resources', () => {
     });
     const invalidated: string[] = [];
     const unsubscribe = t.store.bus.subscribe((invalidation) => {
-      if (invalidation.apiKeys !== 'all') invalidated.push(...invalidation.apiKeys);
+      if (invalidation !== 'all' && invalidation.kind === 'api_key') invalidated.push(...invalidation.ids);
     });
     const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/resources/${resourceId}`, headers: t.root });
     unsubscribe();

@@ -168,7 +168,7 @@ describe('service accounts', () => {
     await t.store.prisma.roleBinding.create({ data: { id: newId('rb'), orgId, principalId: saId, role: 'OrganizationAdmin', scopeType: 'organization', scopeId: orgId } });
     const invalidated: string[] = [];
     const unsubscribe = t.store.bus.subscribe((invalidation) => {
-      if (invalidation.apiKeys !== 'all') invalidated.push(...invalidation.apiKeys);
+      if (invalidation !== 'all' && invalidation.kind === 'api_key') invalidated.push(...invalidation.ids);
     });
     const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/service-accounts/${saId}`, headers: t.root });
     unsubscribe();

@@ -273,7 +273,7 @@ export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: strin
       data: { status: 'revoked', revokedAt: new Date(), previousSecretHash: null, previousSecretExpiresAt: null },
     });
     await recordAudit(tx, ctx, { orgId, action: 'api_key.delete', target: keyId, details: { owner: existing.ownerId, type: existing.type } });
-    invalidate([keyId]);
+    invalidate('api_key', [keyId]);
   });
 }
 
@@ -311,7 +311,7 @@ export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: strin
       target: keyId,
       details: { grace_period_seconds: gracePeriodSeconds, previous_secret_expires_at: previousSecretExpiresAt?.toISOString() ?? null },
     });
-    invalidate([keyId]);
+    invalidate('api_key', [keyId]);
     return tx.apiKey.findUniqueOrThrow({ where: { id: keyId }, include: withOwner });
   });
   return { key, secret, previousSecretExpiresAt };

@@ -94,6 +94,6 @@ export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId:
     const keys = await tx.apiKey.findMany({ where: { orgId }, select: { id: true } });
     await tx.organization.delete({ where: { id: orgId } });
     await recordAudit(tx, ctx, { orgId, action: 'organization.delete', target: orgId, details: { force, api_keys_deleted: keys.length } });
-    invalidate(keys.map((key) => key.id));
+    invalidate('api_key', keys.map((key) => key.id));
   });
 }

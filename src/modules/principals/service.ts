@@ -150,7 +150,7 @@ async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, k
       target: principalId,
       details: { force, api_keys_deleted: keys.map((key) => key.id), role_bindings_deleted: bindings },
     });
-    invalidate(keys.map((key) => key.id));
+    invalidate('api_key', keys.map((key) => key.id));
   });
 }
 

@@ -157,6 +157,6 @@ export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: str
       target: resourceId,
       details: { kind: locked[0]!.kind, api_keys_deleted: keys.map((key) => key.id), role_bindings_deleted: bindings.count },
     });
-    invalidate(keys.map((key) => key.id));
+    invalidate('api_key', keys.map((key) => key.id));
   });
 }

@@ -92,7 +92,7 @@ export async function createRoleBinding(deps: Deps, ctx: RequestContext, orgId: 
         target: binding.id,
         details: { principal: binding.principalId, role: binding.role, scope_type: binding.scopeType, scope_id: binding.scopeId },
       });
-      invalidate(await cloudKeyIds(tx, binding.principalId));
+      invalidate('api_key', await cloudKeyIds(tx, binding.principalId));
       return binding;
     });
   } catch (error) {
@@ -158,6 +158,6 @@ export async function deleteRoleBinding(deps: Deps, ctx: RequestContext, orgId: 
       target: bindingId,
       details: { principal: binding.principalId, role: binding.role, scope_type: binding.scopeType, scope_id: binding.scopeId },
     });
-    invalidate(await cloudKeyIds(tx, binding.principalId));
+    invalidate('api_key', await cloudKeyIds(tx, binding.principalId));
   });
 }
