@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Actor } from '../auth/actor.js';
 import { DomainError } from '../errors.js';
 import type { FailureLimiter } from '../lib/rate-limit.js';
+import type { CredentialKind } from '../store/invalidation.js';
 
 /**
  * public: no credential; root: the root token only; management: root or a principal acting
@@ -13,6 +14,10 @@ export type AuthMode = 'public' | 'root' | 'management';
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthMode;
+    /** A verification route: the credential family its answers count under (metrics). */
+    verifyKind?: CredentialKind;
+    /** A route that creates something: an Idempotency-Key header makes a retry safe. */
+    idempotent?: boolean;
   }
   interface FastifyRequest {
     actor: Actor | null;
