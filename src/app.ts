@@ -1,4 +1,3 @@
-import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
@@ -24,7 +23,8 @@ import roleBindingRoutes from './modules/role-bindings/routes.js';
 import verifyRoutes from './modules/verify/routes.js';
 import { ApiKeyVerifier } from './modules/verify/verifier.js';
 import authPlugin, { type Authenticator } from './plugins/auth.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js';
+import inputPlugin from './plugins/input.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
 import securityPlugin, { requestIdFrom } from './plugins/security.js';
 import swaggerPlugin from './plugins/swagger.js';
@@ -56,6 +56,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors raised before routing (bad URL encoding, over-long segments) and by Node's HTTP parser
+    // (oversized headers) are problem+json too, and never log the raw request bytes.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
@@ -98,7 +102,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await deps.usage.flush();
   });
 
-  const isJwt = (credential: string) => credential.split('.').length === 3;
+  // A JWT's header is base64url JSON, so it starts with `eyJ`; any other bearer (a configured root
+  // token may contain dots) is a root token.
+  const isJwt = (credential: string) => /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(credential);
   const authenticators: Authenticator[] = [
     {
       scheme: 'bearer',
@@ -111,7 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(errorsPlugin, { tarpit: deps.tarpit });
   await app.register(securityPlugin);
-  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  await app.register(inputPlugin);
   await app.register(authPlugin, { authenticators, failures: deps.authFailures });
   await app.register(swaggerPlugin, { version: VERSION });
 

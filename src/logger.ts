@@ -19,6 +19,10 @@ export const REDACT_PATHS = [
   'client_secret',
   'token',
   'access_token',
+  // Node's clientError carries the unparsed request bytes, Authorization header included.
+  'err.rawPacket',
+  '*.rawPacket',
+  'rawPacket',
 ];
 
 export function loggerOptions(level: string): LoggerOptions {

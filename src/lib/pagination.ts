@@ -15,6 +15,16 @@ interface Cursor {
   id: string;
 }
 
+const PAGE_TOKEN_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** A time between 1970 and the end of year 9999: what every timestamp column and JS Date agree on. */
+export function isStorableTime(date: Date): boolean {
+  const time = date.getTime();
+  return time >= EARLIEST && time <= LATEST;
+}
+
 export function encodePageToken(row: Cursor): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 }
@@ -23,7 +33,8 @@ function decodePageToken(token: string): Cursor {
   try {
     const [time, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(time as string);
-    if (typeof id === 'string' && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
+    // Only what this service writes into a token: an id and a time the database can hold.
+    if (typeof time === 'string' && typeof id === 'string' && PAGE_TOKEN_ID.test(id) && isStorableTime(createdAt)) return { createdAt, id };
   } catch {
     // fall through to the problem below
   }

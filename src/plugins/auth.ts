@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Actor } from '../auth/actor.js';
 import { DomainError } from '../errors.js';
@@ -7,7 +7,8 @@ import type { CredentialKind } from '../store/invalidation.js';
 
 /**
  * public: no credential; root: the root token only; management: root or a principal acting
- * through a cloud API key or an access token.
+ * through a cloud API key or an access token. A route without `auth` is a management route:
+ * public routes opt out explicitly.
  */
 export type AuthMode = 'public' | 'root' | 'management';
 
@@ -21,6 +22,10 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     actor: Actor | null;
+  }
+  interface FastifyInstance {
+    /** Every route with the auth mode it ends up with (HEAD twins excluded): what the security suite walks. */
+    readonly routeTable: ReadonlyArray<{ method: string; url: string; auth: AuthMode }>;
   }
 }
 
@@ -43,10 +48,27 @@ const unauthorized = (detail: string) => new DomainError('unauthorized', detail)
 async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
   app.decorateRequest('actor', null);
 
+  // The route objects themselves are kept: hooks registered later (swagger marks /docs public)
+  // still change their config, so the mode is read when the table is read.
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+  });
+  app.decorate('routeTable', {
+    getter: () =>
+      routes.flatMap((route) =>
+        (Array.isArray(route.method) ? route.method : [route.method])
+          .filter((method) => method !== 'HEAD')
+          .map((method) => ({ method, url: route.url, auth: (route.config as FastifyContextConfig | undefined)?.auth ?? 'management' })),
+      ),
+  });
+
   app.addHook('onRequest', async (request) => {
-    const mode = request.routeOptions.config.auth;
-    // Unknown routes (no config) fall through to the 404 handler.
-    if (mode === undefined || mode === 'public') return;
+    // Unknown routes fall through to the 404 handler.
+    if (request.is404) return;
+    // Default-closed: a route that does not say otherwise needs a management credential.
+    const mode = request.routeOptions.config.auth ?? 'management';
+    if (mode === 'public') return;
 
     const retryAfterSeconds = options.failures.retryAfter(request.ip);
     if (retryAfterSeconds > 0) {

@@ -1,8 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, type FieldError, PROBLEMS, type ProblemCode } from '../errors.js';
 import type { Tarpit } from '../lib/rate-limit.js';
+import { requestIdFrom } from './security.js';
 import { ResponseMismatchError } from './serializer.js';
 
 export const AUTHENTICATE_CHALLENGE = 'Bearer realm="latchkey", Basic realm="latchkey"';
@@ -46,6 +49,10 @@ export function toDomainError(error: unknown): DomainError {
       return new DomainError('bad_request', 'the body is empty although Content-Type is application/json');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new DomainError('malformed_json', 'the body is not valid JSON');
+    case 'FST_ERR_BAD_URL':
+      return new DomainError('bad_request', 'the URL is not valid: check its percent-encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new DomainError('uri_too_long', 'a path segment of the URL is longer than any id Latchkey issues');
   }
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
     return new DomainError('malformed_json', 'the body is not valid JSON');
@@ -102,6 +109,39 @@ export async function settleError(error: unknown, request: FastifyRequest, tarpi
   }
   if (domainError.code === 'rate_limited') await tarpit.hold();
   return domainError;
+}
+
+/**
+ * Fastify's `frameworkErrors`: bad URLs and over-long path segments, answered before any route or
+ * hook runs, get the same problem+json as everything else.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendProblem(reply, request, toDomainError(error));
+}
+
+const CLIENT_ERRORS: Record<string, DomainError> = {
+  HPE_HEADER_OVERFLOW: new DomainError('headers_too_large', 'the request line and headers are larger than the server accepts'),
+  ERR_HTTP_REQUEST_TIMEOUT: new DomainError('request_timeout', 'the request was not received in time'),
+};
+
+/**
+ * Node's `clientError` (Fastify's `clientErrorHandler`): requests HTTP cannot even parse, answered
+ * on the raw socket as problem+json. Fastify's default logged the error with its raw bytes
+ * (`rawPacket`, Authorization header included) at trace level; only the error code is logged here.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const problem = CLIENT_ERRORS[error.code ?? ''] ?? new DomainError('bad_request', 'the request is not valid HTTP');
+  const requestId = requestIdFrom(undefined);
+  this.log.debug({ client_error: error.code ?? 'unknown', request_id: requestId }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(problemFor(problem, requestId));
+    const { status } = PROBLEMS[problem.code];
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 export interface ErrorsPluginOptions {

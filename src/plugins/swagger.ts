@@ -5,6 +5,8 @@ import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { standardErrors } from '../schemas/common.js';
 
+const DOCS_PREFIX = '/docs';
+
 const SECURITY = {
   public: [],
   root: [{ rootToken: [] }],
@@ -17,10 +19,14 @@ const SECURITY = {
  * responses, so no route repeats them.
  */
 async function swaggerPlugin(app: FastifyInstance, options: { version: string }) {
+  // Swagger UI's own routes (HTML, scripts, the document it shows) are public documentation.
+  app.addHook('onRoute', (route) => {
+    if (route.url === DOCS_PREFIX || route.url.startsWith(`${DOCS_PREFIX}/`)) route.config = { ...route.config, auth: 'public' };
+  });
   app.addHook('onRoute', (route) => {
     const schema = route.schema as Record<string, unknown> | undefined;
     if (!schema || schema.hide) return;
-    const auth = route.config?.auth ?? 'public';
+    const auth = route.config?.auth ?? 'management';
     schema.security ??= SECURITY[auth];
     const response = (schema.response ?? {}) as Record<string, unknown>;
     const errors: Record<string, unknown> = auth === 'public' ? { 400: standardErrors[400], 413: standardErrors[413], 415: standardErrors[415], 422: standardErrors[422], 500: standardErrors[500], 503: standardErrors[503] } : standardErrors;
@@ -67,7 +73,7 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () => app.swagger());
 }
 

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { PROBLEMS } from '../errors.js';
+import { isStorableTime } from '../lib/pagination.js';
 
-export const timestamp = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp, UTC');
+export const timestamp = z.iso
+  .datetime({ offset: true })
+  // Year 0000 parses in JS but not in Postgres; beyond 9999 neither agrees: refuse both here.
+  .refine((value) => isStorableTime(new Date(value)), 'must be between 1970-01-01 and 9999-12-31')
+  .describe('RFC 3339 timestamp, UTC');
 
 /** Dates leave the service as RFC 3339 strings in UTC. */
 export const isoTime = (date: Date) => date.toISOString();

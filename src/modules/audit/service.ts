@@ -61,8 +61,13 @@ export async function listAuditEvents(deps: Deps, ctx: RequestContext, orgId: st
   };
 }
 
+const MAX_BIGINT = 9223372036854775807n;
+
 function decodeAuditToken(token: string): bigint {
   const text = Buffer.from(token, 'base64url').toString('utf8');
   if (!/^\d{1,19}$/.test(text)) throw invalidPageToken();
-  return BigInt(text);
+  const id = BigInt(text);
+  // The id column is a Postgres bigint: a larger cursor is no id this service issued.
+  if (id > MAX_BIGINT) throw invalidPageToken();
+  return id;
 }

@@ -1,3 +1,4 @@
+import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -30,6 +31,8 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 }
 
 export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
+  // RFC 6749 clients send form bodies; this plugin's encapsulation keeps the parser to this route.
+  await app.register(formbody, { bodyLimit: 1024 * 1024 });
   app.withTypeProvider<ZodTypeProvider>().post('/oauth2/token', {
     config: { auth: 'public' },
     // Errors here follow RFC 6749 §5.2, not problem+json: OAuth clients parse `error`.

@@ -1,0 +1,116 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { DomainError, type FieldError } from '../errors.js';
+
+/** Deeper JSON than this is no request Latchkey understands; walking it must stay cheap. */
+export const MAX_INPUT_DEPTH = 32;
+/** Longer URLs are answered 414 (Node's header limit answers 431 beyond ~16 KiB). */
+export const MAX_URL_LENGTH = 8192;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Why a string cannot be stored, or undefined when it can. */
+export function stringProblem(value: string): string | undefined {
+  // Postgres text cannot hold NUL, and a lone surrogate would be stored as U+FFFD: both would
+  // silently differ from what the caller sent, so they are refused before any work.
+  if (value.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
+  if (LONE_SURROGATE.test(value)) return 'must be well-formed Unicode (no lone surrogates)';
+  return undefined;
+}
+
+/**
+ * Every string (keys included) in one request part that cannot be stored, with its path. The walk
+ * is iterative and bounded by MAX_INPUT_DEPTH, so a deeply nested body cannot exhaust the stack.
+ */
+export function inputProblems(value: unknown, root: string): FieldError[] {
+  const problems: FieldError[] = [];
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 0 }];
+  const join = (base: string, key: string) => (base ? `${base}.${key}` : key);
+  while (stack.length > 0 && problems.length < 20) {
+    const item = stack.pop()!;
+    if (typeof item.value === 'string') {
+      const problem = stringProblem(item.value);
+      if (problem) problems.push({ path: item.path || 'body', message: problem });
+      continue;
+    }
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= MAX_INPUT_DEPTH) {
+      problems.push({ path: item.path || 'body', message: `is nested deeper than ${MAX_INPUT_DEPTH} levels` });
+      continue;
+    }
+    for (const [key, child] of Object.entries(item.value)) {
+      const keyProblem = stringProblem(key);
+      const path = join(item.path, keyProblem ? JSON.stringify(key) : key);
+      if (keyProblem) problems.push({ path, message: `field name ${keyProblem}` });
+      else stack.push({ value: child, path, depth: item.depth + 1 });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The query parser replaces what it cannot percent-decode (invalid UTF-8, lone surrogates) with
+ * U+FFFD or keeps it verbatim; either way a filter would silently differ from what was sent.
+ */
+function queryEncodingProblems(query: string): FieldError[] {
+  const problems: FieldError[] = [];
+  for (const pair of query.split('&')) {
+    if (!pair.includes('%')) continue;
+    const [name = '', value = ''] = pair.split('=', 2);
+    try {
+      decodeURIComponent(name);
+    } catch {
+      problems.push({ path: 'query', message: 'holds a parameter name that is not percent-encoded UTF-8' });
+      continue;
+    }
+    try {
+      decodeURIComponent(value);
+    } catch {
+      problems.push({ path: decodeURIComponent(name.replace(/\+/g, ' ')), message: 'is not percent-encoded UTF-8' });
+    }
+  }
+  return problems;
+}
+
+function rejectProblems(problems: FieldError[], where: string): void {
+  if (problems.length === 0) return;
+  const summary = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  throw new DomainError('validation_failed', `invalid ${where}: ${summary}`, { errors: problems });
+}
+
+/**
+ * Input hygiene shared by every route: JSON bodies are decoded as strict UTF-8, form and text
+ * bodies are not parsed (415) except where a route scope registers a parser of its own, and every
+ * string in the path, query and body is checked once, before the route's schema sees it.
+ */
+async function inputPlugin(app: FastifyInstance) {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      done(new DomainError('malformed_json', 'the body is not valid UTF-8; send JSON encoded as UTF-8'), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url.length > MAX_URL_LENGTH) {
+      throw new DomainError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters`);
+    }
+    const query = request.url.indexOf('?');
+    if (query >= 0) rejectProblems(queryEncodingProblems(request.url.slice(query + 1)), 'query');
+  });
+
+  app.addHook('preValidation', async (request: FastifyRequest) => {
+    rejectProblems(inputProblems(request.params, ''), 'path');
+    rejectProblems(inputProblems(request.query, ''), 'query');
+    rejectProblems(inputProblems(request.body, ''), 'body');
+  });
+}
+
+export default fp(inputPlugin, { name: 'input', fastify: '5.x', dependencies: ['errors'] });
