@@ -5,6 +5,7 @@
 export const PROBLEMS = {
   bad_request: { status: 400, title: 'Bad request' },
   malformed_json: { status: 400, title: 'Malformed JSON body' },
+  malformed_url: { status: 400, title: 'Malformed URL' },
   unauthorized: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },

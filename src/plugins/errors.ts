@@ -50,7 +50,7 @@ export function toDomainError(error: unknown): DomainError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new DomainError('malformed_json', 'the body is not valid JSON');
     case 'FST_ERR_BAD_URL':
-      return new DomainError('bad_request', 'the URL is not valid: check its percent-encoding');
+      return new DomainError('malformed_url', 'the URL is not valid: check its percent-encoding');
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new DomainError('uri_too_long', 'a path segment of the URL is longer than any id Latchkey issues');
   }

@@ -7,10 +7,10 @@ import { DomainError } from '../../errors.js';
 import { decodeBasic, issueAccessToken, OAuthError } from './service.js';
 
 const tokenRequest = z.object({
-  grant_type: z.string().describe('client_credentials'),
-  client_id: z.string().optional().describe('Cloud API key id (or send it as HTTP Basic)'),
-  client_secret: z.string().optional().describe('Cloud API key secret'),
-  scope: z.string().optional(),
+  grant_type: z.string().max(64).describe('client_credentials'),
+  client_id: z.string().max(64).optional().describe('Cloud API key id (or send it as HTTP Basic)'),
+  client_secret: z.string().max(256).optional().describe('Cloud API key secret'),
+  scope: z.string().max(1024).optional(),
 });
 
 const tokenResponse = z.object({
