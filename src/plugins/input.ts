@@ -73,6 +73,36 @@ function queryEncodingProblems(query: string): FieldError[] {
   return problems;
 }
 
+const REPLACEMENT = '\uFFFD';
+
+/**
+ * The body is not UTF-8. When it is JSON once decoded leniently, the fields where U+FFFD appeared
+ * (and the sender wrote none) are the ones holding the bad bytes: name them (422); else 400.
+ */
+function invalidUtf8Problem(body: Buffer): DomainError {
+  const detail = 'the body is not valid UTF-8; send JSON encoded as UTF-8';
+  if (!body.includes(Buffer.from(REPLACEMENT))) {
+    try {
+      const fields: FieldError[] = [];
+      const stack: Array<{ value: unknown; path: string }> = [{ value: JSON.parse(new TextDecoder().decode(body)), path: '' }];
+      while (stack.length > 0 && fields.length < 20) {
+        const { value, path } = stack.pop()!;
+        if (typeof value === 'string' && value.includes(REPLACEMENT)) fields.push({ path: path || 'body', message: 'is not valid UTF-8' });
+        if (value === null || typeof value !== 'object' || path.split('.').length > MAX_INPUT_DEPTH) continue;
+        for (const [key, child] of Object.entries(value)) {
+          const childPath = path ? `${path}.${key}` : key;
+          if (key.includes(REPLACEMENT)) fields.push({ path: childPath, message: 'field name is not valid UTF-8' });
+          else stack.push({ value: child, path: childPath });
+        }
+      }
+      if (fields.length > 0) return new DomainError('validation_failed', `${detail}: ${fields.map((f) => f.path).join(', ')}`, { errors: fields });
+    } catch {
+      // not JSON either: the plain 400 below
+    }
+  }
+  return new DomainError('malformed_json', detail);
+}
+
 function rejectProblems(problems: FieldError[], where: string): void {
   if (problems.length === 0) return;
   const summary = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
@@ -92,7 +122,7 @@ async function inputPlugin(app: FastifyInstance) {
     try {
       text = strictUtf8.decode(body as Buffer);
     } catch {
-      done(new DomainError('malformed_json', 'the body is not valid UTF-8; send JSON encoded as UTF-8'), undefined);
+      done(invalidUtf8Problem(body as Buffer), undefined);
       return;
     }
     parseJson(request, text, done);

@@ -93,8 +93,11 @@ describe('bad input is a 4xx problem naming the field, and changes nothing', () 
 
   test('invalid UTF-8 bodies and lone surrogates are refused, not stored as U+FFFD', async () => {
     const invalidUtf8 = Buffer.concat([Buffer.from('{"display_name":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
-    const res = await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: invalidUtf8 }, 400);
+    const res = await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: invalidUtf8 }, 422, 'display_name');
     assert.match(res.json().detail, /UTF-8/);
+    // Bytes that are not UTF-8 and not JSON: nothing to name, still a problem and not a 500.
+    const garbage = await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: Buffer.from([0x7b, 0xff, 0x7d]) }, 400);
+    assert.equal(garbage.json().code, 'malformed_json');
     await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: '{"display_name":"a\\ud800b"}' }, 422, 'display_name');
     await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: '{"display_name":"\\udc00"}' }, 422, 'display_name');
     // A well-formed pair is fine and comes back as sent.
