@@ -220,6 +220,32 @@ if (!TEST_DATABASE_URL) {
       assert.ok((await within(5_000, async () => (await verify(a, third.payload)) !== 'VALID', 20)) < 2_000);
     });
 
+    test('black-holed database with the default bounds: a write (transaction) and a read on a warm pool answer 503 within 15 s', async () => {
+      const own = await TcpProxy.start(target);
+      const store = await openStore({ databaseUrl: own.urlFor(databaseUrl), logger: pino({ level: 'silent' }) });
+      const c = await startTestApp({ store });
+      try {
+        // Open pooled connections that will go silent (the worst case: no connect timeout helps).
+        await Promise.all(Array.from({ length: 4 }, () => c.inject({ method: 'GET', url: `/v1/orgs/${orgId}/environments`, headers: c.root })));
+        await own.blackhole();
+        for (const request of [
+          { method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: c.root, payload: { display_name: uniqueName('env') } },
+          { method: 'GET', url: `/v1/orgs/${orgId}`, headers: c.root },
+        ] as InjectOptions[]) {
+          const started = Date.now();
+          const res = await c.inject(request);
+          const took = Date.now() - started;
+          assert.equal(res.statusCode, 503, res.body);
+          assert.ok(took < ANSWER_WITHIN_MS, `${request.method} ${request.url} answered in ${took} ms`);
+        }
+      } finally {
+        await own.restore();
+        await c.close();
+        await store.close();
+        await own.close();
+      }
+    });
+
     test('half-open LISTEN with the default bounds: a revoked key never verifies for more than 15 s', async () => {
       const own = await TcpProxy.start(target);
       const store = await openStore({ databaseUrl: own.urlFor(databaseUrl), logger: pino({ level: 'silent' }) });
