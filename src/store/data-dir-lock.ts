@@ -18,6 +18,23 @@ export interface DataDirLock {
   release(): void;
 }
 
+/** Directories this process holds: a lock file naming our own pid is ours only if listed here. */
+const heldHere = new Set<string>();
+
+/**
+ * When the process started (Linux: clock ticks since boot, /proc/<pid>/stat field 22); undefined
+ * elsewhere. Tells a live holder from a new process that was given the dead holder's pid, which is
+ * the rule rather than the exception in containers (the server is pid 1 after every restart).
+ */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -28,14 +45,28 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function readPid(file: string): number | undefined {
+interface Holder {
+  pid: number;
+  startTime: string | undefined;
+}
+
+function readHolder(file: string): Holder | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    const [pidText, startTime] = readFileSync(file, 'utf8').trim().split(/\s+/);
+    const pid = Number.parseInt(pidText ?? '', 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? { pid, startTime: startTime || undefined } : undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** Whether the process that wrote the lock still runs (and is not a newcomer with its pid). */
+function holds(holder: Holder, dir: string): boolean {
+  if (holder.pid === process.pid) return heldHere.has(dir);
+  if (!isAlive(holder.pid)) return false;
+  const now = startTimeOf(holder.pid);
+  return holder.startTime === undefined || now === undefined || now === holder.startTime;
 }
 
 /**
@@ -52,15 +83,14 @@ export function lockDataDir(dir: string): DataDirLock {
       fd = openSync(file, 'wx', 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = readPid(file);
-      if (holder !== undefined && (holder === process.pid || isAlive(holder))) throw new DataDirLockedError(dir, holder);
+      let holder = readHolder(file);
       if (holder === undefined) {
         // Being written right now by a process that just created it, or left empty by a crash
         // between create and write: give a live writer a moment before treating it as stale.
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-        const again = readPid(file);
-        if (again !== undefined && (again === process.pid || isAlive(again))) throw new DataDirLockedError(dir, again);
+        holder = readHolder(file);
       }
+      if (holder !== undefined && holds(holder, dir)) throw new DataDirLockedError(dir, holder.pid);
       try {
         unlinkSync(file);
       } catch (unlinkError) {
@@ -68,15 +98,17 @@ export function lockDataDir(dir: string): DataDirLock {
       }
       continue;
     }
-    writeSync(fd, `${process.pid}\n`);
+    writeSync(fd, `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`);
     closeSync(fd);
+    heldHere.add(dir);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
+        heldHere.delete(dir);
         // Only our own lock: never remove one another process took over.
-        if (readPid(file) === process.pid) unlinkSync(file);
+        if (readHolder(file)?.pid === process.pid) unlinkSync(file);
       },
     };
   }

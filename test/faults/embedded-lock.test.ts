@@ -9,6 +9,8 @@ import { kill9, spawnServer, startServer, type ServerProcess } from '../helpers/
 // Two processes on one embedded data directory corrupt it (lost writes, revoked keys VALID again):
 // the second must refuse at once. Runs on both passes: it is about the embedded store only.
 
+const lockPid = async (dir: string) => Number((await readFile(join(dir, LOCK_FILE), 'utf8')).trim().split(/\s+/)[0]);
+
 describe('embedded data directory lock', () => {
   const dirs: string[] = [];
   const servers: ServerProcess[] = [];
@@ -52,11 +54,11 @@ describe('embedded data directory lock', () => {
     servers.push(first);
     assert.equal((await first.request('POST', '/v1/orgs', { name: 'survivor-org' })).status, 201);
     await kill9(first);
-    assert.equal((await readFile(join(dir, LOCK_FILE), 'utf8')).trim(), String(first.pid), 'the stale lock is still there');
+    assert.equal(await lockPid(dir), first.pid, 'the stale lock is still there');
 
     const next = await startServer({ LATCHKEY_DATA_DIR: dir });
     servers.push(next);
-    assert.equal((await readFile(join(dir, LOCK_FILE), 'utf8')).trim(), String(next.pid));
+    assert.equal(await lockPid(dir), next.pid);
     const list = await next.request('GET', '/v1/orgs');
     assert.ok(list.json.data.some((org: { name: string }) => org.name === 'survivor-org'));
   });
@@ -71,7 +73,24 @@ describe('embedded data directory lock', () => {
     // A pid far above pid_max on Linux (4194304) never runs.
     await writeFile(join(dir, LOCK_FILE), '99999999\n');
     const taken = lockDataDir(dir);
-    assert.equal((await readFile(join(dir, LOCK_FILE), 'utf8')).trim(), String(process.pid));
+    assert.equal(await lockPid(dir), process.pid);
     taken.release();
+  });
+
+  test('a live pid is only a holder if it is the same process: a pid reused after a restart (containers) is stale', async () => {
+    const dir = await tempDir();
+    const startTime = async (pid: number) => (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).split(') ')[1]?.split(' ')[19];
+    const parent = process.ppid;
+    // Our own pid, left by an earlier incarnation (a container restarted with the server as pid 1 again).
+    await writeFile(join(dir, LOCK_FILE), `${process.pid} 1\n`);
+    lockDataDir(dir).release();
+    if ((await startTime(parent)) !== undefined) {
+      // A running process whose start time differs from the lock's: it got the dead holder's pid.
+      await writeFile(join(dir, LOCK_FILE), `${parent} 1\n`);
+      lockDataDir(dir).release();
+      // The same running process: a live holder.
+      await writeFile(join(dir, LOCK_FILE), `${parent} ${await startTime(parent)}\n`);
+      assert.throws(() => lockDataDir(dir), (error: unknown) => error instanceof DataDirLockedError && error.pid === parent);
+    }
   });
 });
