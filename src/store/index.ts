@@ -118,12 +118,16 @@ async function openPostgres(connectionString: string, logger: Logger, limits: St
   pool.on('error', (error) => logger.warn({ err: error }, 'postgres pool client error'));
   const bus = new InvalidationBus();
 
-  const client = await pool.connect();
+  // Migrations run on their own connection, without the per-query bounds: a migration on a large
+  // table may rightly take longer than any request's query.
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: limits.connectTimeoutMs, application_name: 'latchkey-migrate' });
+  guardClient(client, logger, 'postgres migration client');
+  await client.connect();
   try {
     const applied = await migrate(pgSession(client));
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
   } finally {
-    client.release();
+    await client.end().catch(ignore);
   }
 
   const listener = new PostgresListener(connectionString, bus, logger, limits);
