@@ -74,8 +74,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     verifier: new ApiKeyVerifier(store.prisma, hasher, {
       cacheSize: config.LATCHKEY_VERIFY_CACHE_SIZE,
       cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
+      cacheUsable: () => store.bus.healthy,
     }),
-    actors: new ActorCache(),
+    actors: new ActorCache(() => store.bus.healthy),
     usage: new UsageRecorder(store.prisma, options.logger),
     accessTokenKeys: new SigningKeys(store.prisma, options.masterKey, 'access_token', 'latchkey'),
     verifyFailures: {

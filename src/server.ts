@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { ensureRootToken } from './auth/root-token.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
+import { checkMasterKey, MasterKeyMismatchError } from './crypto/master-key-check.js';
 import { loggerOptions } from './logger.js';
 import { openStore } from './store/index.js';
 
@@ -48,6 +49,16 @@ async function main(): Promise<void> {
   const logger = pino(loggerOptions(config.LOG_LEVEL));
   const masterKey = await resolveMasterKey(config, logger);
   const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.LATCHKEY_DATA_DIR, logger });
+  try {
+    await checkMasterKey(store.prisma, masterKey);
+  } catch (error) {
+    if (error instanceof MasterKeyMismatchError) {
+      await store.close().catch(() => undefined);
+      process.stderr.write(`latchkey: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
 
   const rootToken = await ensureRootToken(
     store.prisma,

@@ -21,6 +21,7 @@ export type Invalidation = { kind: CredentialKind; ids: string[] } | 'all';
  */
 export class InvalidationBus {
   readonly #events = new EventEmitter();
+  #healthy = true;
 
   constructor() {
     this.#events.setMaxListeners(0);
@@ -49,6 +50,30 @@ export class InvalidationBus {
     } catch {
       // Only Latchkey writes to this channel; a malformed payload is ignored rather than fatal.
     }
+  }
+
+  /**
+   * Whether this replica is known to hear every invalidation: the LISTEN connection is up and its
+   * last heartbeat came back in time. While it is false, nothing cached may be served (a
+   * revocation could have been missed); every cache checks this before answering from memory.
+   * The embedded store delivers in-process and is always healthy.
+   */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /** Set by the store's listener. Either transition drops every cache: notifications may have been missed. */
+  setHealthy(healthy: boolean): void {
+    if (healthy === this.#healthy) return;
+    this.#healthy = healthy;
+    this.deliver('all');
+    this.#events.emit('health', healthy);
+  }
+
+  /** Called on every change of `healthy`, for caches that want to react rather than poll. */
+  onHealthChange(listener: (healthy: boolean) => void): () => void {
+    this.#events.on('health', listener);
+    return () => this.#events.off('health', listener);
   }
 
   subscribe(listener: (invalidation: Invalidation) => void): () => void {

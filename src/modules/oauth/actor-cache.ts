@@ -13,7 +13,11 @@ export class ActorCache {
   readonly #entries = new Map<string, { actor: Actor; keyExpiresAt: number | null; until: number }>();
   #epoch = 0;
 
+  /** `usable`: false while revocations may be missed (the invalidation listener is down); the cache then neither serves nor stores. */
+  constructor(private readonly usable: () => boolean = () => true) {}
+
   get(apiKeyId: string, now = Date.now()): Actor | undefined {
+    if (!this.usable()) return undefined;
     const entry = this.#entries.get(apiKeyId);
     if (!entry) return undefined;
     if (entry.until <= now || (entry.keyExpiresAt !== null && entry.keyExpiresAt <= now)) {
@@ -29,7 +33,7 @@ export class ActorCache {
   }
 
   set(apiKeyId: string, actor: Actor, keyExpiresAt: Date | null, epoch: number): void {
-    if (epoch !== this.#epoch) return;
+    if (epoch !== this.#epoch || !this.usable()) return;
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(apiKeyId, { actor, keyExpiresAt: keyExpiresAt?.getTime() ?? null, until: Date.now() + TTL_MS });
   }

@@ -32,6 +32,8 @@ interface CacheEntry {
 export interface VerifierOptions {
   cacheSize: number;
   cacheTtlMs: number;
+  /** False while revocations may be missed (the invalidation listener is down): nothing is served from or added to the cache. */
+  cacheUsable?: () => boolean;
 }
 
 /**
@@ -58,7 +60,8 @@ export class ApiKeyVerifier {
   /** `throttled`: the caller is rate limited; only a cached match may still be answered. */
   check(keyId: string, secret: string, throttled = false): Promise<SecretCheck> {
     const digest = createHmac('sha256', this.#pepper).update(keyId).update('\0').update(secret).digest('base64url');
-    const hit = this.#cache.get(digest);
+    const usable = this.options.cacheUsable?.() ?? true;
+    const hit = usable ? this.#cache.get(digest) : undefined;
     if (hit) {
       if (hit.until > Date.now()) return Promise.resolve({ outcome: 'matched', key: hit.key });
       this.#drop(digest, keyId);
@@ -117,7 +120,7 @@ export class ApiKeyVerifier {
       expiresAt: row.expiresAt,
       previousSecretUntil,
     };
-    if (epoch === this.#epoch) this.#remember(digest, key, Math.min(now + this.options.cacheTtlMs, previousSecretUntil ?? Infinity));
+    if (epoch === this.#epoch && (this.options.cacheUsable?.() ?? true)) this.#remember(digest, key, Math.min(now + this.options.cacheTtlMs, previousSecretUntil ?? Infinity));
     return { outcome: 'matched', key };
   }
 
