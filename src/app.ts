@@ -28,6 +28,8 @@ import errorsPlugin from './plugins/errors.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
 import securityPlugin, { requestIdFrom } from './plugins/security.js';
 import swaggerPlugin from './plugins/swagger.js';
+import { Metrics } from './metrics.js';
+import metricsPlugin from './plugins/metrics.js';
 import type { Store } from './store/index.js';
 
 export const VERSION = '0.1.0';
@@ -114,6 +116,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(authPlugin, { authenticators, failures: deps.authFailures });
   await app.register(swaggerPlugin, { version: VERSION });
+  if (config.LATCHKEY_METRICS_PORT !== undefined) {
+    const metrics = new Metrics({ hashQueueDepth: () => hasher.queueDepth, pingStore: () => store.ping() });
+    metrics.watchVerifyCache(deps.verifier.stats);
+    await app.register(metricsPlugin, { metrics, bus: store.bus });
+  } else {
+    app.decorate('metrics', null);
+  }
 
   const modules = [
     healthRoutes,
