@@ -25,6 +25,7 @@ import verifyRoutes from './modules/verify/routes.js';
 import { ApiKeyVerifier } from './modules/verify/verifier.js';
 import authPlugin, { type Authenticator } from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
+import idempotencyPlugin from './plugins/idempotency.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
 import securityPlugin, { requestIdFrom } from './plugins/security.js';
 import swaggerPlugin from './plugins/swagger.js';
@@ -116,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(authPlugin, { authenticators, failures: deps.authFailures });
   await app.register(swaggerPlugin, { version: VERSION });
+  await app.register(idempotencyPlugin, { db: store.prisma, masterKey: options.masterKey });
   if (config.LATCHKEY_METRICS_PORT !== undefined) {
     const metrics = new Metrics({ hashQueueDepth: () => hasher.queueDepth, pingStore: () => store.ping() });
     metrics.watchVerifyCache(deps.verifier.stats);
