@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics.js';
 import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
@@ -148,6 +149,25 @@ describe('Prometheus metrics on LATCHKEY_METRICS_PORT', () => {
       assert.equal(plain.app.metrics, null);
     } finally {
       await plain.close();
+    }
+  });
+
+  test('the Grafana dashboard queries only series this service exports', async () => {
+    const dashboard = JSON.parse(await readFile(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    const titles = dashboard.panels.map((p) => p.title);
+    for (const wanted of ['Request rate', 'Error rate', 'Verify latency p99', 'Verify cache hit ratio', 'Invalidation lag p99', 'Hash queue depth']) {
+      assert.ok(titles.includes(wanted), `panel ${wanted}`);
+    }
+    const text = await t.app.metrics!.render();
+    const declared = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
+      type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!],
+    ));
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        for (const [series] of expr.matchAll(/\b(?:http|latchkey)_[a-z_]+\b/g)) assert.ok(declared.has(series), `${panel.title}: ${series} is exported`);
+      }
     }
   });
 });
