@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,7 +32,7 @@ import { evaluateTargets, fromLoad, ratio, renderChecks, renderTable, type Repor
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(REPO, 'bench', 'results');
-const GROUPS = ['baseline', 'create_key', 'verify_cached', 'verify_cold', 'list_keys', 'revocation_propagation', 'peer_verify', 'verify_invalid'] as const;
+const GROUPS = ['baseline', 'create_key', 'verify_cached', 'verify_cold', 'list_keys', 'revocation_propagation', 'peer_verify', 'verify_invalid', 'verify_metrics'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values: args } = parseArgs({
@@ -170,7 +171,7 @@ const masterKey = randomBytes(32).toString('base64');
 const rootToken = generateSecret(SecretPrefix.root);
 const command = latchkeyCommand();
 
-async function startLatchkey(name: string, store: Store, failuresPerMinute: number | undefined): Promise<ServerProcess> {
+async function startLatchkey(name: string, store: Store, failuresPerMinute: number | undefined, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
   const env: Record<string, string> = {
     ...cleanEnv(),
     HOST: '127.0.0.1',
@@ -190,6 +191,7 @@ async function startLatchkey(name: string, store: Store, failuresPerMinute: numb
     LATCHKEY_DATA_DIR: store.dataDir,
     ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
     ...settings.latchkeyEnv,
+    ...extraEnv,
   };
   const server = await ServerProcess.start({ name, args: command.args, env, cwd: REPO, logDir: runDir }, '/readyz');
   log(`${name} ready on ${server.url} (pid ${server.pid})`);
@@ -343,7 +345,7 @@ async function main(): Promise<number> {
       coldPool = fresh;
     }
 
-    if (only.has('verify_cached') || only.has('verify_invalid')) {
+    if (only.has('verify_cached') || only.has('verify_invalid') || only.has('verify_metrics')) {
       log(`seeding ${settings.cachedKeys} keys for verify_cached`);
       cachedKeys = (await seedKeys(a.url, org, settings.cachedKeys, { capture: true, label: 'bench-cached' })).keys;
     }
@@ -510,6 +512,9 @@ async function main(): Promise<number> {
   if (only.has('verify_invalid') && org) {
     await measureAttack(store, org, cachedKeys, attackTargets, report);
   }
+  if (only.has('verify_metrics') && org) {
+    await measureMetricsOverhead(store, org, cachedKeys, report);
+  }
 
   report.ratios.verify_cached_vs_baseline = ratio(s.verify_cached?.rps, s.baseline?.rps);
   report.ratios.verify_cached_vs_peer = ratio(s.verify_cached?.rps, s.peer_verify?.rps);
@@ -604,6 +609,48 @@ async function verifyOnceRaw(baseUrl: string, auth: string, key: CreatedKey, res
   const text = await response.text();
   if (response.status !== 200) throw new Error(`verify on ${baseUrl} answered ${response.status}: ${text.slice(0, 300)}`);
   return text.includes('"valid":true');
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * verify_cached on two restarts on the same store, without and with LATCHKEY_METRICS_PORT, one
+ * after the other: the cost of metrics on the hot path is their ratio (issue 13: at most 5%).
+ */
+async function measureMetricsOverhead(store: Store, org: BenchOrg, cachedKeys: CreatedKey[], report: Report): Promise<void> {
+  const s = report.scenarios;
+  const spec = {
+    method: 'POST' as const,
+    headers: { authorization: org.auth },
+    paths: ['/v1/verify/api-key'],
+    bodies: cachedKeys.map((key) => verifyBody(key, org.resourceId)),
+    classify: verifyOk,
+  };
+  const metricsPort = await freePort();
+  for (const [title, env] of [
+    ['verify_metrics_off', {}],
+    ['verify_metrics_on', { LATCHKEY_METRICS_PORT: String(metricsPort) }],
+  ] as const) {
+    const server = await startLatchkey(`latchkey-${title.replaceAll('_', '-')}`, store, 1_000_000, env);
+    try {
+      await warmCache(server.url, org.auth, cachedKeys, org.resourceId);
+      s[title] = (await measure(server, { title, ...spec }, { note: `verify_cached on a restart ${title.endsWith('on') ? 'with' : 'without'} LATCHKEY_METRICS_PORT` })).report;
+      if (title.endsWith('on')) {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+        const valid = /^latchkey_verifications_total\{kind="api_key",code="VALID"\} (\d+)/m.exec(text)?.[1];
+        log(`verify_metrics_on: the metrics listener counted ${valid ?? 'no'} VALID api_key verifications`);
+      }
+    } finally {
+      await stopServer(server);
+    }
+  }
+  report.ratios.verify_metrics_on_vs_off = ratio(s.verify_metrics_on?.rps, s.verify_metrics_off?.rps);
 }
 
 /**

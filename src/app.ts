@@ -25,9 +25,12 @@ import { ApiKeyVerifier } from './modules/verify/verifier.js';
 import authPlugin, { type Authenticator } from './plugins/auth.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js';
 import inputPlugin from './plugins/input.js';
+import idempotencyPlugin from './plugins/idempotency.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
 import securityPlugin, { requestIdFrom } from './plugins/security.js';
 import swaggerPlugin from './plugins/swagger.js';
+import { Metrics } from './metrics.js';
+import metricsPlugin from './plugins/metrics.js';
 import type { Store } from './store/index.js';
 
 export const VERSION = '0.1.0';
@@ -121,6 +124,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(inputPlugin);
   await app.register(authPlugin, { authenticators, failures: deps.authFailures });
   await app.register(swaggerPlugin, { version: VERSION });
+  await app.register(idempotencyPlugin, { db: store.prisma, masterKey: options.masterKey });
+  if (config.LATCHKEY_METRICS_PORT !== undefined) {
+    const metrics = new Metrics({ hashQueueDepth: () => hasher.queueDepth, pingStore: () => store.ping() });
+    metrics.watchVerifyCache(deps.verifier.stats);
+    await app.register(metricsPlugin, { metrics, bus: store.bus });
+  } else {
+    app.decorate('metrics', null);
+  }
 
   const modules = [
     healthRoutes,

@@ -45,6 +45,8 @@ export const configSchema = z
     LATCHKEY_KEY_QUOTA_OTHER: int(100, 0, 1000000),
     LATCHKEY_RECENT_USE_HOURS: int(24, 0, 8760),
     LATCHKEY_ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 86400),
+    /** Prometheus listener (GET /metrics) on HOST; unset: no metrics are kept or served. */
+    LATCHKEY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.DATABASE_URL && !env.LATCHKEY_MASTER_KEY) {

@@ -9,6 +9,7 @@ import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import { checkMasterKey, MasterKeyMismatchError } from './crypto/master-key-check.js';
 import { loggerOptions } from './logger.js';
 import { openStore } from './store/index.js';
+import { type MetricsServer, startMetricsServer } from './metrics.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
 
   const app = await buildApp({ config, store, masterKey, logger });
   let closing = false;
+  let metricsServer: MetricsServer | undefined;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     await app.close();
+    await metricsServer?.close();
     await store.close();
     logger.info('stopped');
     process.exit(0);
@@ -93,6 +96,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.PORT, host: config.HOST });
+  if (app.metrics && config.LATCHKEY_METRICS_PORT !== undefined) {
+    metricsServer = await startMetricsServer(app.metrics, config.LATCHKEY_METRICS_PORT, config.HOST);
+    logger.info({ port: metricsServer.port }, 'metrics listening on GET /metrics');
+  }
 }
 
 main().catch((error: unknown) => {

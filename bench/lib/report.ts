@@ -35,6 +35,8 @@ export interface Report {
     verify_cached_vs_baseline: number | null;
     verify_cached_vs_peer: number | null;
     verify_cached_during_attack_vs_before: number | null;
+    /** verify_cached with LATCHKEY_METRICS_PORT set over without (verify_metrics) */
+    verify_metrics_on_vs_off?: number | null;
   };
   processes: Record<string, { peak_rss_mb: number }>;
   /** 1, 5 and 15 minute load averages: other work on the machine makes numbers noisy */
@@ -125,6 +127,12 @@ export function evaluateTargets(report: Report): Check[] {
     const r = num(report.ratios.verify_cached_vs_peer);
     add('verify_cached ≥ 3 × peer_verify', r >= 3, `${cached.rps} vs ${peer.rps} req/s = ${r}×`);
   }
+  const metricsOn = s.verify_metrics_on;
+  const metricsOff = s.verify_metrics_off;
+  if (metricsOn && metricsOff) {
+    const r = num(report.ratios.verify_metrics_on_vs_off);
+    add('verify_cached with metrics ≥ 0.95 × without', r >= 0.95 && metricsOn.errors === 0, `${metricsOn.rps} vs ${metricsOff.rps} req/s = ${r}×`);
+  }
   const latchkeyPeaks = Object.entries(report.processes).filter(([name]) => name.startsWith('latchkey'));
   if (latchkeyPeaks.length > 0) {
     const [name, worst] = latchkeyPeaks.reduce((a, b) => (b[1].peak_rss_mb > a[1].peak_rss_mb ? b : a));
@@ -161,7 +169,7 @@ export function renderTable(report: Report): string {
     if (s.note) lines.push(`${' '.repeat(widths[0]! + 1)}↳ ${s.note}`);
   }
   lines.push('');
-  lines.push(`ratios: verify_cached/baseline ${show(report.ratios.verify_cached_vs_baseline, 3)}, verify_cached/peer ${show(report.ratios.verify_cached_vs_peer, 3)}, cached during/before attack ${show(report.ratios.verify_cached_during_attack_vs_before, 3)}`);
+  lines.push(`ratios: verify_cached/baseline ${show(report.ratios.verify_cached_vs_baseline, 3)}, verify_cached/peer ${show(report.ratios.verify_cached_vs_peer, 3)}, cached during/before attack ${show(report.ratios.verify_cached_during_attack_vs_before, 3)}${report.ratios.verify_metrics_on_vs_off == null ? '' : `, verify metrics on/off ${show(report.ratios.verify_metrics_on_vs_off, 3)}`}`);
   lines.push(`peak RSS (VmHWM) per process: ${Object.entries(report.processes).map(([n, p]) => `${n} ${p.peak_rss_mb} MB`).join(', ')}`);
   return lines.join('\n');
 }

@@ -40,6 +40,11 @@ export class SecretHasher {
 
   constructor(private readonly options: HashingOptions) {}
 
+  /** Callers waiting for a slot (the latchkey_hash_queue_depth gauge). */
+  get queueDepth(): number {
+    return this.#waiting.length;
+  }
+
   hash(secret: string): Promise<string> {
     return this.#limit(() =>
       argon2.hash(secret, {

@@ -6,6 +6,30 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 import { standardErrors } from '../schemas/common.js';
 
 const DOCS_PREFIX = '/docs';
+/** The header every create accepts (config.idempotent); the idempotency plugin checks it, this documents it. */
+const IDEMPOTENCY_KEY_HEADER = {
+  type: 'object',
+  properties: {
+    'Idempotency-Key': {
+      type: 'string',
+      minLength: 16,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]{16,255}$',
+      description:
+        'Makes a retry safe: the same key and body within 24 hours replays the first response (Idempotent-Replayed: true) instead of creating again',
+      example: 'ci-run-4711-create-orders-key',
+    },
+  },
+} as const;
+
+type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
+const documentIdempotencyKey = (input: TransformInput) => {
+  const output = jsonSchemaTransform(input);
+  if ((input.route as { config?: { idempotent?: boolean } }).config?.idempotent) {
+    (output.schema as Record<string, unknown>).headers = IDEMPOTENCY_KEY_HEADER;
+  }
+  return output;
+};
 
 const SECURITY = {
   public: [],
@@ -70,7 +94,7 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: documentIdempotencyKey,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });

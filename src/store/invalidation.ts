@@ -13,7 +13,7 @@ const IDS_PER_NOTIFICATION = 100;
  * Credentials whose cached results must be dropped, by kind; `all` after notifications may have
  * been missed (the listener reconnected), so every cache forgets everything.
  */
-export type Invalidation = { kind: CredentialKind; ids: string[] } | 'all';
+export type Invalidation = { kind: CredentialKind; ids: string[]; /** When the sender announced it (ms since epoch), for the lag metric. */ sentAt?: number } | 'all';
 
 /**
  * Tells every replica which cached credentials are no longer valid. Notifications are sent with
@@ -31,7 +31,7 @@ export class InvalidationBus {
   static notifications(kind: CredentialKind, ids: string[]): Array<{ sql: string; params: [string, string] }> {
     const statements: Array<{ sql: string; params: [string, string] }> = [];
     for (let i = 0; i < ids.length; i += IDS_PER_NOTIFICATION) {
-      const payload = JSON.stringify({ kind, ids: ids.slice(i, i + IDS_PER_NOTIFICATION) });
+      const payload = JSON.stringify({ kind, ids: ids.slice(i, i + IDS_PER_NOTIFICATION), at: Date.now() });
       statements.push({ sql: 'SELECT pg_notify($1, $2)', params: [INVALIDATION_CHANNEL, payload] });
     }
     return statements;
@@ -44,9 +44,10 @@ export class InvalidationBus {
 
   deliverPayload(payload: string): void {
     try {
-      const parsed = JSON.parse(payload) as { kind?: unknown; ids?: unknown };
+      const parsed = JSON.parse(payload) as { kind?: unknown; ids?: unknown; at?: unknown };
       const kind = CREDENTIAL_KINDS.find((k) => k === parsed.kind);
-      if (kind && Array.isArray(parsed.ids)) this.deliver({ kind, ids: parsed.ids.filter((id): id is string => typeof id === 'string') });
+      const sentAt = typeof parsed.at === 'number' && Number.isFinite(parsed.at) ? parsed.at : undefined;
+      if (kind && Array.isArray(parsed.ids)) this.deliver({ kind, ids: parsed.ids.filter((id): id is string => typeof id === 'string'), sentAt });
     } catch {
       // Only Latchkey writes to this channel; a malformed payload is ignored rather than fatal.
     }

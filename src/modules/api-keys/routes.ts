@@ -24,7 +24,7 @@ export default async function apiKeyRoutes(app: FastifyInstance, { deps }: { dep
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/orgs/:org_id/api-keys', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: { operationId: 'createApiKey', tags, summary: 'Create an API key; the secret is in this response only', params: orgIdParam, body: createApiKeyBody, response: { 201: createdApiKeySchema } },
   }, async (request, reply) => {
     const { key, secret } = await createApiKey(deps, contextOf(request), request.params.org_id, request.body);
@@ -61,7 +61,7 @@ export default async function apiKeyRoutes(app: FastifyInstance, { deps }: { dep
   });
 
   r.post('/v1/orgs/:org_id/api-keys/:key_id/rotate', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: { operationId: 'rotateApiKey', tags, summary: 'Issue a new secret; the old one verifies for the grace period', params: keyParams, body: rotateApiKeyBody, response: { 200: rotatedApiKeySchema } },
   }, async (request) => {
     const grace = request.body?.grace_period_seconds ?? 0;

@@ -84,7 +84,7 @@ async function confluentRoutes(scope: FastifyInstance, deps: Deps) {
   const r = scope.withTypeProvider<ZodTypeProvider>();
 
   r.post('/api-keys', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: {
       operationId: 'confluentCreateApiKey',
       tags,
@@ -142,7 +142,7 @@ async function confluentRoutes(scope: FastifyInstance, deps: Deps) {
   });
 
   r.post('/service-accounts', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: {
       operationId: 'confluentCreateServiceAccount',
       tags,

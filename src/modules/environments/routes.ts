@@ -19,7 +19,7 @@ export default async function environmentRoutes(app: FastifyInstance, { deps }: 
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/orgs/:org_id/environments', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: { operationId: 'createEnvironment', tags, summary: 'Create an environment', params: orgIdParam, body: createEnvironmentBody, response: { 201: environmentSchema } },
   }, async (request, reply) => {
     const environment = await createEnvironment(deps, contextOf(request), request.params.org_id, request.body);

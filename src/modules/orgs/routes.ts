@@ -20,7 +20,7 @@ export default async function orgRoutes(app: FastifyInstance, { deps }: { deps: 
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/orgs', {
-    config: { auth: 'root' },
+    config: { auth: 'root', idempotent: true },
     schema: { operationId: 'createOrganization', tags, summary: 'Create an organization', body: createOrgBody, response: { 201: organizationSchema } },
   }, async (request, reply) => {
     const org = await createOrganization(deps, contextOf(request), request.body);

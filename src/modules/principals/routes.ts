@@ -37,7 +37,7 @@ function serviceAccountRoutes(app: FastifyInstance, deps: Deps) {
   const tags = ['service-accounts'];
 
   r.post('/v1/orgs/:org_id/service-accounts', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: { operationId: 'createServiceAccount', tags, summary: 'Create a service account', params: orgIdParam, body: createServiceAccountBody, response: { 201: serviceAccountSchema } },
   }, async (request, reply) => {
     const principal = await createServiceAccount(deps, contextOf(request), request.params.org_id, request.body);
@@ -79,7 +79,7 @@ function userRoutes(app: FastifyInstance, deps: Deps) {
   const tags = ['users'];
 
   r.post('/v1/orgs/:org_id/users', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: { operationId: 'createUser', tags, summary: 'Create a user', params: orgIdParam, body: createUserBody, response: { 201: userSchema } },
   }, async (request, reply) => {
     const principal = await createUser(deps, contextOf(request), request.params.org_id, request.body);

@@ -20,7 +20,7 @@ export default async function resourceRoutes(app: FastifyInstance, { deps }: { d
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/orgs/:org_id/resources', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: { operationId: 'createResource', tags, summary: 'Create a resource in an environment', params: orgIdParam, body: createResourceBody, response: { 201: resourceSchema } },
   }, async (request, reply) => {
     const resource = await createResource(deps, contextOf(request), request.params.org_id, request.body);

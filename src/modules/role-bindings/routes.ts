@@ -13,7 +13,7 @@ export default async function roleBindingRoutes(app: FastifyInstance, { deps }: 
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/orgs/:org_id/role-bindings', {
-    config: { auth: 'management' },
+    config: { auth: 'management', idempotent: true },
     schema: { operationId: 'createRoleBinding', tags, summary: 'Give a principal a role on the organization, an environment or a resource', params: orgIdParam, body: createRoleBindingBody, response: { 201: roleBindingSchema } },
   }, async (request, reply) => {
     const binding = await createRoleBinding(deps, contextOf(request), request.params.org_id, request.body);

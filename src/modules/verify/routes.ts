@@ -24,7 +24,7 @@ const verifyResultSchema = z
 
 export default async function verifyRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/verify/api-key', {
-    config: { auth: 'management' },
+    config: { auth: 'management', verifyKind: 'api_key' },
     schema: {
       operationId: 'verifyApiKey',
       tags: ['verify'],

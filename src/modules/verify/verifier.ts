@@ -50,6 +50,8 @@ export class ApiKeyVerifier {
   readonly #digestsByKey = new Map<string, Set<string>>();
   readonly #inFlight = new Map<string, Promise<SecretCheck>>();
   #epoch = 0;
+  /** Cache answers and misses, read by the metrics scrape. */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly db: Db,
@@ -63,9 +65,13 @@ export class ApiKeyVerifier {
     const usable = this.options.cacheUsable?.() ?? true;
     const hit = usable ? this.#cache.get(digest) : undefined;
     if (hit) {
-      if (hit.until > Date.now()) return Promise.resolve({ outcome: 'matched', key: hit.key });
+      if (hit.until > Date.now()) {
+        this.stats.hits++;
+        return Promise.resolve({ outcome: 'matched', key: hit.key });
+      }
       this.#drop(digest, keyId);
     }
+    this.stats.misses++;
     const running = this.#inFlight.get(digest);
     if (running) return running;
     if (throttled) return Promise.resolve({ outcome: 'throttled' });

@@ -1,0 +1,60 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Metrics } from '../metrics.js';
+import type { InvalidationBus } from '../store/invalidation.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's Prometheus series; null when LATCHKEY_METRICS_PORT is unset. */
+    metrics: Metrics | null;
+  }
+}
+
+/** The route label of requests no route matched: raw paths would make one series per scanner probe. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+export interface MetricsPluginOptions {
+  metrics: Metrics;
+  bus: InvalidationBus;
+}
+
+/** The verify answer's `code` values a route's 200 schema declares (a zod enum), to start them at zero. */
+function declaredCodes(route: RouteOptions): string[] {
+  const ok = (route.schema?.response as Record<string, unknown> | undefined)?.[200] as { shape?: { code?: { options?: unknown } } } | undefined;
+  const options = ok?.shape?.code?.options;
+  return Array.isArray(options) ? options.filter((code): code is string => typeof code === 'string') : [];
+}
+
+async function metricsPlugin(app: FastifyInstance, { metrics, bus }: MetricsPluginOptions) {
+  app.decorate('metrics', metrics);
+
+  // Callback-style hooks: no promise per request on the hot path.
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
+    metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
+    metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  // Verifications are counted in one place: a hook on the routes that declare their credential kind.
+  app.addHook('onRoute', (route) => {
+    const kind = route.config?.verifyKind;
+    if (!kind) return;
+    for (const code of declaredCodes(route)) metrics.verifications.inc({ kind, code }, 0);
+    const count = (_request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+      const code = (payload as { code?: unknown } | null)?.code;
+      if (typeof code === 'string') metrics.verifications.inc({ kind, code });
+      done(null, payload);
+    };
+    const existing = route.preSerialization;
+    route.preSerialization = existing ? [...(Array.isArray(existing) ? existing : [existing]), count] : [count];
+  });
+
+  const unsubscribe = bus.subscribe((invalidation) => {
+    if (invalidation === 'all' || invalidation.sentAt === undefined) return;
+    metrics.invalidationLag.observe(Math.max(0, Date.now() - invalidation.sentAt) / 1000);
+  });
+  app.addHook('onClose', async () => unsubscribe());
+}
+
+export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x' });
