@@ -9,7 +9,7 @@ import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
 import { FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import accessKeyRoutes from './modules/access-keys/routes.js';
-import { KeyFilterFetcher, type LookupAll } from './modules/access-keys/key-filter.js';
+import { KeyFilterFetcher, type KeyFilterOptions } from './modules/access-keys/key-filter.js';
 import { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
 import { UsageRecorder } from './modules/api-keys/usage.js';
@@ -42,7 +42,7 @@ export interface AppOptions {
   masterKey: Buffer;
   logger: Logger;
   /** Test seams for the remote key-filter fetcher; server.ts never sets them. */
-  keyFilterSeams?: { lookup?: LookupAll; ca?: string[] };
+  keyFilterSeams?: Pick<KeyFilterOptions, 'lookup' | 'ca' | 'beforeConnect'>;
 }
 
 /** Builds the whole service on a store. Never listens and never exits: server.ts and tests do that. */

@@ -89,6 +89,8 @@ export interface KeyFilterOptions {
    */
   lookup?: LookupAll;
   ca?: string[];
+  /** Test seam: sees the addresses that passed the check right before the socket connects; throwing aborts. */
+  beforeConnect?: (hostname: string, addresses: LookupAddress[]) => void;
 }
 
 /**
@@ -230,6 +232,7 @@ export class KeyFilterFetcher {
           const family = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
           const usable = family === 0 ? addresses : addresses.filter((a) => a.family === family);
           if (usable.length === 0) throw new KeyFilterRefused(`${hostname} has no IPv${family} address`);
+          this.options.beforeConnect?.(hostname, usable);
           if (options.all) callback(null, usable);
           else callback(null, usable[0]!.address, usable[0]!.family);
         })

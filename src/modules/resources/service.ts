@@ -157,7 +157,13 @@ export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: str
       orgId,
       action: 'resource.delete',
       target: resourceId,
-      details: { kind: locked[0]!.kind, api_keys_deleted: keys.map((key) => key.id), role_bindings_deleted: bindings.count, access_keys_deleted: accessKeys.map((key) => key.name) },
+      details: {
+        kind: locked[0]!.kind,
+        api_keys_deleted: keys.map((key) => key.id),
+        role_bindings_deleted: bindings.count,
+        // Named only when there were some, so other kinds' events keep their shape.
+        ...(accessKeys.length > 0 ? { access_keys_deleted: accessKeys.map((key) => key.name) } : {}),
+      },
     });
     invalidate('api_key', keys.map((key) => key.id));
     invalidate('access_key', accessKeys.map((key) => key.id));
