@@ -54,6 +54,14 @@ export function parseFilterUrl(text: string): { url: URL; hostname: string; orig
   return { url, hostname, origin: `${url.hostname}:${url.port || '443'}`, literal: isIP(hostname) ? hostname : null };
 }
 
+/** RFC 6761: `localhost` and names under it are loopback whatever a resolver says. */
+const isLocalhostName = (hostname: string) => hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === 'localhost.';
+
+/** Whether the URL's host is refused without asking DNS: a non-public literal address, or localhost. */
+function refusedOutright(parsed: { hostname: string; literal: string | null }): boolean {
+  return parsed.literal ? !isPublicAddress(parsed.literal) : isLocalhostName(parsed.hostname);
+}
+
 /** `host:port` entries normalized the way parseFilterUrl names an origin (so `[0::1]:443` matches `[::1]`). */
 export function normalizeAllowedHosts(entries: readonly string[]): Set<string> {
   const allowed = new Set<string>();
@@ -68,8 +76,8 @@ export function normalizeAllowedHosts(entries: readonly string[]): Set<string> {
 export function filterUrlProblem(text: string, allowed: ReadonlySet<string>): string | null {
   const parsed = parseFilterUrl(text);
   if (!parsed) return `must be an https:// URL of at most ${KEY_FILTER_URL_MAX_LENGTH} characters, without credentials or fragment`;
-  if (parsed.literal && !isPublicAddress(parsed.literal) && !allowed.has(parsed.origin)) {
-    return `${parsed.literal} is a loopback, private, link-local or otherwise non-public address; add ${parsed.origin} to LATCHKEY_KEY_FILTER_ALLOWED_HOSTS to allow it`;
+  if (refusedOutright(parsed) && !allowed.has(parsed.origin)) {
+    return `${parsed.hostname} is a loopback, private, link-local or otherwise non-public address; add ${parsed.origin} to LATCHKEY_KEY_FILTER_ALLOWED_HOSTS to allow it`;
   }
   return null;
 }
@@ -161,7 +169,7 @@ export class KeyFilterFetcher {
     const parsed = parseFilterUrl(remote);
     if (!parsed) return { ok: false, reason: 'not an acceptable URL' };
     const exempt = this.#allowed.has(parsed.origin);
-    if (parsed.literal && !exempt && !isPublicAddress(parsed.literal)) return { ok: false, reason: 'refused address' };
+    if (!exempt && refusedOutright(parsed)) return { ok: false, reason: 'refused address' };
 
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
