@@ -83,17 +83,26 @@ describe('access keys: remote key filter', () => {
     await Promise.all([server, rogue].map((s) => new Promise((resolve) => s.close(resolve))));
   });
 
+  // One cluster per app: keys differ by name, which keeps the (slow, argon2-bound) setup short.
+  const clusters = new Map<TestApp, Promise<{ orgId: string; resourceId: string }>>();
+  let keyNumber = 0;
   async function filteredKey(app: TestApp, url: string, extra: object = {}) {
-    const orgId = await createOrg(app);
-    const { resourceId } = await createCluster(app, orgId, 'fluvio_cluster');
+    if (!clusters.has(app)) clusters.set(app, createOrg(app).then(async (orgId) => ({ orgId, ...(await createCluster(app, orgId, 'fluvio_cluster')) })));
+    const { orgId, resourceId } = await clusters.get(app)!;
     const res = await app.inject({
       method: 'POST',
       url: `/v1/orgs/${orgId}/resources/${resourceId}/access-keys`,
       headers: app.root,
-      payload: { name: 'filtered', topic: 'orders', consume: true, key_filter_remote: `tenant:${url}`, ...extra },
+      payload: { name: `filtered-${++keyNumber}`, topic: 'orders', consume: true, key_filter_remote: `tenant:${url}`, ...extra },
     });
     assert.equal(res.statusCode, 201, res.body);
     return { orgId, clusterId: resourceId, key: res.json().key as string };
+  }
+
+  /** Resolves once the remote has received one more request on `path` than `before`. */
+  async function untilRemoteSees(path: string, before: number) {
+    for (let i = 0; i < 500 && (hits[path] ?? 0) <= before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok((hits[path] ?? 0) > before, `the remote saw a request on ${path}`);
   }
 
   const verify = (app: TestApp, key: { key: string; clusterId: string }, params?: Record<string, string>, operation = 'consume') =>
@@ -128,13 +137,15 @@ describe('access keys: remote key filter', () => {
   test('a remote that never answers is KEY_FILTER_UNAVAILABLE within 2.5 s, holds no hash slot and blocks no other verification', async () => {
     const slow = await filteredKey(t, `https://${origin}/slow`);
     const other = await filteredKey(t, `https://${origin}/ok`);
+    const slowHits = hits['/slow'] ?? 0;
+    let slowAnswered = false;
+    const pending = verify(t, slow, { tenant: 'a' }).finally(() => (slowAnswered = true));
+    await untilRemoteSees('/slow', slowHits);
     const started = Date.now();
-    const pending = verify(t, slow, { tenant: 'a' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // LATCHKEY_HASH_CONCURRENCY=1: had the slow fetch kept the slot, this argon2 run would queue behind it.
+    // LATCHKEY_HASH_CONCURRENCY=1: had the slow fetch kept the slot, this argon2 run would wait for it.
     const meanwhile = await verify(t, other, { tenant: 'b' });
     assert.equal(meanwhile.json().code, 'VALID');
-    assert.ok(Date.now() - started < 1500, `an unrelated verification took ${Date.now() - started} ms`);
+    assert.equal(slowAnswered, false, 'the unrelated verification was answered while the slow one still waited');
     const res = await pending;
     const elapsed = Date.now() - started;
     assert.deepEqual(res.json(), { valid: false, code: 'KEY_FILTER_UNAVAILABLE' });
@@ -164,21 +175,30 @@ describe('access keys: remote key filter', () => {
     assert.equal(received.length, before, 'no request reached the untrusted server');
   });
 
-  test('with LATCHKEY_KEY_FILTER_CACHE_SECONDS the answer is cached per (key, parameter value)', async () => {
-    const cached = await startTestApp({
-      env: { LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: origin, LATCHKEY_KEY_FILTER_CACHE_SECONDS: '60' },
+  test('with LATCHKEY_KEY_FILTER_CACHE_SECONDS the answer is cached per (key, parameter value); beyond LATCHKEY_KEY_FILTER_MAX_CONCURRENCY outstanding calls verification fails closed at once', async () => {
+    const tuned = await startTestApp({
+      env: { LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: origin, LATCHKEY_KEY_FILTER_CACHE_SECONDS: '60', LATCHKEY_KEY_FILTER_MAX_CONCURRENCY: '1', LATCHKEY_KEY_FILTER_TIMEOUT_MS: '1500' },
       keyFilterSeams: { ca: [trusted.cert] },
     });
     try {
-      const k = await filteredKey(cached, `https://${origin}/ok`);
+      const k = await filteredKey(tuned, `https://${origin}/ok`);
       const start = hits['/ok'] ?? 0;
-      assert.equal((await verify(cached, k, { tenant: 'one' })).json().key_filter, 'filter-for:one');
-      assert.equal((await verify(cached, k, { tenant: 'one' })).json().key_filter, 'filter-for:one');
+      assert.equal((await verify(tuned, k, { tenant: 'one' })).json().key_filter, 'filter-for:one');
+      assert.equal((await verify(tuned, k, { tenant: 'one' })).json().key_filter, 'filter-for:one');
       assert.equal(hits['/ok']! - start, 1);
-      assert.equal((await verify(cached, k, { tenant: 'two' })).json().key_filter, 'filter-for:two');
+      assert.equal((await verify(tuned, k, { tenant: 'two' })).json().key_filter, 'filter-for:two');
       assert.equal(hits['/ok']! - start, 2);
+
+      const slow = await filteredKey(tuned, `https://${origin}/slow`);
+      const slowHits = hits['/slow'] ?? 0;
+      const pending = verify(tuned, slow, { tenant: 'a' });
+      await untilRemoteSees('/slow', slowHits);
+      // k's hash check is cached: only the filter call is refused, because one is outstanding.
+      assert.equal((await verify(tuned, k, { tenant: 'b' })).json().code, 'KEY_FILTER_UNAVAILABLE');
+      assert.equal((await pending).json().code, 'KEY_FILTER_UNAVAILABLE');
+      assert.equal((await verify(tuned, k, { tenant: 'c' })).json().code, 'VALID');
     } finally {
-      await cached.close();
+      await tuned.close();
     }
     // The default (0) does not cache.
     const k = await filteredKey(t, `https://${origin}/ok`);
@@ -186,25 +206,5 @@ describe('access keys: remote key filter', () => {
     await verify(t, k, { tenant: 'one' });
     await verify(t, k, { tenant: 'one' });
     assert.equal(hits['/ok']! - start, 2);
-  });
-
-  test('beyond LATCHKEY_KEY_FILTER_MAX_CONCURRENCY outstanding calls, verification fails closed at once', async () => {
-    const capped = await startTestApp({
-      env: { LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: origin, LATCHKEY_KEY_FILTER_MAX_CONCURRENCY: '1', LATCHKEY_KEY_FILTER_TIMEOUT_MS: '1500' },
-      keyFilterSeams: { ca: [trusted.cert] },
-    });
-    try {
-      const slow = await filteredKey(capped, `https://${origin}/slow`);
-      const fast = await filteredKey(capped, `https://${origin}/ok`);
-      // Cache the fast key's hash check first, so only the filter call is measured below.
-      assert.equal((await verify(capped, fast, { tenant: 'warm' })).json().code, 'VALID');
-      const pending = verify(capped, slow, { tenant: 'a' });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal((await verify(capped, fast, { tenant: 'b' })).json().code, 'KEY_FILTER_UNAVAILABLE');
-      assert.equal((await pending).json().code, 'KEY_FILTER_UNAVAILABLE');
-      assert.equal((await verify(capped, fast, { tenant: 'c' })).json().code, 'VALID');
-    } finally {
-      await capped.close();
-    }
   });
 });
