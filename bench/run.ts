@@ -5,9 +5,8 @@
  * better-auth's API key plugin. See bench/README.md for how to read the output.
  */
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,8 +16,12 @@ import { generateSecret, SecretPrefix } from '../src/crypto/tokens.js';
 import {
   bearer,
   call,
+  mapLimit,
+  createFluvioCluster,
   createKeyBodies,
+  seedAccessKeys,
   seedKeys,
+  verifyAccessKeyBody,
   setUpOrg,
   verifyBody,
   warmCache,
@@ -27,12 +30,12 @@ import {
 } from './lib/latchkey.js';
 import { runLoad, type LoadResult, type LoadSpec, type Outcome } from './lib/load.js';
 import { analyze, autovacuumIsOn, ScratchDatabase, serverVersion } from './lib/postgres.js';
-import { killAllNow, ServerProcess, stopAll } from './lib/processes.js';
+import { freePort, killAllNow, ServerProcess, stopAll } from './lib/processes.js';
 import { evaluateTargets, fromLoad, ratio, renderChecks, renderTable, type Report, type ScenarioReport } from './lib/report.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(REPO, 'bench', 'results');
-const GROUPS = ['baseline', 'create_key', 'verify_cached', 'verify_cold', 'list_keys', 'revocation_propagation', 'peer_verify', 'verify_invalid', 'verify_metrics'] as const;
+const GROUPS = ['baseline', 'create_key', 'verify_cached', 'verify_cold', 'list_keys', 'revocation_propagation', 'peer_verify', 'verify_invalid', 'verify_metrics', 'verify_access_key_cached', 'verify_access_key_filter'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values: args } = parseArgs({
@@ -77,6 +80,8 @@ const settings = {
   owners: 20,
   listOwners: 200,
   peerKeys: quick ? 1000 : 2000,
+  /** Access keys per access-key scenario (each costs one argon2 hash to create and one to warm). */
+  accessKeys: quick ? 300 : 1000,
   healthzConnections: 2,
   healthzRate: 100,
   logLevel: args['log-level'],
@@ -312,7 +317,21 @@ async function main(): Promise<number> {
   let cachedKeys: CreatedKey[] = [];
   let attackTargets: CreatedKey[] = [];
   if (needsLatchkey) {
-    const a = await startLatchkey('latchkey-a', store, 1_000_000);
+    // verify_access_key_filter: a local HTTPS remote whose self-signed certificate Latchkey trusts
+    // the production way, through NODE_EXTRA_CA_CERTS, and whose host:port is allow-listed.
+    let keyFilterOrigin: string | undefined;
+    const filterEnv: Record<string, string> = {};
+    if (only.has('verify_access_key_filter')) {
+      const certFile = join(runDir, 'key-filter-cert.pem');
+      const keyFile = join(runDir, 'key-filter-key.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+      const filterPort = await freePort();
+      keyFilterOrigin = `127.0.0.1:${filterPort}`;
+      await startHelper('key-filter', 'key-filter.ts', { KEY_FILTER_PORT: String(filterPort), KEY_FILTER_CERT: certFile, KEY_FILTER_KEY: keyFile });
+      Object.assign(filterEnv, { NODE_EXTRA_CA_CERTS: certFile, LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: keyFilterOrigin });
+    }
+    const a = await startLatchkey('latchkey-a', store, 1_000_000, filterEnv);
     org = await setUpBenchOrg(a.url, `bench-${Date.now().toString(36)}`, settings.owners);
     log(`organization ${org.orgId}: resource ${org.resourceId}, ${org.ownerIds.length} key owners, caller ${org.callerId} (OrganizationAdmin + Verifier, cloud key ${org.callerKey.id})`);
     const verifyAs = { authorization: org.auth };
@@ -366,6 +385,43 @@ async function main(): Promise<number> {
         classify: verifyOk,
       }, { note: `${cachedKeys.length} distinct keys, each verified once before` });
       s.verify_cached = r;
+    }
+
+    if (only.has('verify_access_key_cached') || only.has('verify_access_key_filter')) {
+      const clusterId = await createFluvioCluster(a.url, rootToken, org);
+      const warm = async (bodies: string[]) => {
+        const answers = await mapLimit(bodies, 8, (body) => call<{ valid: boolean; code: string }>(a.url, 'POST', '/v1/verify/access-key', verifyAs.authorization, JSON.parse(body)));
+        const bad = answers.filter((answer) => !answer.valid);
+        if (bad.length > 0) throw new Error(`${bad.length} of ${bodies.length} access keys did not verify (first: ${bad[0]!.code})`);
+      };
+      if (only.has('verify_access_key_cached')) {
+        log(`seeding ${settings.accessKeys} access keys for verify_access_key_cached`);
+        const keys = await seedAccessKeys(a.url, org, clusterId, settings.accessKeys, 'bench-cached');
+        const bodies = keys.map((key) => verifyAccessKeyBody(key, clusterId));
+        await warm(bodies);
+        s.verify_access_key_cached = (await measure(a, {
+          title: 'verify_access_key_cached',
+          method: 'POST',
+          headers: verifyAs,
+          paths: ['/v1/verify/access-key'],
+          bodies,
+          classify: verifyOk,
+        }, { note: `${keys.length} distinct access keys, each verified once before` })).report;
+      }
+      if (only.has('verify_access_key_filter') && keyFilterOrigin) {
+        log(`seeding ${settings.accessKeys} access keys with a remote key filter on ${keyFilterOrigin}`);
+        const keys = await seedAccessKeys(a.url, org, clusterId, settings.accessKeys, 'bench-filter', `tenant:https://${keyFilterOrigin}/filter`);
+        const bodies = keys.map((key, i) => verifyAccessKeyBody(key, clusterId, { tenant: `t${i % 100}` }));
+        await warm(bodies);
+        s.verify_access_key_filter = (await measure(a, {
+          title: 'verify_access_key_filter',
+          method: 'POST',
+          headers: verifyAs,
+          paths: ['/v1/verify/access-key'],
+          bodies,
+          classify: (status, body) => (status === 200 && body.includes('"key_filter":"tenant=') ? 'ok' : 'error'),
+        }, { note: `${keys.length} access keys (hash checks cached), each consume POSTs to a local HTTPS filter answering in ~1 ms (LATCHKEY_KEY_FILTER_CACHE_SECONDS=0)` })).report;
+      }
     }
 
     if (only.has('verify_cold')) {
@@ -519,6 +575,7 @@ async function main(): Promise<number> {
   report.ratios.verify_cached_vs_baseline = ratio(s.verify_cached?.rps, s.baseline?.rps);
   report.ratios.verify_cached_vs_peer = ratio(s.verify_cached?.rps, s.peer_verify?.rps);
   report.ratios.verify_cached_during_attack_vs_before = ratio(s.verify_cached_during_attack?.rps, s.verify_cached_before_attack?.rps);
+  report.ratios.verify_access_key_cached_vs_verify_cached = ratio(s.verify_access_key_cached?.rps, s.verify_cached?.rps);
   report.load_average = { at_start: startLoad, at_end: loadavg().map((v) => Math.round(v * 100) / 100) };
   report.processes = Object.fromEntries(Object.entries(processPeaks).map(([name, peak]) => [name, { peak_rss_mb: peak }]));
   const checks = evaluateTargets(report);
@@ -609,14 +666,6 @@ async function verifyOnceRaw(baseUrl: string, auth: string, key: CreatedKey, res
   const text = await response.text();
   if (response.status !== 200) throw new Error(`verify on ${baseUrl} answered ${response.status}: ${text.slice(0, 300)}`);
   return text.includes('"valid":true');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

@@ -7,6 +7,9 @@ import type { Config } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
 import { FailureLimiter, Tarpit } from './lib/rate-limit.js';
+import accessKeyRoutes from './modules/access-keys/routes.js';
+import { KeyFilterFetcher, type KeyFilterOptions } from './modules/access-keys/key-filter.js';
+import { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
 import { UsageRecorder } from './modules/api-keys/usage.js';
 import auditRoutes from './modules/audit/routes.js';
@@ -41,6 +44,8 @@ export interface AppOptions {
   store: Store;
   masterKey: Buffer;
   logger: Logger;
+  /** Test seams for the remote key-filter fetcher; server.ts never sets them. */
+  keyFilterSeams?: Pick<KeyFilterOptions, 'lookup' | 'ca' | 'beforeConnect'>;
 }
 
 /** Builds the whole service on a store. Never listens and never exits: server.ts and tests do that. */
@@ -88,6 +93,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     authFailures: new FailureLimiter(config.LATCHKEY_AUTH_FAILURES_PER_MINUTE),
     tarpit: new Tarpit(config.LATCHKEY_RATE_LIMITED_DELAY_MS),
+    accessKeys: new AccessKeyVerifier(store.prisma, hasher, {
+      cacheSize: config.LATCHKEY_VERIFY_CACHE_SIZE,
+      cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
+    }),
+    accessKeyUsage: new UsageRecorder(store.prisma, options.logger, 'access_keys'),
+    keyFilter: new KeyFilterFetcher({
+      allowedHosts: config.LATCHKEY_KEY_FILTER_ALLOWED_HOSTS,
+      timeoutMs: config.LATCHKEY_KEY_FILTER_TIMEOUT_MS,
+      cacheSeconds: config.LATCHKEY_KEY_FILTER_CACHE_SECONDS,
+      maxConcurrency: config.LATCHKEY_KEY_FILTER_MAX_CONCURRENCY,
+      logger: options.logger,
+      ...options.keyFilterSeams,
+    }),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher);
 
@@ -101,9 +119,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       deps.actors.invalidate(invalidation.ids);
     }
   });
+  const unsubscribeAccessKeys = store.bus.subscribe((invalidation) => {
+    if (invalidation === 'all') deps.accessKeys.clear();
+    else if (invalidation.kind === 'access_key') deps.accessKeys.invalidate(invalidation.ids);
+  });
   app.addHook('onClose', async () => {
     unsubscribe();
     await deps.usage.flush();
+    unsubscribeAccessKeys();
+    await deps.accessKeyUsage.flush();
+    await deps.keyFilter.close();
   });
 
   // A JWT's header is base64url JSON, so it starts with `eyJ`; any other bearer (a configured root
@@ -142,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     principalRoutes,
     roleBindingRoutes,
     apiKeyRoutes,
+    accessKeyRoutes,
     verifyRoutes,
     auditRoutes,
     confluentCompatRoutes,

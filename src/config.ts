@@ -16,6 +16,18 @@ const masterKey = z
   })
   .transform((value) => Buffer.from(value, 'base64'));
 
+/**
+ * `host:port,host:port`: remote key-filter origins exempt from the private-address refusal (still
+ * HTTPS with certificate checks). Exact entries only: no wildcards, no port ranges.
+ */
+const keyFilterAllowedHosts = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean))
+  .refine((entries) => entries.every((entry) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):[0-9]{1,5}$/.test(entry)), {
+    message: 'must be comma-separated host:port entries (IPv6 in brackets), e.g. filters.internal:8443,[fd00::1]:443',
+  });
+
 /** The environment, validated once. The only place in the code base that reads process.env. */
 export const configSchema = z
   .object({
@@ -47,6 +59,10 @@ export const configSchema = z
     LATCHKEY_ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 86400),
     /** Prometheus listener (GET /metrics) on HOST; unset: no metrics are kept or served. */
     LATCHKEY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: keyFilterAllowedHosts,
+    LATCHKEY_KEY_FILTER_TIMEOUT_MS: int(2000, 100, 60000),
+    LATCHKEY_KEY_FILTER_CACHE_SECONDS: int(0, 0, 86400),
+    LATCHKEY_KEY_FILTER_MAX_CONCURRENCY: int(64, 1, 10000),
   })
   .superRefine((env, ctx) => {
     if (env.DATABASE_URL && !env.LATCHKEY_MASTER_KEY) {

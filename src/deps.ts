@@ -2,6 +2,8 @@ import type { Config } from './config.js';
 import type { SecretHasher } from './crypto/hashing.js';
 import type { SigningKeys } from './crypto/jwt.js';
 import type { FailureLimiter, Tarpit } from './lib/rate-limit.js';
+import type { KeyFilterFetcher } from './modules/access-keys/key-filter.js';
+import type { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
 import type { ActorCache } from './modules/oauth/actor-cache.js';
 import type { ApiKeyVerifier } from './modules/verify/verifier.js';
@@ -24,4 +26,9 @@ export interface Deps {
   authFailures: FailureLimiter;
   /** Holds 429 answers back before they are sent. */
   tarpit: Tarpit;
+  accessKeys: AccessKeyVerifier;
+  /** last_used_at of access keys, batched like API keys'. */
+  accessKeyUsage: UsageRecorder;
+  /** Fetches remote key filters of access keys, refusing private addresses. */
+  keyFilter: KeyFilterFetcher;
 }

@@ -188,3 +188,29 @@ export async function warmCache(baseUrl: string, auth: string, keys: readonly Cr
   const invalid = answers.filter((answer) => !answer.valid);
   if (invalid.length > 0) throw new Error(`${invalid.length} of ${keys.length} fresh keys did not verify (first: ${invalid[0]!.code})`);
 }
+
+/** A fluvio_cluster in the bench organization, for the access-key scenarios. */
+export async function createFluvioCluster(baseUrl: string, rootToken: string, org: BenchOrg): Promise<string> {
+  const cluster = await call<{ id: string }>(baseUrl, 'POST', `/v1/orgs/${org.orgId}/resources`, bearer(rootToken), {
+    kind: 'fluvio_cluster',
+    display_name: 'bench-fluvio',
+    environment_id: org.environmentId,
+  });
+  return cluster.id;
+}
+
+/** `count` simple access keys on the topic `orders`, created in parallel through the API; returns the keys. */
+export async function seedAccessKeys(baseUrl: string, org: BenchOrg, clusterId: string, count: number, label: string, keyFilterRemote?: string): Promise<string[]> {
+  const created = await mapLimit(Array.from({ length: count }, (_, i) => i), 16, (i) =>
+    call<{ key: string }>(baseUrl, 'POST', `/v1/orgs/${org.orgId}/resources/${clusterId}/access-keys`, org.auth, {
+      name: `${label}-${i}`,
+      topic: 'orders',
+      ...(keyFilterRemote ? { consume: true, key_filter_remote: keyFilterRemote } : {}),
+    }),
+  );
+  return created.map((answer) => answer.key);
+}
+
+export function verifyAccessKeyBody(key: string, clusterId: string, params?: Record<string, string>): string {
+  return JSON.stringify({ access_key: key, cluster_id: clusterId, operation: 'consume', topic: 'orders', ...(params ? { params } : {}) });
+}

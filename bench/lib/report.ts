@@ -37,6 +37,7 @@ export interface Report {
     verify_cached_during_attack_vs_before: number | null;
     /** verify_cached with LATCHKEY_METRICS_PORT set over without (verify_metrics) */
     verify_metrics_on_vs_off?: number | null;
+    verify_access_key_cached_vs_verify_cached?: number | null;
   };
   processes: Record<string, { peak_rss_mb: number }>;
   /** 1, 5 and 15 minute load averages: other work on the machine makes numbers noisy */
@@ -121,6 +122,15 @@ export function evaluateTargets(report: Report): Check[] {
   const propagation = s.revocation_propagation;
   if (propagation && !propagation.skipped) {
     add('revocation_propagation p99 ≤ 1,000 ms', num(propagation.p99_ms) <= 1000 && propagation.errors === 0, `p50 ${propagation.p50_ms} ms, p99 ${propagation.p99_ms} ms, max ${propagation.max_ms} ms, ${propagation.errors} keys never stopped verifying`);
+  }
+  const accessCached = s.verify_access_key_cached;
+  if (accessCached && cached) {
+    const r = num(report.ratios.verify_access_key_cached_vs_verify_cached);
+    add('verify_access_key_cached ≥ 0.9 × verify_cached', r >= 0.9 && accessCached.errors === 0, `${accessCached.rps} vs ${cached.rps} req/s = ${r}×, ${accessCached.errors} errors`);
+  }
+  const accessFilter = s.verify_access_key_filter;
+  if (accessFilter) {
+    add('verify_access_key_filter p99 ≤ 20 ms at 50 connections', num(accessFilter.p99_ms) <= 20 && accessFilter.errors === 0, `${accessFilter.rps} req/s, p99 ${accessFilter.p99_ms} ms, ${accessFilter.errors} errors`);
   }
   const peer = s.peer_verify;
   if (cached && peer) {

@@ -54,6 +54,7 @@ export type Action =
   | 'api_key.manage_cloud'
   | 'api_key.manage_scoped'
   | 'api_key.manage_own_scoped'
+  | 'access_key.manage'
   | 'credential.verify';
 
 /** `member`: any principal of the organization. A role list: a binding of one of them must cover the target. */
@@ -76,6 +77,8 @@ const PERMISSIONS: Record<Action, 'root' | 'member' | readonly Role[]> = {
   'api_key.manage_scoped': CONFLUENT_ROLES.filter((role) => !DEVELOPER_ROLES.includes(role)),
   'api_key.manage_own_scoped': CONFLUENT_ROLES,
   'credential.verify': ['Verifier'],
+  // Access keys belong to the fluvio_cluster (as in Fluvio), not to a principal.
+  'access_key.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'DeveloperManage'],
 };
 
 /** Whether a binding applies at the target: organization covers all, environment its resources too. */

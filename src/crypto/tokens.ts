@@ -76,3 +76,42 @@ export function newApiKeyId(): string {
 }
 
 export const API_KEY_ID_RE = /^[A-Z0-9]{16}$/;
+
+/**
+ * Access keys (Fluvio-style) travel as `?access_key=` in WebSocket URLs, so they use [A-Za-z0-9]
+ * only: `lka`, a 16-character public lookup id (finds the row by index), 43 random base62
+ * characters (≥ 256 bits; only their argon2id hash is stored), and a CRC32 checksum of all of it.
+ */
+export const ACCESS_KEY_PREFIX = 'lka';
+const ACCESS_KEY_LOOKUP_LENGTH = 16;
+export const ACCESS_KEY_LENGTH = ACCESS_KEY_PREFIX.length + ACCESS_KEY_LOOKUP_LENGTH + SECRET_BODY_LENGTH + CHECKSUM_LENGTH;
+export const ACCESS_KEY_LOOKUP_RE = /^[0-9A-Za-z]{16}$/;
+
+function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      // 248 = 4 × 62: rejecting larger bytes keeps the characters uniform.
+      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
+    }
+  }
+  return out;
+}
+
+export function newAccessKeyLookupId(): string {
+  return randomBase62(ACCESS_KEY_LOOKUP_LENGTH);
+}
+
+/** A new access key for the row with this lookup id. */
+export function generateAccessKey(lookupId: string): string {
+  const unchecked = ACCESS_KEY_PREFIX + lookupId + randomBase62(SECRET_BODY_LENGTH);
+  return unchecked + checksum(unchecked);
+}
+
+/** The lookup id of a well-formed access key (prefix, length, alphabet, checksum), or null. No I/O. */
+export function accessKeyLookupId(key: string): string | null {
+  if (key.length !== ACCESS_KEY_LENGTH || !key.startsWith(ACCESS_KEY_PREFIX) || !BASE62_RE.test(key)) return null;
+  const cut = key.length - CHECKSUM_LENGTH;
+  if (checksum(key.slice(0, cut)) !== key.slice(cut)) return null;
+  return key.slice(ACCESS_KEY_PREFIX.length, ACCESS_KEY_PREFIX.length + ACCESS_KEY_LOOKUP_LENGTH);
+}

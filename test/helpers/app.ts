@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
-import { buildApp } from '../../src/app.js';
+import { type AppOptions, buildApp } from '../../src/app.js';
 import { ensureRootToken } from '../../src/auth/root-token.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { hashingOptionsFrom, SecretHasher } from '../../src/crypto/hashing.js';
@@ -32,6 +32,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse a store (two apps on one database); the caller closes it. */
   store?: Store;
+  /** Test seams of the remote key-filter fetcher (resolver, trusted CAs, connect guard). */
+  keyFilterSeams?: AppOptions['keyFilterSeams'];
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -59,7 +61,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     new SecretHasher(hashingOptionsFrom(config, { concurrency: 1, queueLimit: 1 })),
     rootToken,
   );
-  const app = await buildApp({ config, store, masterKey: config.LATCHKEY_MASTER_KEY!, logger });
+  const app = await buildApp({ config, store, masterKey: config.LATCHKEY_MASTER_KEY!, logger, ...(options.keyFilterSeams ? { keyFilterSeams: options.keyFilterSeams } : {}) });
   await app.ready();
   return {
     app,

@@ -21,6 +21,8 @@ export class UsageRecorder {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
+    /** The credential table whose rows have a last_used_at (a constant of the code, never input). */
+    private readonly table: 'api_keys' | 'access_keys' = 'api_keys',
   ) {}
 
   touch(keyId: string, now = Date.now()): void {
@@ -43,7 +45,7 @@ export class UsageRecorder {
       if (batch.length === 0) return;
       try {
         await this.db.$executeRawUnsafe(
-          `UPDATE api_keys AS k SET last_used_at = u.used_at
+          `UPDATE ${this.table} AS k SET last_used_at = u.used_at
              FROM unnest($1::text[], $2::timestamptz[]) AS u(id, used_at)
             WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.used_at)`,
           batch.map(([id]) => id),

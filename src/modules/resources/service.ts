@@ -139,7 +139,7 @@ export async function updateResource(
   });
 }
 
-/** Deleting a resource deletes the API keys for it and the role bindings on it; caches drop the keys. */
+/** Deleting a resource deletes the API keys and access keys for it and the role bindings on it; caches drop the keys. */
 export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string): Promise<void> {
   await requireOrg(deps.db, ctx.actor, orgId);
   assertAllowed(ctx.actor, 'resource.manage', resourceTarget(await requireResource(deps.db, orgId, resourceId)));
@@ -149,14 +149,23 @@ export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: str
     if (locked.length === 0) throw notFound('resource', resourceId);
     const keys = await tx.apiKey.findMany({ where: { orgId, resourceId }, select: { id: true }, orderBy: { id: 'asc' } });
     await tx.apiKey.deleteMany({ where: { orgId, resourceId } });
+    const accessKeys = await tx.accessKey.findMany({ where: { orgId, clusterId: resourceId }, select: { id: true, name: true }, orderBy: { id: 'asc' } });
+    await tx.accessKey.deleteMany({ where: { orgId, clusterId: resourceId } });
     const bindings = await tx.roleBinding.deleteMany({ where: { orgId, scopeType: 'resource', scopeId: resourceId } });
     await tx.resource.delete({ where: { id: resourceId } });
     await recordAudit(tx, ctx, {
       orgId,
       action: 'resource.delete',
       target: resourceId,
-      details: { kind: locked[0]!.kind, api_keys_deleted: keys.map((key) => key.id), role_bindings_deleted: bindings.count },
+      details: {
+        kind: locked[0]!.kind,
+        api_keys_deleted: keys.map((key) => key.id),
+        role_bindings_deleted: bindings.count,
+        // Named only when there were some, so other kinds' events keep their shape.
+        ...(accessKeys.length > 0 ? { access_keys_deleted: accessKeys.map((key) => key.name) } : {}),
+      },
     });
     invalidate('api_key', keys.map((key) => key.id));
+    invalidate('access_key', accessKeys.map((key) => key.id));
   });
 }

@@ -1,0 +1,151 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { SecretHasher } from '../../crypto/hashing.js';
+import type { AccessKeyProtocol } from '../../generated/prisma/enums.js';
+import type { Db } from '../../store/index.js';
+
+/** What a matched access key tells us; kept in memory so repeat verifications skip argon2. */
+export interface MatchedAccessKey {
+  id: string;
+  orgId: string;
+  clusterId: string;
+  name: string;
+  protocol: AccessKeyProtocol;
+  topic: string | null;
+  consume: boolean;
+  produce: boolean;
+  keyFilterRemote: string | null;
+}
+
+export type AccessKeyCheck = { outcome: 'matched'; key: MatchedAccessKey } | { outcome: 'invalid' };
+
+interface CacheEntry {
+  key: MatchedAccessKey;
+  until: number;
+}
+
+export interface AccessKeyVerifierOptions {
+  cacheSize: number;
+  cacheTtlMs: number;
+}
+
+/**
+ * The access-key half of the verification hot path, shaped like ApiKeyVerifier: results cached
+ * under HMAC(per-process pepper, key), never under the key itself; concurrent misses of one key
+ * share one argon2 run (through SecretHasher's concurrency cap); invalidations (rotate, delete,
+ * cluster delete; from any replica through NOTIFY) drop every entry of the row, and a load that
+ * raced with one is answered but not cached. The remote key filter is not fetched here, so a slow
+ * remote never holds a hash slot.
+ */
+export class AccessKeyVerifier {
+  readonly #pepper = randomBytes(32);
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #digestsById = new Map<string, Set<string>>();
+  readonly #inFlight = new Map<string, Promise<AccessKeyCheck>>();
+  #epoch = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly hasher: SecretHasher,
+    private readonly options: AccessKeyVerifierOptions,
+  ) {}
+
+  /** The cached match, if any: answered without the database or argon2. */
+  cached(key: string): MatchedAccessKey | undefined {
+    const digest = this.#digest(key);
+    const hit = this.#cache.get(digest);
+    if (!hit) return undefined;
+    if (hit.until > Date.now()) return hit.key;
+    this.#drop(digest, hit.key.id);
+    return undefined;
+  }
+
+  check(lookupId: string, key: string): Promise<AccessKeyCheck> {
+    const cached = this.cached(key);
+    if (cached) return Promise.resolve({ outcome: 'matched', key: cached });
+    const digest = this.#digest(key);
+    const running = this.#inFlight.get(digest);
+    if (running) return running;
+    const load = this.#load(digest, lookupId, key).finally(() => this.#inFlight.delete(digest));
+    this.#inFlight.set(digest, load);
+    return load;
+  }
+
+  invalidate(ids: Iterable<string>): void {
+    this.#epoch++;
+    for (const id of ids) {
+      const digests = this.#digestsById.get(id);
+      if (!digests) continue;
+      for (const digest of digests) this.#cache.delete(digest);
+      this.#digestsById.delete(id);
+    }
+  }
+
+  clear(): void {
+    this.#epoch++;
+    this.#cache.clear();
+    this.#digestsById.clear();
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  #digest(key: string): string {
+    return createHmac('sha256', this.#pepper).update(key).digest('base64url');
+  }
+
+  async #load(digest: string, lookupId: string, key: string): Promise<AccessKeyCheck> {
+    const epoch = this.#epoch;
+    const row = await this.db.accessKey.findUnique({ where: { id: lookupId } });
+    if (!row) return { outcome: 'invalid' };
+    const now = Date.now();
+    let until = now + this.options.cacheTtlMs;
+    const current = await this.hasher.verify(row.secretHash, key);
+    if (!current.ok) {
+      // The key a rotation replaced verifies until its grace ends, never beyond.
+      const graceEnd = row.previousSecretHash && row.previousSecretExpiresAt ? row.previousSecretExpiresAt.getTime() : 0;
+      if (graceEnd <= now || !(await this.hasher.verify(row.previousSecretHash!, key)).ok) return { outcome: 'invalid' };
+      until = Math.min(until, graceEnd);
+    }
+    if (current.ok && current.needsRehash) this.#upgradeHash(row.id, row.secretHash, key);
+    const matched: MatchedAccessKey = {
+      id: row.id,
+      orgId: row.orgId,
+      clusterId: row.clusterId,
+      name: row.name,
+      protocol: row.protocol,
+      topic: row.topic,
+      consume: row.consume,
+      produce: row.produce,
+      keyFilterRemote: row.keyFilterRemote,
+    };
+    if (epoch === this.#epoch) this.#remember(digest, matched, until);
+    return { outcome: 'matched', key: matched };
+  }
+
+  #remember(digest: string, key: MatchedAccessKey, until: number): void {
+    if (this.options.cacheSize === 0) return;
+    while (this.#cache.size >= this.options.cacheSize) {
+      const [oldest, entry] = this.#cache.entries().next().value as [string, CacheEntry];
+      this.#drop(oldest, entry.key.id);
+    }
+    this.#cache.set(digest, { key, until });
+    let digests = this.#digestsById.get(key.id);
+    if (!digests) this.#digestsById.set(key.id, (digests = new Set()));
+    digests.add(digest);
+  }
+
+  #drop(digest: string, id: string): void {
+    this.#cache.delete(digest);
+    const digests = this.#digestsById.get(id);
+    digests?.delete(digest);
+    if (digests?.size === 0) this.#digestsById.delete(id);
+  }
+
+  #upgradeHash(id: string, oldHash: string, key: string): void {
+    void this.hasher
+      .hash(key)
+      .then((secretHash) => this.db.accessKey.updateMany({ where: { id, secretHash: oldHash }, data: { secretHash } }))
+      .catch(() => undefined);
+  }
+}
