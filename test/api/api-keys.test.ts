@@ -122,6 +122,38 @@ describe('API keys', () => {
     assert.equal(bad.json().errors[0].path, 'grace_period_seconds');
   });
 
+  test('a second rotation while a grace period runs is 409 and keeps both secrets; without grace it ends every old secret', async () => {
+    const { orgId, resourceId, ownerId } = await setup();
+    const key = (await createKey(orgId, { owner: ownerId, scope: { type: 'resource', resource_id: resourceId } })).json();
+    const rotate = (payload: object) => t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys/${key.id}/rotate`, headers: t.root, payload });
+    const first = await rotate({ grace_period_seconds: 3600 });
+    assert.equal(first.statusCode, 200);
+    const second = await rotate({ grace_period_seconds: 3600 });
+    assert.equal(second.statusCode, 409, second.body);
+    assert.equal(second.json().code, 'conflict');
+    assert.match(second.json().detail, /grace_period_seconds/);
+    assert.ok(!second.body.includes('lks_'), 'no secret in the refusal');
+    assert.equal((await verify(key.id, key.secret, resourceId)).json().code, 'VALID', 'the first grace still runs');
+    assert.equal((await verify(key.id, first.json().secret, resourceId)).json().code, 'VALID');
+    const actions = await t.store.prisma.auditEvent.findMany({ where: { orgId, target: key.id, action: 'api_key.rotate' } });
+    assert.equal(actions.length, 1, 'the refused rotation is not audited');
+
+    const emergency = await rotate({ grace_period_seconds: 0 });
+    assert.equal(emergency.statusCode, 200);
+    assert.equal(emergency.json().previous_secret_expires_at, null);
+    assert.equal((await verify(key.id, key.secret, resourceId)).json().code, 'INVALID');
+    assert.equal((await verify(key.id, first.json().secret, resourceId)).json().code, 'INVALID');
+    assert.equal((await verify(key.id, emergency.json().secret, resourceId)).json().code, 'VALID');
+  });
+
+  test('concurrent deletes of one key revoke it once and write one audit event', async () => {
+    const { orgId, resourceId, ownerId } = await setup();
+    const key = (await createKey(orgId, { owner: ownerId, scope: { type: 'resource', resource_id: resourceId } })).json();
+    const results = await Promise.all(Array.from({ length: 8 }, () => t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/api-keys/${key.id}`, headers: t.root })));
+    assert.deepEqual(results.map((r) => r.statusCode), Array(8).fill(204));
+    assert.equal(await t.store.prisma.auditEvent.count({ where: { orgId, target: key.id, action: 'api_key.delete' } }), 1);
+  });
+
   test('delete revokes: the right secret then answers REVOKED, a wrong one INVALID, and the key shows as revoked', async () => {
     const { orgId, resourceId, ownerId } = await setup();
     const key = (await createKey(orgId, { owner: ownerId, scope: { type: 'resource', resource_id: resourceId } })).json();

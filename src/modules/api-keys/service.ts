@@ -268,10 +268,12 @@ export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: strin
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   if (existing.status === 'revoked') return;
   await runMutation(deps.store, async (tx, invalidate) => {
-    await tx.apiKey.update({
-      where: { id: keyId },
+    // Only the delete that actually revoked the key audits it; a concurrent one finds it revoked.
+    const { count } = await tx.apiKey.updateMany({
+      where: { id: keyId, status: 'active' },
       data: { status: 'revoked', revokedAt: new Date(), previousSecretHash: null, previousSecretExpiresAt: null },
     });
+    if (count === 0) return;
     await recordAudit(tx, ctx, { orgId, action: 'api_key.delete', target: keyId, details: { owner: existing.ownerId, type: existing.type } });
     invalidate('api_key', [keyId]);
   });
@@ -285,6 +287,17 @@ export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: strin
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   if (existing.status === 'revoked') throw new DomainError('conflict', `API key ${keyId} is revoked and cannot be rotated; create a new key`);
+  // A key has at most one previous secret. Rotating again with a grace would silently end the
+  // running grace of the older secret, breaking clients not yet moved; grace 0 (ending every old
+  // secret now, e.g. after a leak) is always allowed.
+  const runningGrace = existing.previousSecretExpiresAt && existing.previousSecretExpiresAt.getTime() > Date.now() ? existing.previousSecretExpiresAt : null;
+  if (runningGrace && gracePeriodSeconds > 0) {
+    throw new DomainError(
+      'conflict',
+      `API key ${keyId} is still in the grace period of its last rotation (the previous secret verifies until ${runningGrace.toISOString()}); ` +
+        'rotate again after that, or rotate with grace_period_seconds 0 to end every old secret now',
+    );
+  }
 
   const secret = generateSecret(SecretPrefix.apiKey);
   const secretHash = await deps.hasher.hash(secret);
