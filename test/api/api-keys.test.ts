@@ -249,6 +249,33 @@ describe('API keys', () => {
       assert.equal(withResourceKey.statusCode, 401);
     });
 
+    test('no privilege borrowing: an Operator may not issue or rotate keys for a human admin or a service account holding more than it does', async () => {
+      const { orgId, resourceId } = await setup();
+      const scope = { type: 'resource', resource_id: resourceId };
+      const operator = await credentialFor(t, orgId, [{ role: 'Operator', scope: { type: 'organization' } }]);
+      const headers = { authorization: operator.authorization };
+      const human = await createAsRoot(t, `/v1/orgs/${orgId}/users`, { email: `${uniqueName('admin')}@example.com` });
+      await createAsRoot(t, `/v1/orgs/${orgId}/role-bindings`, { principal: human.id, role: 'OrganizationAdmin', scope: { type: 'organization' } });
+      const reader = await createAsRoot(t, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName('reader') });
+      await createAsRoot(t, `/v1/orgs/${orgId}/role-bindings`, { principal: reader.id, role: 'DeveloperRead', scope: { type: 'resource', id: resourceId } });
+      const peer = await createAsRoot(t, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName('peer') });
+      await createAsRoot(t, `/v1/orgs/${orgId}/role-bindings`, { principal: peer.id, role: 'Operator', scope: { type: 'resource', id: resourceId } });
+
+      const forHuman = await createKey(orgId, { owner: human.id, scope }, headers);
+      assert.equal(forHuman.statusCode, 403, forHuman.body);
+      assert.equal(forHuman.json().code, 'forbidden');
+      assert.equal((await createKey(orgId, { owner: reader.id, scope }, headers)).statusCode, 403);
+      assert.equal((await createKey(orgId, { owner: peer.id, scope }, headers)).statusCode, 201);
+      assert.equal((await createKey(orgId, { owner: operator.principalId, scope }, headers)).statusCode, 201);
+      assert.equal(await t.store.prisma.apiKey.count({ where: { orgId, ownerId: { in: [human.id, reader.id] } } }), 0);
+
+      const humansKey = (await createKey(orgId, { owner: human.id, scope })).json();
+      const rotate = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys/${humansKey.id}/rotate`, headers, payload: {} });
+      assert.equal(rotate.statusCode, 403);
+      assert.ok(!rotate.body.includes('lks_'));
+      assert.equal((await verify(humansKey.id, humansKey.secret, resourceId)).json().code, 'VALID', 'the refused rotation changed nothing');
+    });
+
     test('a principal without management roles sees only its own keys', async () => {
       const { orgId, resourceId, ownerId } = await setup();
       const developer = await credentialFor(t, orgId, [{ role: 'DeveloperRead', scope: { type: 'resource', id: resourceId } }]);
