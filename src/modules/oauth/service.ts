@@ -45,9 +45,9 @@ async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<Actor | n
  * A cloud API key presented to the management API (Basic, or as OAuth client credentials).
  * Any other kind of key, an expired or revoked one, or a wrong secret: null.
  */
-export async function authenticateCloudKey(deps: Deps, keyId: string, secret: string): Promise<Actor | null> {
+export async function authenticateCloudKey(deps: Deps, keyId: string, secret: string, throttled = false): Promise<Actor | null> {
   if (!API_KEY_ID_RE.test(keyId) || !isWellFormedSecret(SecretPrefix.apiKey, secret)) return null;
-  const check = await deps.verifier.check(keyId, secret);
+  const check = await deps.verifier.check(keyId, secret, throttled);
   if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;
   if (check.key.expiresAt && check.key.expiresAt.getTime() <= Date.now()) return null;
   deps.usage.touch(keyId);
@@ -74,9 +74,9 @@ export function decodeBasic(credential: string, formEncoded = false): { id: stri
 }
 
 /** `Basic base64(key_id:secret)` → the owner principal of a valid cloud key. */
-export async function authenticateBasic(deps: Deps, credential: string): Promise<Actor | null> {
+export async function authenticateBasic(deps: Deps, credential: string, throttled = false): Promise<Actor | null> {
   const pair = decodeBasic(credential);
-  return pair ? authenticateCloudKey(deps, pair.id, pair.secret) : null;
+  return pair ? authenticateCloudKey(deps, pair.id, pair.secret, throttled) : null;
 }
 
 /**
@@ -98,7 +98,7 @@ export interface TokenRequest {
 }
 
 /** RFC 6749 §4.4 client credentials with a cloud API key as the client. */
-export async function issueAccessToken(deps: Deps, request: TokenRequest, basic: { id: string; secret: string } | undefined) {
+export async function issueAccessToken(deps: Deps, request: TokenRequest, basic: { id: string; secret: string } | undefined, throttled = false) {
   if (request.grant_type !== 'client_credentials') {
     if (typeof request.grant_type !== 'string') throw new OAuthError('invalid_request', 'grant_type is required');
     throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
@@ -110,7 +110,7 @@ export async function issueAccessToken(deps: Deps, request: TokenRequest, basic:
   if (typeof clientId !== 'string' || typeof clientSecret !== 'string') {
     throw new OAuthError('invalid_request', 'client_id and client_secret are required');
   }
-  const actor = await authenticateCloudKey(deps, clientId, clientSecret);
+  const actor = await authenticateCloudKey(deps, clientId, clientSecret, throttled);
   if (!actor || actor.kind !== 'principal') throw new OAuthError('invalid_client', 'client authentication failed');
   const ttl = deps.config.LATCHKEY_ACCESS_TOKEN_TTL_SECONDS;
   const accessToken = await deps.accessTokenKeys.sign({ sub: actor.principalId, org_id: actor.orgId, client_id: clientId }, ACCESS_TOKEN_AUDIENCE, ttl);
