@@ -4,7 +4,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { RootTokenVerifier } from './auth/root-token.js';
 import { SigningKeys } from './crypto/jwt.js';
-import type { Config } from './config.js';
+import { type Config, fastifyTrustProxy } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
 import { CredentialFailureLimits, FailureLimiter, Tarpit } from './lib/rate-limit.js';
@@ -50,7 +50,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
-    trustProxy: config.LATCHKEY_TRUST_PROXY,
+    trustProxy: fastifyTrustProxy(config.LATCHKEY_TRUST_PROXY),
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
