@@ -341,6 +341,7 @@ export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: strin
         secretHint: secretHint(secret),
         previousSecretHash: previousSecretExpiresAt ? existing.secretHash : null,
         previousSecretExpiresAt,
+        secretGeneration: { increment: 1 },
       },
     });
     if (count !== 1) throw new DomainError('conflict', `API key ${keyId} changed while it was being rotated; retry`);

@@ -14,6 +14,8 @@ export interface MatchedKey {
   expiresAt: Date | null;
   /** Absent: the entry lasts the cache TTL. Set: the previous secret of a rotated key, valid until then. */
   previousSecretUntil: number | undefined;
+  /** The secret generation that matched: the key's current one, or the one before during a grace. */
+  secretGeneration: number;
 }
 
 export type SecretCheck =
@@ -139,6 +141,7 @@ export class ApiKeyVerifier {
       principal: { id: row.owner.id, type: row.owner.kind },
       expiresAt: row.expiresAt,
       previousSecretUntil,
+      secretGeneration: previousSecretUntil === undefined ? row.secretGeneration : row.secretGeneration - 1,
     };
     if (epoch === this.#epoch) this.#remember(digest, key, Math.min(now + this.options.cacheTtlMs, previousSecretUntil ?? Infinity));
     return { outcome: 'matched', key };
