@@ -119,6 +119,13 @@ describe('ApiKeyVerifier', () => {
     assert.equal(hasher.verifications, 2);
   });
 
+  test('an unknown key id costs no argon2 work (the timing difference is accepted, see README security notes)', async () => {
+    const hasher = new CountingHasher(options);
+    const verifier = new ApiKeyVerifier(store.prisma, hasher, { cacheSize: 100, cacheTtlMs: 60_000 });
+    for (let i = 0; i < 5; i++) assert.equal((await verifier.check(newApiKeyId(), generateSecret(SecretPrefix.apiKey))).outcome, 'invalid');
+    assert.equal(hasher.verifications, 0);
+  });
+
   test('the cache is bounded: the oldest entry leaves first', async () => {
     const hasher = new CountingHasher(options);
     const keys = [await insertKey(hasher), await insertKey(hasher), await insertKey(hasher)];
