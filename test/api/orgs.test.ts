@@ -75,6 +75,14 @@ describe('organizations', () => {
     assert.equal(bad.json().errors[0].path, 'page_token');
   });
 
+  test('concurrent deletes of one organization delete it once: one 204 and one audit event, the others 404', async () => {
+    const org = (await createOrg({ name: uniqueName('race') })).json();
+    const results = await Promise.all(Array.from({ length: 4 }, () => t.inject({ method: 'DELETE', url: `/v1/orgs/${org.id}`, headers: t.root })));
+    const statuses = results.map((r) => r.statusCode).sort();
+    assert.deepEqual(statuses, [204, 404, 404, 404], results.map((r) => r.body).join(' | '));
+    assert.equal(await t.store.prisma.auditEvent.count({ where: { orgId: org.id, action: 'organization.delete' } }), 1);
+  });
+
   test('patch merges settings: named keys change, null removes a key, others stay', async () => {
     const org = (await createOrg({ name: uniqueName('merge'), settings: { cloud_key_quota: 3, key_quota: 50 } })).json();
     const patch = (settings: object) => t.inject({ method: 'PATCH', url: `/v1/orgs/${org.id}`, headers: t.root, payload: { settings } });

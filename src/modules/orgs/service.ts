@@ -95,6 +95,9 @@ export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId:
   await requireOrg(deps.db, ctx.actor, orgId);
   assertAllowed(ctx.actor, 'org.delete', { orgId });
   await runMutation(deps.store, async (tx, invalidate) => {
+    // Of concurrent deletes, one deletes and audits; the others wait here, then find nothing (404).
+    const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM organizations WHERE id = ${orgId} FOR UPDATE`;
+    if (locked.length === 0) throw notFound('organization', orgId);
     if (!force) {
       const [environments, principals] = await Promise.all([
         tx.environment.count({ where: { orgId } }),
