@@ -3,10 +3,10 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { RootTokenVerifier } from './auth/root-token.js';
 import { SigningKeys } from './crypto/jwt.js';
-import type { Config } from './config.js';
+import { type Config, fastifyTrustProxy } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
-import { FailureLimiter, Tarpit } from './lib/rate-limit.js';
+import { CredentialFailureLimits, FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import accessKeyRoutes from './modules/access-keys/routes.js';
 import { KeyFilterFetcher, type KeyFilterOptions } from './modules/access-keys/key-filter.js';
 import { AccessKeyVerifier } from './modules/access-keys/verifier.js';
@@ -58,7 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
-    trustProxy: config.LATCHKEY_TRUST_PROXY,
+    trustProxy: fastifyTrustProxy(config.LATCHKEY_TRUST_PROXY),
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -87,10 +87,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     actors: new ActorCache(() => store.bus.healthy),
     usage: new UsageRecorder(store.prisma, options.logger),
     accessTokenKeys: new SigningKeys(store.prisma, options.masterKey, 'access_token', 'latchkey'),
-    verifyFailures: {
-      byKey: new FailureLimiter(config.LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE),
-      byAddress: new FailureLimiter(config.LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE),
-    },
+    verifyFailures: new CredentialFailureLimits(
+      new FailureLimiter(config.LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE),
+      new FailureLimiter(config.LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE),
+    ),
     authFailures: new FailureLimiter(config.LATCHKEY_AUTH_FAILURES_PER_MINUTE),
     tarpit: new Tarpit(config.LATCHKEY_RATE_LIMITED_DELAY_MS),
     accessKeys: new AccessKeyVerifier(store.prisma, hasher, {
@@ -107,7 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...options.keyFilterSeams,
     }),
   };
-  const rootTokens = new RootTokenVerifier(store.prisma, hasher);
+  const rootTokens = new RootTokenVerifier(store.prisma, hasher, config.LATCHKEY_ROOT_TOKEN);
 
   // Revocations from any replica (and this one) reach the caches here.
   const unsubscribe = store.bus.subscribe((invalidation) => {
@@ -138,10 +138,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     {
       scheme: 'bearer',
       accepts: (credential) => !isJwt(credential),
-      authenticate: async (credential) => ((await rootTokens.verify(credential)) ? { kind: 'root' } : null),
+      authenticate: async (credential, _request, throttled) => ((await rootTokens.verify(credential, throttled)) ? { kind: 'root' } : null),
     },
+    // A signature check costs no argon2 work: tokens are checked even from a throttled address.
     { scheme: 'bearer', accepts: isJwt, authenticate: (credential) => authenticateAccessToken(deps, credential) },
-    { scheme: 'basic', accepts: () => true, authenticate: (credential) => authenticateBasic(deps, credential) },
+    { scheme: 'basic', accepts: () => true, authenticate: (credential, _request, throttled) => authenticateBasic(deps, credential, throttled) },
   ];
 
   await app.register(errorsPlugin, { tarpit: deps.tarpit });

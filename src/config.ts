@@ -1,13 +1,51 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-const bool = (fallback: boolean) =>
+export const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1');
+
+/** One proxy address or CIDR (IPv4 or IPv6), as proxy-addr (Fastify's trustProxy list) reads it. */
+function isProxyAddress(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address ?? '');
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * `false`; `true` (exactly one proxy hop, not Fastify's "trust every hop", which would let a client
+ * choose its address by prepending to X-Forwarded-For); a hop count; or the proxies' addresses and
+ * CIDRs, comma-separated. The client address is the right-most one not belonging to a trusted proxy.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .refine(
+    (value) => /^(true|false|\d{1,2})$/.test(value) || value.split(',').every((entry) => isProxyAddress(entry.trim())),
+    { message: 'must be false, true (one proxy hop), a hop count up to 99, or comma-separated proxy addresses/CIDRs' },
+  )
+  .transform((value): false | number | string[] => {
+    if (value === 'false') return false;
+    if (value === 'true') return 1;
+    if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+    return value.split(',').map((entry) => entry.trim());
+  });
+
+/**
+ * Fastify's form of the setting. Fastify 5 answers a bare hop count by trusting nothing, so hops are
+ * given as a function of the hop index: the first N addresses from the socket inward are proxies.
+ */
+export function fastifyTrustProxy(value: false | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return value;
+}
 
 const masterKey = z
   .string()
@@ -41,7 +79,7 @@ export const configSchema = z
     LATCHKEY_ROOT_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     LATCHKEY_MASTER_KEY: masterKey.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    LATCHKEY_TRUST_PROXY: bool(false),
+    LATCHKEY_TRUST_PROXY: trustProxy,
     LATCHKEY_ARGON2_MEMORY_KIB: int(8192, 1024, 1048576),
     LATCHKEY_ARGON2_TIME_COST: int(1, 1, 10),
     LATCHKEY_ARGON2_PARALLELISM: int(1, 1, 16),

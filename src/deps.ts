@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import type { SecretHasher } from './crypto/hashing.js';
 import type { SigningKeys } from './crypto/jwt.js';
-import type { FailureLimiter, Tarpit } from './lib/rate-limit.js';
+import type { CredentialFailureLimits, FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import type { KeyFilterFetcher } from './modules/access-keys/key-filter.js';
 import type { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
@@ -21,7 +21,8 @@ export interface Deps {
   actors: ActorCache;
   usage: UsageRecorder;
   accessTokenKeys: SigningKeys;
-  verifyFailures: { byKey: FailureLimiter; byAddress: FailureLimiter };
+  /** Failed verifications per (credential, caller, address) and per address; one for every credential family. */
+  verifyFailures: CredentialFailureLimits;
   /** Failed management authentications per client address. */
   authFailures: FailureLimiter;
   /** Holds 429 answers back before they are sent. */

@@ -55,10 +55,15 @@ export type Action =
   | 'api_key.manage_scoped'
   | 'api_key.manage_own_scoped'
   | 'access_key.manage'
-  | 'credential.verify';
+  | 'credential.verify'
+  | 'api_key.issue_for_anyone';
 
-/** `member`: any principal of the organization. A role list: a binding of one of them must cover the target. */
-const PERMISSIONS: Record<Action, 'root' | 'member' | readonly Role[]> = {
+/**
+ * `member`: any principal of the organization. `any_role`: a principal holding a Confluent role
+ * anywhere in the organization (not Verifier alone). A role list: a binding of one of them must
+ * cover the target.
+ */
+const PERMISSIONS: Record<Action, 'root' | 'member' | 'any_role' | readonly Role[]> = {
   'org.read': 'member',
   'org.update': ['OrganizationAdmin'],
   'org.delete': 'root',
@@ -66,9 +71,11 @@ const PERMISSIONS: Record<Action, 'root' | 'member' | readonly Role[]> = {
   'environment.manage': ['OrganizationAdmin', 'EnvironmentAdmin'],
   'resource.read': 'member',
   'resource.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin'],
-  'principal.read': 'member',
+  // The directory says who holds what: people who administer or use the organization need it to
+  // bind roles and issue keys; a role-less principal or a Verifier (which only verifies) does not.
+  'principal.read': 'any_role',
   'principal.manage': ['OrganizationAdmin'],
-  'role_binding.read': 'member',
+  'role_binding.read': 'any_role',
   'role_binding.manage': ['OrganizationAdmin', 'EnvironmentAdmin'],
   'audit.read': ['OrganizationAdmin'],
   'api_key.manage_cloud': ['OrganizationAdmin'],
@@ -79,6 +86,7 @@ const PERMISSIONS: Record<Action, 'root' | 'member' | readonly Role[]> = {
   'credential.verify': ['Verifier'],
   // Access keys belong to the fluvio_cluster (as in Fluvio), not to a principal.
   'access_key.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'DeveloperManage'],
+  'api_key.issue_for_anyone': ['OrganizationAdmin'],
 };
 
 /** Whether a binding applies at the target: organization covers all, environment its resources too. */
@@ -112,6 +120,7 @@ export function isAllowed(actor: Actor, action: Action, target: Target): boolean
   const rule = PERMISSIONS[action];
   if (rule === 'root') return false;
   if (rule === 'member') return true;
+  if (rule === 'any_role') return actor.bindings.some((binding) => binding.role !== 'Verifier');
   return actor.bindings.some((binding) => rule.includes(binding.role) && covers(binding, target));
 }
 
@@ -129,5 +138,54 @@ export function assertAllowed(actor: Actor, action: Action, target: Target): voi
   assertInOrg(actor, target.orgId);
   if (!isAllowed(actor, action, target)) {
     throw new DomainError('forbidden', `this credential may not perform ${action} here; ask an OrganizationAdmin for a role binding`);
+  }
+}
+
+/**
+ * The roles whose rights a role includes, at its scope and below. Operator operates but reads no
+ * data; the Developer roles and Verifier include only themselves.
+ */
+const IMPLIED_ROLES: Record<Role, readonly Role[]> = {
+  OrganizationAdmin: ROLES,
+  EnvironmentAdmin: ['EnvironmentAdmin', 'CloudClusterAdmin', 'Operator', 'ResourceOwner', ...DEVELOPER_ROLES],
+  CloudClusterAdmin: ['CloudClusterAdmin', 'Operator', 'ResourceOwner', ...DEVELOPER_ROLES],
+  ResourceOwner: ['ResourceOwner', ...DEVELOPER_ROLES],
+  Operator: ['Operator'],
+  DeveloperManage: ['DeveloperManage'],
+  DeveloperRead: ['DeveloperRead'],
+  DeveloperWrite: ['DeveloperWrite'],
+  Verifier: ['Verifier'],
+};
+
+/** The principal a key would belong to, with where each of its roles applies (resources with their environment). */
+export interface KeyOwner {
+  id: string;
+  kind: 'service_account' | 'user';
+  grants: Array<{ role: Role; target: Target }>;
+}
+
+/**
+ * Whoever holds a key's secret acts as its owner, so issuing one (create, rotate) lends the owner's
+ * rights. Root and OrganizationAdmins may issue keys for anyone in the organization; anyone may for
+ * itself. Otherwise the owner must be a service account (never another human), and every role it
+ * holds must be implied by one of the caller's roles at a scope that covers it: nobody borrows
+ * rights they do not have. The scope rules of the key itself (assertAllowed) apply on top.
+ */
+export function assertMayIssueKeyFor(actor: Actor, orgId: string, owner: KeyOwner): void {
+  assertInOrg(actor, orgId);
+  if (actor.kind === 'root' || isAllowed(actor, 'api_key.issue_for_anyone', { orgId })) return;
+  if (owner.id === actor.principalId) return;
+  if (owner.kind === 'user') {
+    throw new DomainError('forbidden', `${owner.id} is another user: only an OrganizationAdmin may issue keys that act as a person; issue a key for a service account instead`);
+  }
+  const borrowed = owner.grants.filter(
+    (grant) => !actor.bindings.some((binding) => IMPLIED_ROLES[binding.role].includes(grant.role) && covers(binding, grant.target)),
+  );
+  if (borrowed.length > 0) {
+    const roles = borrowed.map((grant) => `${grant.role} on ${grant.target.resourceId ?? grant.target.environmentId ?? grant.target.orgId}`);
+    throw new DomainError(
+      'forbidden',
+      `${owner.id} holds ${roles.join(', ')}, which this credential does not; a key for it would lend those rights, so only an OrganizationAdmin may issue it`,
+    );
   }
 }

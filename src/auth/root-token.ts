@@ -28,27 +28,44 @@ export async function ensureRootToken(db: Db, hasher: SecretHasher, configured: 
   return count === 1 ? token : undefined;
 }
 
-/** Checks presented root tokens; a verified token is remembered briefly so argon2 runs once a minute. */
+/**
+ * Checks presented root tokens; a verified token is remembered briefly so argon2 runs once a minute.
+ * The last token that matched (or the configured one) stays known after that, so that a client
+ * address over its failure limit can still use it: only unknown tokens are refused unchecked.
+ */
 export class RootTokenVerifier {
   readonly #pepper = randomBytes(32);
   #verified: { digest: string; until: number } | undefined;
+  #knownGood: string | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly hasher: SecretHasher,
-  ) {}
+    configured?: string,
+  ) {
+    if (configured !== undefined) this.#knownGood = this.#digest(configured);
+  }
 
-  async verify(token: string): Promise<boolean> {
+  /** `throttled`: answer only a token known to be good; spend no argon2 work on others. */
+  async verify(token: string, throttled = false): Promise<boolean> {
     // A configured root token need not carry our prefix and checksum; generated ones always do.
     if (token.startsWith(SecretPrefix.root) && token.length < 200 && !isWellFormedSecret(SecretPrefix.root, token)) {
       return false;
     }
-    const digest = createHmac('sha256', this.#pepper).update(token).digest('base64');
+    const digest = this.#digest(token);
     if (this.#verified && this.#verified.digest === digest && this.#verified.until > Date.now()) return true;
+    if (throttled && digest !== this.#knownGood) return false;
     const stored = await this.db.systemSetting.findUnique({ where: { key: SETTING } });
     if (!stored) return false;
     const { ok } = await this.hasher.verify(stored.value, token);
-    if (ok) this.#verified = { digest, until: Date.now() + CACHE_MS };
+    if (ok) {
+      this.#verified = { digest, until: Date.now() + CACHE_MS };
+      this.#knownGood = digest;
+    }
     return ok;
+  }
+
+  #digest(token: string): string {
+    return createHmac('sha256', this.#pepper).update(token).digest('base64');
   }
 }

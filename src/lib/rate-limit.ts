@@ -35,6 +35,41 @@ export class FailureLimiter {
   }
 }
 
+/** Who presented a credential: the authenticated caller (or `root`) and its client address. */
+export interface FailingCaller {
+  id: string;
+  address: string;
+}
+
+/**
+ * The failure limits of a verification route, shared by every credential family. Failures count
+ * per (credential id, caller, address) and per address, never per credential id alone: ids are not
+ * secret, and a per-id limit would let anyone lock a credential out for its owner. The limits only
+ * decide whether an *unknown* secret may cost database and argon2 work; the verifier still answers
+ * secrets it has seen match (see ApiKeyVerifier.check), so the right secret is never refused.
+ */
+export class CredentialFailureLimits {
+  constructor(
+    /** Per (credential id, caller, address). */
+    readonly byKey: FailureLimiter,
+    readonly byAddress: FailureLimiter,
+  ) {}
+
+  /** Seconds until this caller may try unknown secrets for this credential again; 0 when it may now. */
+  retryAfter(credentialId: string, caller: FailingCaller): number {
+    return Math.max(this.byKey.retryAfter(CredentialFailureLimits.#keyOf(credentialId, caller)), this.byAddress.retryAfter(caller.address));
+  }
+
+  recordFailure(credentialId: string, caller: FailingCaller): void {
+    this.byKey.recordFailure(CredentialFailureLimits.#keyOf(credentialId, caller));
+    this.byAddress.recordFailure(caller.address);
+  }
+
+  static #keyOf(credentialId: string, caller: FailingCaller): string {
+    return `${credentialId}\0${caller.id}\0${caller.address}`;
+  }
+}
+
 /**
  * Holds back answers to clients that were already told to back off (429), the way login prompts
  * delay a failed attempt. A brute-forcer with a bounded number of connections, which is how

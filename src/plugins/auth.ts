@@ -34,8 +34,11 @@ export interface Authenticator {
   scheme: 'bearer' | 'basic';
   /** Whether this authenticator recognises the credential (the part after the scheme). */
   accepts(credential: string): boolean;
-  /** The actor, or null when the credential is not valid. */
-  authenticate(credential: string, request: FastifyRequest): Promise<Actor | null>;
+  /**
+   * The actor, or null when the credential is not valid. `throttled`: the client address is over its
+   * failure limit; answer credentials known to be good, but spend no argon2 work on unknown ones.
+   */
+  authenticate(credential: string, request: FastifyRequest, throttled: boolean): Promise<Actor | null>;
 }
 
 export interface AuthPluginOptions {
@@ -70,19 +73,20 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     const mode = request.routeOptions.config.auth ?? 'management';
     if (mode === 'public') return;
 
+    // The limit slows down failures only: a correct credential from a throttled address gets through.
     const retryAfterSeconds = options.failures.retryAfter(request.ip);
-    if (retryAfterSeconds > 0) {
-      throw new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
-    }
+    const throttled = retryAfterSeconds > 0;
+    const rateLimited = () => new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
 
     const header = request.headers.authorization;
-    if (!header) throw unauthorized('send a root token or access token as Bearer, or a cloud API key as Basic');
+    if (!header) throw throttled ? rateLimited() : unauthorized('send a root token or access token as Bearer, or a cloud API key as Basic');
     const space = header.indexOf(' ');
     const scheme = header.slice(0, space).toLowerCase();
     const credential = header.slice(space + 1).trim();
     const authenticator = options.authenticators.find((a) => a.scheme === scheme && a.accepts(credential));
-    const actor = space > 0 && authenticator ? await authenticator.authenticate(credential, request) : null;
+    const actor = space > 0 && authenticator ? await authenticator.authenticate(credential, request, throttled) : null;
     if (!actor) {
+      if (throttled) throw rateLimited();
       options.failures.recordFailure(request.ip);
       throw unauthorized('the credential is not valid');
     }

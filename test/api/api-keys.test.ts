@@ -122,6 +122,38 @@ describe('API keys', () => {
     assert.equal(bad.json().errors[0].path, 'grace_period_seconds');
   });
 
+  test('a second rotation while a grace period runs is 409 and keeps both secrets; without grace it ends every old secret', async () => {
+    const { orgId, resourceId, ownerId } = await setup();
+    const key = (await createKey(orgId, { owner: ownerId, scope: { type: 'resource', resource_id: resourceId } })).json();
+    const rotate = (payload: object) => t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys/${key.id}/rotate`, headers: t.root, payload });
+    const first = await rotate({ grace_period_seconds: 3600 });
+    assert.equal(first.statusCode, 200);
+    const second = await rotate({ grace_period_seconds: 3600 });
+    assert.equal(second.statusCode, 409, second.body);
+    assert.equal(second.json().code, 'conflict');
+    assert.match(second.json().detail, /grace_period_seconds/);
+    assert.ok(!second.body.includes('lks_'), 'no secret in the refusal');
+    assert.equal((await verify(key.id, key.secret, resourceId)).json().code, 'VALID', 'the first grace still runs');
+    assert.equal((await verify(key.id, first.json().secret, resourceId)).json().code, 'VALID');
+    const actions = await t.store.prisma.auditEvent.findMany({ where: { orgId, target: key.id, action: 'api_key.rotate' } });
+    assert.equal(actions.length, 1, 'the refused rotation is not audited');
+
+    const emergency = await rotate({ grace_period_seconds: 0 });
+    assert.equal(emergency.statusCode, 200);
+    assert.equal(emergency.json().previous_secret_expires_at, null);
+    assert.equal((await verify(key.id, key.secret, resourceId)).json().code, 'INVALID');
+    assert.equal((await verify(key.id, first.json().secret, resourceId)).json().code, 'INVALID');
+    assert.equal((await verify(key.id, emergency.json().secret, resourceId)).json().code, 'VALID');
+  });
+
+  test('concurrent deletes of one key revoke it once and write one audit event', async () => {
+    const { orgId, resourceId, ownerId } = await setup();
+    const key = (await createKey(orgId, { owner: ownerId, scope: { type: 'resource', resource_id: resourceId } })).json();
+    const results = await Promise.all(Array.from({ length: 8 }, () => t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/api-keys/${key.id}`, headers: t.root })));
+    assert.deepEqual(results.map((r) => r.statusCode), Array(8).fill(204));
+    assert.equal(await t.store.prisma.auditEvent.count({ where: { orgId, target: key.id, action: 'api_key.delete' } }), 1);
+  });
+
   test('delete revokes: the right secret then answers REVOKED, a wrong one INVALID, and the key shows as revoked', async () => {
     const { orgId, resourceId, ownerId } = await setup();
     const key = (await createKey(orgId, { owner: ownerId, scope: { type: 'resource', resource_id: resourceId } })).json();
@@ -215,6 +247,33 @@ describe('API keys', () => {
       assert.match(String(none.headers['www-authenticate']), /Basic/);
       const withResourceKey = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/api-keys`, headers: basic(key.id, key.secret) });
       assert.equal(withResourceKey.statusCode, 401);
+    });
+
+    test('no privilege borrowing: an Operator may not issue or rotate keys for a human admin or a service account holding more than it does', async () => {
+      const { orgId, resourceId } = await setup();
+      const scope = { type: 'resource', resource_id: resourceId };
+      const operator = await credentialFor(t, orgId, [{ role: 'Operator', scope: { type: 'organization' } }]);
+      const headers = { authorization: operator.authorization };
+      const human = await createAsRoot(t, `/v1/orgs/${orgId}/users`, { email: `${uniqueName('admin')}@example.com` });
+      await createAsRoot(t, `/v1/orgs/${orgId}/role-bindings`, { principal: human.id, role: 'OrganizationAdmin', scope: { type: 'organization' } });
+      const reader = await createAsRoot(t, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName('reader') });
+      await createAsRoot(t, `/v1/orgs/${orgId}/role-bindings`, { principal: reader.id, role: 'DeveloperRead', scope: { type: 'resource', id: resourceId } });
+      const peer = await createAsRoot(t, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName('peer') });
+      await createAsRoot(t, `/v1/orgs/${orgId}/role-bindings`, { principal: peer.id, role: 'Operator', scope: { type: 'resource', id: resourceId } });
+
+      const forHuman = await createKey(orgId, { owner: human.id, scope }, headers);
+      assert.equal(forHuman.statusCode, 403, forHuman.body);
+      assert.equal(forHuman.json().code, 'forbidden');
+      assert.equal((await createKey(orgId, { owner: reader.id, scope }, headers)).statusCode, 403);
+      assert.equal((await createKey(orgId, { owner: peer.id, scope }, headers)).statusCode, 201);
+      assert.equal((await createKey(orgId, { owner: operator.principalId, scope }, headers)).statusCode, 201);
+      assert.equal(await t.store.prisma.apiKey.count({ where: { orgId, ownerId: { in: [human.id, reader.id] } } }), 0);
+
+      const humansKey = (await createKey(orgId, { owner: human.id, scope })).json();
+      const rotate = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys/${humansKey.id}/rotate`, headers, payload: {} });
+      assert.equal(rotate.statusCode, 403);
+      assert.ok(!rotate.body.includes('lks_'));
+      assert.equal((await verify(humansKey.id, humansKey.secret, resourceId)).json().code, 'VALID', 'the refused rotation changed nothing');
     });
 
     test('a principal without management roles sees only its own keys', async () => {

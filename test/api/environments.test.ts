@@ -215,6 +215,21 @@ describe('environments', () => {
     assert.deepEqual(await auditActions(orgId, envId), ['environment.create']);
   });
 
+  test('an environment whose Flink API keys are all revoked can be deleted; the revoked keys go with it', async () => {
+    const orgId = await newOrg();
+    const envId = await newEnv(orgId);
+    const owner = await t.store.prisma.principal.create({ data: { id: newId('sa'), orgId, kind: 'service_account', displayName: uniqueName('sa') } });
+    const keyId = newApiKeyId();
+    await t.store.prisma.apiKey.create({
+      data: { id: keyId, orgId, ownerId: owner.id, type: 'flink', environmentId: envId, cloud: 'aws', region: 'us-east-2', secretHash: '$argon2id$fixture', secretHint: 'abcd', status: 'revoked', revokedAt: new Date() },
+    });
+    const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/environments/${envId}`, headers: t.root });
+    assert.equal(res.statusCode, 204, res.body);
+    assert.equal(await t.store.prisma.environment.count({ where: { id: envId } }), 0);
+    assert.equal(await t.store.prisma.apiKey.count({ where: { id: keyId } }), 0);
+    assert.deepEqual(await auditActions(orgId, envId), ['environment.create', 'environment.delete']);
+  });
+
   test('delete of another organization’s environment is 404 and deletes nothing', async () => {
     const orgId = await newOrg();
     const envId = await newEnv(orgId);

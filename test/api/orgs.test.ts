@@ -75,6 +75,40 @@ describe('organizations', () => {
     assert.equal(bad.json().errors[0].path, 'page_token');
   });
 
+  test('concurrent deletes of one organization delete it once: one 204 and one audit event, the others 404', async () => {
+    const org = (await createOrg({ name: uniqueName('race') })).json();
+    const results = await Promise.all(Array.from({ length: 4 }, () => t.inject({ method: 'DELETE', url: `/v1/orgs/${org.id}`, headers: t.root })));
+    const statuses = results.map((r) => r.statusCode).sort();
+    assert.deepEqual(statuses, [204, 404, 404, 404], results.map((r) => r.body).join(' | '));
+    assert.equal(await t.store.prisma.auditEvent.count({ where: { orgId: org.id, action: 'organization.delete' } }), 1);
+  });
+
+  test('patch merges settings: named keys change, null removes a key, others stay', async () => {
+    const org = (await createOrg({ name: uniqueName('merge'), settings: { cloud_key_quota: 3, key_quota: 50 } })).json();
+    const patch = (settings: object) => t.inject({ method: 'PATCH', url: `/v1/orgs/${org.id}`, headers: t.root, payload: { settings } });
+    const first = await patch({ recent_use_hours: 2 });
+    assert.equal(first.statusCode, 200, first.body);
+    assert.deepEqual(first.json().settings, { cloud_key_quota: 3, key_quota: 50, recent_use_hours: 2 });
+    const second = await patch({ key_quota: null, cloud_key_quota: 4 });
+    assert.equal(second.statusCode, 200, second.body);
+    assert.deepEqual(second.json().settings, { cloud_key_quota: 4, recent_use_hours: 2 });
+    const got = await t.inject({ method: 'GET', url: `/v1/orgs/${org.id}`, headers: t.root });
+    assert.deepEqual(got.json().settings, { cloud_key_quota: 4, recent_use_hours: 2 });
+    const bad = await patch({ key_quota: 'many' });
+    assert.equal(bad.statusCode, 422);
+    assert.equal(bad.json().errors[0].path, 'settings.key_quota');
+  });
+
+  test('a deleted organization\'s audit trail stays readable by root, and still ends with the delete', async () => {
+    const org = (await createOrg({ name: uniqueName('gone') })).json();
+    assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${org.id}`, headers: t.root })).statusCode, 204);
+    const audit = await t.inject({ method: 'GET', url: `/v1/orgs/${org.id}/audit-events`, headers: t.root });
+    assert.equal(audit.statusCode, 200, audit.body);
+    assert.deepEqual(audit.json().data.map((e: { action: string }) => e.action), ['organization.create', 'organization.delete']);
+    const never = await t.inject({ method: 'GET', url: '/v1/orgs/org-neverexist/audit-events', headers: t.root });
+    assert.equal(never.statusCode, 404);
+  });
+
   test('patch updates display name and settings; unknown settings are 422', async () => {
     const org = (await createOrg({ name: uniqueName() })).json();
     const res = await t.inject({ method: 'PATCH', url: `/v1/orgs/${org.id}`, headers: t.root, payload: { display_name: 'Renamed', settings: { cloud_key_quota: 3 } } });

@@ -258,6 +258,26 @@ describe('service accounts', () => {
       assert.equal(await t.store.prisma.principal.count({ where: { orgId, kind: 'service_account' } }), 2);
     });
 
+    test('a Verifier or a principal without roles may not read the directory (403): users, service accounts, role bindings', async () => {
+      const orgId = await newOrg();
+      const saId = await newSa(orgId, 'target');
+      const verifier = await credentialFor(t, orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
+      const roleless = await credentialFor(t, orgId, []);
+      for (const who of [verifier, roleless]) {
+        const headers = { authorization: who.authorization };
+        for (const url of [
+          `/v1/orgs/${orgId}/service-accounts`,
+          `/v1/orgs/${orgId}/service-accounts/${saId}`,
+          `/v1/orgs/${orgId}/users`,
+          `/v1/orgs/${orgId}/role-bindings`,
+          '/iam/v2/service-accounts',
+        ]) {
+          const res = await t.inject({ method: 'GET', url, headers });
+          assert.equal(res.statusCode, 403, `${url}: ${res.body}`);
+        }
+      }
+    });
+
     test('an OrganizationAdmin of another organization gets 404 on every route', async () => {
       const orgId = await newOrg();
       const saId = await newSa(orgId);
@@ -281,7 +301,7 @@ describe('service accounts', () => {
       const orgId = await newOrg();
       const sa = await credentialFor(t, orgId, []);
       const headers = { authorization: sa.authorization };
-      assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/service-accounts`, headers })).statusCode, 200);
+      assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers })).statusCode, 200);
       // last_used_at is written in batches shortly after the use.
       for (let i = 0; i < 50 && !(await t.store.prisma.apiKey.findUniqueOrThrow({ where: { id: sa.keyId } })).lastUsedAt; i++) await sleep(50);
       const url = `/v1/orgs/${orgId}/service-accounts/${sa.principalId}`;
@@ -289,7 +309,7 @@ describe('service accounts', () => {
       assert.equal(res.statusCode, 409);
       assert.deepEqual(res.json().key_ids, [sa.keyId]);
       assert.equal((await t.inject({ method: 'DELETE', url: `${url}?force=true`, headers: t.root })).statusCode, 204);
-      const after = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/service-accounts`, headers });
+      const after = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers });
       assert.equal(after.statusCode, 401, 'the deleted key no longer authenticates');
     });
   });

@@ -100,6 +100,45 @@ describe('POST /v1/verify/api-key', () => {
     assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId })).json().code, 'VALID');
   });
 
+  test('another organization failing on a key id does not lock the key out for its owner (failures count per key and caller)', async () => {
+    const key = await resourceKey();
+    const ownVerifier = await credentialFor(t, key.orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
+    const strangerOrg = await createOrg(t);
+    const stranger = await credentialFor(t, strangerOrg, [{ role: 'Verifier', scope: { type: 'organization' } }]);
+    const wrong = generateSecret(SecretPrefix.apiKey);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      statuses.push((await verify({ key: key.id, secret: wrong, resource_id: key.resourceId }, { authorization: stranger.authorization }, '10.2.1.1')).statusCode);
+    }
+    assert.deepEqual(statuses.slice(5), [429, 429, 429], 'the stranger is throttled');
+    // The owner's verifier never verified this key before: an uncached right secret, same key id.
+    const own = await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId }, { authorization: ownVerifier.authorization }, '10.2.1.2');
+    assert.equal(own.statusCode, 200, own.body);
+    assert.equal(own.json().code, 'VALID');
+  });
+
+  test('a caller over its failure limit still gets through with a right secret it verified before, even after the cache entry aged out', async () => {
+    const short = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_VERIFY_CACHE_TTL_SECONDS: '1' } });
+    try {
+      const orgId = await createOrg(short);
+      const { resourceId } = await createCluster(short, orgId);
+      const owner = await createAsRoot(short, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName() });
+      const key = await createAsRoot(short, `/v1/orgs/${orgId}/api-keys`, { owner: owner.id, scope: { type: 'resource', resource_id: resourceId } });
+      const ask = (secret: string) => short.inject({ method: 'POST', url: '/v1/verify/api-key', headers: short.root, remoteAddress: '10.2.2.1', payload: { key: key.id, secret, resource_id: resourceId } });
+      assert.equal((await ask(key.secret)).json().code, 'VALID');
+      const wrong = generateSecret(SecretPrefix.apiKey);
+      for (let i = 0; i < 3; i++) assert.equal((await ask(wrong)).statusCode, 200);
+      assert.equal((await ask(wrong)).statusCode, 429, 'wrong secrets stay throttled');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const right = await ask(key.secret);
+      assert.equal(right.statusCode, 200, right.body);
+      assert.equal(right.json().code, 'VALID');
+      assert.equal((await ask(wrong)).statusCode, 429);
+    } finally {
+      await short.close();
+    }
+  });
+
   test('a key verified a moment ago blocks deleting its owner, even before the batched usage write', async () => {
     const key = await resourceKey();
     assert.equal((await verify({ key: key.id, secret: key.secret, resource_id: key.resourceId })).json().code, 'VALID');

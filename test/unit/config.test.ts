@@ -51,11 +51,17 @@ describe('configuration', () => {
     assert.equal(loadConfig({ LATCHKEY_HASH_QUEUE: '0' }).LATCHKEY_HASH_QUEUE, 0);
   });
 
-  test('booleans accept true/false/1/0 only', () => {
-    assert.equal(loadConfig({ LATCHKEY_TRUST_PROXY: 'true' }).LATCHKEY_TRUST_PROXY, true);
-    assert.equal(loadConfig({ LATCHKEY_TRUST_PROXY: '1' }).LATCHKEY_TRUST_PROXY, true);
-    assert.equal(loadConfig({ LATCHKEY_TRUST_PROXY: '0' }).LATCHKEY_TRUST_PROXY, false);
-    assert.match(refusal({ LATCHKEY_TRUST_PROXY: 'yes' }), /LATCHKEY_TRUST_PROXY/);
+  test('LATCHKEY_TRUST_PROXY: false, true (exactly one hop), a hop count, or proxy addresses and CIDRs', () => {
+    const trust = (value: string) => loadConfig({ LATCHKEY_TRUST_PROXY: value }).LATCHKEY_TRUST_PROXY;
+    assert.equal(trust('false'), false);
+    assert.equal(trust('0'), false);
+    assert.equal(trust('true'), 1, 'true is one proxy hop, never "trust every X-Forwarded-For entry"');
+    assert.equal(trust('1'), 1);
+    assert.equal(trust('3'), 3);
+    assert.deepEqual(trust('10.0.0.1, 10.1.0.0/16,::1,fd00::/8'), ['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8']);
+    for (const bad of ['yes', '10.0.0.300', '10.0.0.0/33', 'fd00::/129', '10.0.0.1,,10.0.0.2', 'loopback', '-1', '101']) {
+      assert.match(refusal({ LATCHKEY_TRUST_PROXY: bad }), /LATCHKEY_TRUST_PROXY/, bad);
+    }
   });
 
   test('variables it does not know are ignored', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Actor, Binding, ScopeType } from '../../src/auth/actor.js';
-import { type Action, assertAllowed, covers, isAllowed, ROLE_SCOPES, ROLES, type Role, type Target } from '../../src/auth/policy.js';
+import { type Action, assertAllowed, assertMayIssueKeyFor, covers, isAllowed, type KeyOwner, ROLE_SCOPES, ROLES, type Role, type Target } from '../../src/auth/policy.js';
 import { DomainError } from '../../src/errors.js';
 
 const ORG = 'org-acme';
@@ -103,13 +103,24 @@ describe('isAllowed', () => {
     assert.equal(isAllowed(confused, 'environment.manage', atOrg), false, 'the actor’s own organization decides, not the binding');
   });
 
-  test('any member may read, even without a role binding', () => {
+  test('any member may read the organization, its environments and resources, even without a role binding', () => {
     const member = principal([]);
-    for (const action of ['org.read', 'environment.read', 'resource.read', 'principal.read', 'role_binding.read'] as const) {
+    for (const action of ['org.read', 'environment.read', 'resource.read'] as const) {
       assert.equal(isAllowed(member, action, atCluster), true, action);
     }
     assert.equal(isAllowed(member, 'environment.manage', atEnv), false);
     assert.equal(isAllowed(member, 'audit.read', atOrg), false);
+  });
+
+  test('the directory (users, service accounts, role bindings) needs a Confluent role somewhere in the organization', () => {
+    for (const action of ['principal.read', 'role_binding.read'] as const) {
+      assert.equal(isAllowed(principal([]), action, atOrg), false, `${action}: role-less`);
+      assert.equal(isAllowed(principal([binding('Verifier', 'organization', ORG)]), action, atOrg), false, `${action}: Verifier`);
+      assert.equal(isAllowed(principal([binding('DeveloperRead', 'resource', CLUSTER)]), action, atOrg), true, `${action}: a role on one resource`);
+      assert.equal(isAllowed(principal([binding('EnvironmentAdmin', 'environment', ENV)]), action, atOrg), true, `${action}: EnvironmentAdmin`);
+      assert.equal(isAllowed(principal([binding('OrganizationAdmin', 'organization', ORG)]), action, atOrg), true, `${action}: OrganizationAdmin`);
+      assert.equal(isAllowed(root, action, atOrg), true, `${action}: root`);
+    }
   });
 
   test('deleting an organization is for root alone, not even an OrganizationAdmin', () => {
@@ -192,5 +203,64 @@ describe('assertAllowed', () => {
     );
     assert.doesNotThrow(() => assertAllowed(member, 'environment.read', atEnv));
     assert.doesNotThrow(() => assertAllowed(root, 'org.delete', atOrg));
+  });
+});
+
+describe('assertMayIssueKeyFor: whose secrets a caller may hold (create and rotate)', () => {
+  const sa = (grants: KeyOwner['grants'], id = 'sa-bot'): KeyOwner => ({ id, kind: 'service_account', grants });
+  const human = (grants: KeyOwner['grants']): KeyOwner => ({ id: 'u-bob', kind: 'user', grants });
+  const allowed = (actor: Actor, owner: KeyOwner) => {
+    try {
+      assertMayIssueKeyFor(actor, ORG, owner);
+      return true;
+    } catch (error) {
+      assert.ok(error instanceof DomainError && (error.code === 'forbidden' || error.code === 'not_found'), String(error));
+      return false;
+    }
+  };
+  const orgAdmin = principal([binding('OrganizationAdmin', 'organization', ORG)]);
+  const operator = principal([binding('Operator', 'organization', ORG)]);
+  const envAdmin = principal([binding('EnvironmentAdmin', 'environment', ENV)]);
+  const clusterAdmin = principal([binding('CloudClusterAdmin', 'resource', CLUSTER)]);
+
+  test('root and an OrganizationAdmin may issue keys for anyone in the organization, humans included', () => {
+    const admin = human([{ role: 'OrganizationAdmin', target: atOrg }]);
+    assert.equal(allowed(root, admin), true);
+    assert.equal(allowed(orgAdmin, admin), true);
+  });
+
+  test('anyone may issue keys for itself', () => {
+    assert.equal(allowed(operator, sa([{ role: 'Operator', target: atOrg }], 'sa-alice')), true);
+  });
+
+  test('an Operator may not borrow a human OrganizationAdmin, nor a service account with more than it holds', () => {
+    assert.equal(allowed(operator, human([{ role: 'OrganizationAdmin', target: atOrg }])), false);
+    assert.equal(allowed(operator, human([])), false, 'other humans are never borrowed, whatever they hold');
+    assert.equal(allowed(operator, sa([{ role: 'OrganizationAdmin', target: atOrg }])), false);
+    assert.equal(allowed(operator, sa([{ role: 'DeveloperRead', target: atCluster }])), false, 'Operator grants no data access');
+    assert.equal(allowed(operator, sa([{ role: 'Operator', target: atCluster }])), true);
+    assert.equal(allowed(operator, sa([])), true, 'a service account holding nothing borrows nothing');
+  });
+
+  test('an EnvironmentAdmin may issue keys for service accounts whose roles lie inside its environment', () => {
+    assert.equal(allowed(envAdmin, sa([{ role: 'DeveloperRead', target: atCluster }, { role: 'ResourceOwner', target: atEnv }])), true);
+    assert.equal(allowed(envAdmin, sa([{ role: 'DeveloperRead', target: { orgId: ORG, environmentId: OTHER_ENV, resourceId: 'lkc-x' } }])), false);
+    assert.equal(allowed(envAdmin, sa([{ role: 'EnvironmentAdmin', target: atEnv }, { role: 'Operator', target: atOrg }])), false);
+  });
+
+  test('a CloudClusterAdmin covers data roles on its own cluster only', () => {
+    assert.equal(allowed(clusterAdmin, sa([{ role: 'DeveloperWrite', target: atCluster }])), true);
+    assert.equal(allowed(clusterAdmin, sa([{ role: 'DeveloperWrite', target: atOtherCluster }])), false);
+    assert.equal(allowed(clusterAdmin, sa([{ role: 'EnvironmentAdmin', target: atEnv }])), false);
+  });
+
+  test('a Developer role implies nothing but itself', () => {
+    const developer = principal([binding('DeveloperManage', 'resource', CLUSTER)]);
+    assert.equal(allowed(developer, sa([{ role: 'DeveloperManage', target: atCluster }])), true);
+    assert.equal(allowed(developer, sa([{ role: 'DeveloperWrite', target: atCluster }])), false);
+  });
+
+  test('another organization is never allowed', () => {
+    assert.equal(allowed(principal([binding('OrganizationAdmin', 'organization', OTHER_ORG)], OTHER_ORG), sa([])), false);
   });
 });

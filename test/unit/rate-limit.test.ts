@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FailureLimiter, Tarpit } from '../../src/lib/rate-limit.js';
+import { CredentialFailureLimits, FailureLimiter, Tarpit } from '../../src/lib/rate-limit.js';
 
 /** Resolves to whether `promise` settled before the microtask queue drained. */
 async function settledNow(promise: Promise<unknown>): Promise<boolean> {
@@ -57,5 +57,24 @@ describe('Tarpit', () => {
     t.mock.timers.tick(500);
     await Promise.all(waiting);
     assert.equal(await settledNow(new Tarpit(0).hold()), true);
+  });
+});
+
+describe('CredentialFailureLimits', () => {
+  test('failures count per credential, caller and address: one caller cannot throttle another on the same credential', () => {
+    const limits = new CredentialFailureLimits(new FailureLimiter(2), new FailureLimiter(100));
+    const attacker = { id: 'sa-attacker', address: '10.0.0.1' };
+    for (let i = 0; i < 2; i++) limits.recordFailure('KEYID', attacker);
+    assert.ok(limits.retryAfter('KEYID', attacker) > 0);
+    assert.equal(limits.retryAfter('KEYID', { id: 'sa-owner', address: '10.0.0.2' }), 0);
+    assert.equal(limits.retryAfter('KEYID', { id: 'sa-owner', address: '10.0.0.1' }), 0, 'same address, other caller: under the per-address limit');
+    assert.equal(limits.retryAfter('OTHERKEY', attacker), 0);
+  });
+
+  test('the per-address limit covers every credential and caller from that address', () => {
+    const limits = new CredentialFailureLimits(new FailureLimiter(100), new FailureLimiter(3));
+    for (let i = 0; i < 3; i++) limits.recordFailure(`KEY${i}`, { id: `sa-${i}`, address: '10.0.0.9' });
+    assert.ok(limits.retryAfter('KEYX', { id: 'sa-x', address: '10.0.0.9' }) > 0);
+    assert.equal(limits.retryAfter('KEYX', { id: 'sa-x', address: '10.0.0.8' }), 0);
   });
 });

@@ -17,6 +17,25 @@ class CountingHasher extends SecretHasher {
   }
 }
 
+/** A real hasher whose verifications wait while the gate is closed, to hold a load in flight. */
+class GatedHasher extends SecretHasher {
+  #open: Promise<void> = Promise.resolve();
+  #release: () => void = () => undefined;
+  waiting = 0;
+  close() {
+    this.#open = new Promise((resolve) => (this.#release = resolve));
+  }
+  open() {
+    this.#release();
+  }
+  override async verify(hash: string, secret: string) {
+    this.waiting++;
+    await this.#open;
+    this.waiting--;
+    return super.verify(hash, secret);
+  }
+}
+
 describe('ApiKeyVerifier', () => {
   let store: Store;
   before(async () => {
@@ -67,6 +86,44 @@ describe('ApiKeyVerifier', () => {
     await verifier.check(key.id, key.secret);
     assert.equal((await verifier.check(key.id, key.secret, true)).outcome, 'matched');
     assert.equal(hasher.verifications, 1);
+  });
+
+  test('a request arriving after a revocation does not join a verification that was in flight before it', async () => {
+    const hasher = new GatedHasher(options);
+    const key = await insertKey(hasher);
+    const verifier = new ApiKeyVerifier(store.prisma, hasher, { cacheSize: 100, cacheTtlMs: 60_000 });
+    hasher.close();
+    const before = verifier.check(key.id, key.secret);
+    while (hasher.waiting === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The revoke commits, then its invalidation arrives: from here on, nothing may answer VALID.
+    await store.prisma.apiKey.update({ where: { id: key.id }, data: { status: 'revoked' } });
+    verifier.invalidate([key.id]);
+    const after = verifier.check(key.id, key.secret);
+    hasher.open();
+    assert.equal((await after).outcome, 'revoked');
+    await before;
+    assert.equal((await verifier.check(key.id, key.secret)).outcome, 'revoked', 'the older flight was not cached');
+  });
+
+  test('a throttled caller may re-check a secret that matched before its cache entry aged out, but not a new one', async () => {
+    const hasher = new CountingHasher(options);
+    const key = await insertKey(hasher);
+    const verifier = new ApiKeyVerifier(store.prisma, hasher, { cacheSize: 100, cacheTtlMs: 1 });
+    assert.equal((await verifier.check(key.id, key.secret)).outcome, 'matched');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal((await verifier.check(key.id, key.secret, true)).outcome, 'matched');
+    assert.equal(hasher.verifications, 2);
+    assert.equal((await verifier.check(key.id, wrongSecret(key.secret), true)).outcome, 'throttled');
+    verifier.invalidate([key.id]);
+    assert.equal((await verifier.check(key.id, key.secret, true)).outcome, 'throttled', 'an invalidation forgets what matched');
+    assert.equal(hasher.verifications, 2);
+  });
+
+  test('an unknown key id costs no argon2 work (the timing difference is accepted, see README security notes)', async () => {
+    const hasher = new CountingHasher(options);
+    const verifier = new ApiKeyVerifier(store.prisma, hasher, { cacheSize: 100, cacheTtlMs: 60_000 });
+    for (let i = 0; i < 5; i++) assert.equal((await verifier.check(newApiKeyId(), generateSecret(SecretPrefix.apiKey))).outcome, 'invalid');
+    assert.equal(hasher.verifications, 0);
   });
 
   test('the cache is bounded: the oldest entry leaves first', async () => {

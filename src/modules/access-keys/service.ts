@@ -198,13 +198,12 @@ export async function verifyAccessKey(deps: Deps, ctx: RequestContext, input: Ve
   // Failures count per (key, caller): another tenant's wrong guesses cannot lock the owner out.
   // A limited caller still gets an honest check (the argon2 cap bounds the cost), so the right
   // key is never refused because of a limit; only its failures turn into 429 (held by the tarpit).
-  const { byKey, byAddress } = deps.verifyFailures;
-  const limitKey = `access_key:${lookupId}:${callerOrg ?? 'root'}:${actorId(ctx.actor)}`;
-  const limited = byKey.retryAfter(limitKey) > 0 || byAddress.retryAfter(ctx.sourceIp) > 0;
+  const caller = { id: actorId(ctx.actor), address: ctx.sourceIp };
+  const limitId = `access_key:${lookupId}`;
+  const limited = deps.verifyFailures.retryAfter(limitId, caller) > 0;
   const check = await deps.accessKeys.check(lookupId, input.access_key);
   if (check.outcome === 'invalid') {
-    byKey.recordFailure(limitKey);
-    byAddress.recordFailure(ctx.sourceIp);
+    deps.verifyFailures.recordFailure(limitId, caller);
     if (limited) throw TOO_MANY();
     return INVALID;
   }

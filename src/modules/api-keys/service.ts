@@ -1,5 +1,5 @@
 import type { Actor, RequestContext } from '../../auth/actor.js';
-import { assertAllowed, bindingTarget, isAllowed, type Target } from '../../auth/policy.js';
+import { assertAllowed, assertMayIssueKeyFor, bindingTarget, isAllowed, type KeyOwner, type Role, type Target } from '../../auth/policy.js';
 import { generateSecret, newApiKeyId, SecretPrefix, secretHint } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, invalidField, notFound } from '../../errors.js';
@@ -70,6 +70,30 @@ function assertMayManage(actor: Actor, type: ApiKeyType, target: Target, ownerId
   assertAllowed(actor, 'api_key.manage_scoped', target);
 }
 
+/** The owner as the policy judges it: its kind and where each of its roles applies. */
+async function keyOwnerOf(db: Deps['db'], orgId: string, owner: { id: string; kind: KeyOwner['kind'] }): Promise<KeyOwner> {
+  const bindings = await db.roleBinding.findMany({ where: { orgId, principalId: owner.id } });
+  const resourceIds = bindings.filter((b) => b.scopeType === 'resource').map((b) => b.scopeId);
+  const resources = resourceIds.length
+    ? await db.resource.findMany({ where: { orgId, id: { in: resourceIds } }, select: { id: true, environmentId: true } })
+    : [];
+  const environmentOf = new Map(resources.map((r) => [r.id, r.environmentId]));
+  return {
+    id: owner.id,
+    kind: owner.kind,
+    grants: bindings.map((b) => ({
+      role: b.role as Role,
+      target: b.scopeType === 'resource' ? { orgId, resourceId: b.scopeId, environmentId: environmentOf.get(b.scopeId) } : bindingTarget({ ...b, role: b.role as Role }, orgId),
+    })),
+  };
+}
+
+/** Creating or rotating hands out a secret that acts as the owner: the caller must not borrow rights through it. */
+async function assertMayIssueSecret(deps: Deps, actor: Actor, orgId: string, owner: { id: string; kind: KeyOwner['kind'] }): Promise<void> {
+  if (actor.kind === 'root' || (actor.kind === 'principal' && actor.principalId === owner.id)) return;
+  assertMayIssueKeyFor(actor, orgId, await keyOwnerOf(deps.db, orgId, owner));
+}
+
 function targetOf(key: { orgId: string; resourceId: string | null; environmentId: string | null; resource?: { environmentId: string } | null }): Target {
   return { orgId: key.orgId, resourceId: key.resourceId ?? undefined, environmentId: key.environmentId ?? key.resource?.environmentId };
 }
@@ -88,6 +112,7 @@ export async function createApiKey(deps: Deps, ctx: RequestContext, orgId: strin
   if (!owner) throw invalidField('owner', `${input.owner} is not a service account or user of organization ${orgId}`);
   const scope = await resolveScope(deps.db, orgId, input.scope);
   assertMayManage(ctx.actor, scope.type, scope.target, owner.id);
+  await assertMayIssueSecret(deps, ctx.actor, orgId, owner);
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
   if (expiresAt && expiresAt.getTime() <= Date.now()) throw invalidField('expires_at', 'must be in the future');
 
@@ -268,10 +293,12 @@ export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: strin
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   if (existing.status === 'revoked') return;
   await runMutation(deps.store, async (tx, invalidate) => {
-    await tx.apiKey.update({
-      where: { id: keyId },
+    // Only the delete that actually revoked the key audits it; a concurrent one finds it revoked.
+    const { count } = await tx.apiKey.updateMany({
+      where: { id: keyId, status: 'active' },
       data: { status: 'revoked', revokedAt: new Date(), previousSecretHash: null, previousSecretExpiresAt: null },
     });
+    if (count === 0) return;
     await recordAudit(tx, ctx, { orgId, action: 'api_key.delete', target: keyId, details: { owner: existing.ownerId, type: existing.type } });
     invalidate('api_key', [keyId]);
   });
@@ -284,7 +311,19 @@ export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: strin
   await requireOrg(deps.db, ctx.actor, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
+  await assertMayIssueSecret(deps, ctx.actor, orgId, existing.owner);
   if (existing.status === 'revoked') throw new DomainError('conflict', `API key ${keyId} is revoked and cannot be rotated; create a new key`);
+  // A key has at most one previous secret. Rotating again with a grace would silently end the
+  // running grace of the older secret, breaking clients not yet moved; grace 0 (ending every old
+  // secret now, e.g. after a leak) is always allowed.
+  const runningGrace = existing.previousSecretExpiresAt && existing.previousSecretExpiresAt.getTime() > Date.now() ? existing.previousSecretExpiresAt : null;
+  if (runningGrace && gracePeriodSeconds > 0) {
+    throw new DomainError(
+      'conflict',
+      `API key ${keyId} is still in the grace period of its last rotation (the previous secret verifies until ${runningGrace.toISOString()}); ` +
+        'rotate again after that, or rotate with grace_period_seconds 0 to end every old secret now',
+    );
+  }
 
   const secret = generateSecret(SecretPrefix.apiKey);
   const secretHash = await deps.hasher.hash(secret);
@@ -302,6 +341,7 @@ export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: strin
         secretHint: secretHint(secret),
         previousSecretHash: previousSecretExpiresAt ? existing.secretHash : null,
         previousSecretExpiresAt,
+        secretGeneration: { increment: 1 },
       },
     });
     if (count !== 1) throw new DomainError('conflict', `API key ${keyId} changed while it was being rotated; retry`);

@@ -3,7 +3,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from '../../deps.js';
 import { contextOf } from '../../plugins/context.js';
 import { listOf, orgIdParam } from '../../schemas/common.js';
-import { requireOrg } from '../orgs/service.js';
 import { auditEventSchema, auditQuery, presentAuditEvent } from './schemas.js';
 import { listAuditEvents } from './service.js';
 
@@ -20,7 +19,6 @@ export default async function auditRoutes(app: FastifyInstance, { deps }: { deps
     },
   }, async (request) => {
     const ctx = contextOf(request);
-    await requireOrg(deps.db, ctx.actor, request.params.org_id);
     const { page_size, page_token, since, ...filters } = request.query;
     const page = await listAuditEvents(deps, ctx, request.params.org_id, { ...filters, since: since ? new Date(since) : undefined }, { page_size, page_token });
     return { data: page.data.map(presentAuditEvent), next_page_token: page.next_page_token };

@@ -92,8 +92,8 @@ const listIds = (ids: string[], total: number) => ids.join(', ') + (total > ids.
 const SHOWN_IDS = 5;
 
 /**
- * Only an empty environment may be deleted: its resources and Flink keys would otherwise vanish
- * with it. Role bindings on it are removed, as they would grant nothing.
+ * Only an empty environment may be deleted: its resources and live Flink keys would otherwise vanish
+ * with it. Role bindings on it and revoked Flink keys are removed, as they grant nothing.
  */
 export async function deleteEnvironment(deps: Deps, ctx: RequestContext, orgId: string, envId: string): Promise<void> {
   await requireOrg(deps.db, ctx.actor, orgId);
@@ -104,11 +104,13 @@ export async function deleteEnvironment(deps: Deps, ctx: RequestContext, orgId: 
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM environments WHERE id = ${envId} AND org_id = ${orgId} FOR UPDATE`;
     if (locked.length === 0) throw notFound('environment', envId);
     const where = { orgId, environmentId: envId };
+    // Revoked keys are history, not contents: they go with the environment (the foreign key cascades).
+    const liveKeys = { ...where, status: 'active' as const };
     const [resources, resourceCount, keys, keyCount] = await Promise.all([
       tx.resource.findMany({ where, select: { id: true }, orderBy: { id: 'asc' }, take: SHOWN_IDS }),
       tx.resource.count({ where }),
-      tx.apiKey.findMany({ where, select: { id: true }, orderBy: { id: 'asc' }, take: SHOWN_IDS }),
-      tx.apiKey.count({ where }),
+      tx.apiKey.findMany({ where: liveKeys, select: { id: true }, orderBy: { id: 'asc' }, take: SHOWN_IDS }),
+      tx.apiKey.count({ where: liveKeys }),
     ]);
     if (resourceCount + keyCount > 0) {
       const inside = [

@@ -1,6 +1,15 @@
 import type { Actor } from '../../auth/actor.js';
 
 const TTL_MS = 60_000;
+
+/** The actor behind a cloud key, with which secret generations of the key are live. */
+export interface KeyActor {
+  actor: Actor;
+  /** The generation of the key's current secret. */
+  generation: number;
+  /** Until when the previous generation (a rotation's grace) is live; null when it is not. */
+  previousGenerationUntil: number | null;
+}
 const MAX_ENTRIES = 50_000;
 
 /**
@@ -10,13 +19,13 @@ const MAX_ENTRIES = 50_000;
  * the owner's role bindings (those announce the owner's cloud keys on the invalidation bus).
  */
 export class ActorCache {
-  readonly #entries = new Map<string, { actor: Actor; keyExpiresAt: number | null; until: number }>();
+  readonly #entries = new Map<string, { keyActor: KeyActor; keyExpiresAt: number | null; until: number }>();
   #epoch = 0;
 
   /** `usable`: false while revocations may be missed (the invalidation listener is down); the cache then neither serves nor stores. */
   constructor(private readonly usable: () => boolean = () => true) {}
 
-  get(apiKeyId: string, now = Date.now()): Actor | undefined {
+  get(apiKeyId: string, now = Date.now()): KeyActor | undefined {
     if (!this.usable()) return undefined;
     const entry = this.#entries.get(apiKeyId);
     if (!entry) return undefined;
@@ -24,7 +33,7 @@ export class ActorCache {
       this.#entries.delete(apiKeyId);
       return undefined;
     }
-    return entry.actor;
+    return entry.keyActor;
   }
 
   /** The epoch to pass to `set`: a load that raced with an invalidation is not remembered. */
@@ -32,10 +41,11 @@ export class ActorCache {
     return this.#epoch;
   }
 
-  set(apiKeyId: string, actor: Actor, keyExpiresAt: Date | null, epoch: number): void {
+  set(apiKeyId: string, keyActor: KeyActor, keyExpiresAt: Date | null, epoch: number): void {
     if (epoch !== this.#epoch || !this.usable()) return;
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(apiKeyId, { actor, keyExpiresAt: keyExpiresAt?.getTime() ?? null, until: Date.now() + TTL_MS });
+    const until = Math.min(Date.now() + TTL_MS, keyActor.previousGenerationUntil ?? Infinity);
+    this.#entries.set(apiKeyId, { keyActor, keyExpiresAt: keyExpiresAt?.getTime() ?? null, until });
   }
 
   invalidate(apiKeyIds: Iterable<string>): void {

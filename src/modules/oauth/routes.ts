@@ -46,15 +46,16 @@ export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps
       response: { 200: tokenResponse, 400: oauthError, 401: oauthError },
     },
   }, async (request, reply) => {
+    // As on every route, the limit refuses failures, not a client that presents the right secret.
     const retryAfterSeconds = deps.authFailures.retryAfter(request.ip);
-    if (retryAfterSeconds > 0) throw new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
     try {
       if (request.validationError) throw new OAuthError('invalid_request', request.validationError.message);
       const basic = basicCredentials(request.headers.authorization);
       if (basic === 'unreadable') throw new OAuthError('invalid_client', 'the Basic credential is not base64(client_id:client_secret)');
-      return await issueAccessToken(deps, request.body, basic);
+      return await issueAccessToken(deps, request.body, basic, retryAfterSeconds > 0);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
+      if (retryAfterSeconds > 0) throw new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
       if (error.error === 'invalid_client') {
         deps.authFailures.recordFailure(request.ip);
         reply.header('www-authenticate', 'Basic realm="latchkey"');

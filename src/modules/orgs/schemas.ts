@@ -22,9 +22,19 @@ export const createOrgBody = z.strictObject({
   settings: orgSettings.optional(),
 });
 
+/** PATCH merges: a named setting changes, `null` removes it (back to the service default), others stay. */
+export const orgSettingsPatch = z
+  .strictObject(
+    Object.fromEntries(Object.entries(orgSettings.shape).map(([name, field]) => [name, field.nullable()])) as {
+      [K in keyof typeof orgSettings.shape]: z.ZodNullable<(typeof orgSettings.shape)[K]>;
+    },
+  )
+  .meta({ id: 'OrganizationSettingsPatch' });
+export type OrgSettingsPatch = z.infer<typeof orgSettingsPatch>;
+
 export const updateOrgBody = z.strictObject({
   display_name: displayName.optional(),
-  settings: orgSettings.optional(),
+  settings: orgSettingsPatch.optional().describe('Merged into the current settings; null removes a setting'),
 });
 
 export const organizationSchema = z

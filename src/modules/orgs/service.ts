@@ -9,7 +9,7 @@ import { isUniqueViolation } from '../../store/errors.js';
 import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
-import type { OrgSettings } from './schemas.js';
+import { orgSettings, type OrgSettings, type OrgSettingsPatch } from './schemas.js';
 
 /** The organization, if it exists and the actor belongs to it; 404 otherwise (never 403). */
 export async function requireOrg(db: Db | Tx, actor: Actor, orgId: string): Promise<Organization> {
@@ -54,21 +54,37 @@ export async function updateOrganization(
   deps: Deps,
   ctx: RequestContext,
   orgId: string,
-  input: { display_name?: string | undefined; settings?: OrgSettings | undefined },
+  input: { display_name?: string | undefined; settings?: OrgSettingsPatch | undefined },
 ): Promise<Organization> {
   await requireOrg(deps.db, ctx.actor, orgId);
   assertAllowed(ctx.actor, 'org.update', { orgId });
   return deps.db.$transaction(async (tx) => {
+    let settings: OrgSettings | undefined;
+    if (input.settings !== undefined) {
+      // Locked, so two concurrent patches of different settings both survive the merge.
+      const locked = await tx.$queryRaw<Array<{ settings: unknown }>>`SELECT settings FROM organizations WHERE id = ${orgId} FOR UPDATE`;
+      if (locked.length === 0) throw notFound('organization', orgId);
+      settings = mergeSettings(orgSettings.parse(locked[0]!.settings), input.settings);
+    }
     const org = await tx.organization.update({
       where: { id: orgId },
       data: {
         ...(input.display_name !== undefined ? { displayName: input.display_name } : {}),
-        ...(input.settings !== undefined ? { settings: input.settings } : {}),
+        ...(settings !== undefined ? { settings } : {}),
       },
     });
     await recordAudit(tx, ctx, { orgId, action: 'organization.update', target: orgId, details: { fields: Object.keys(input) } });
     return org;
   });
+}
+
+function mergeSettings(current: OrgSettings, patch: OrgSettingsPatch): OrgSettings {
+  const merged: Record<string, unknown> = { ...current };
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === null) delete merged[name];
+    else if (value !== undefined) merged[name] = value;
+  }
+  return orgSettings.parse(merged);
 }
 
 /**
@@ -79,6 +95,9 @@ export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId:
   await requireOrg(deps.db, ctx.actor, orgId);
   assertAllowed(ctx.actor, 'org.delete', { orgId });
   await runMutation(deps.store, async (tx, invalidate) => {
+    // Of concurrent deletes, one deletes and audits; the others wait here, then find nothing (404).
+    const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM organizations WHERE id = ${orgId} FOR UPDATE`;
+    if (locked.length === 0) throw notFound('organization', orgId);
     if (!force) {
       const [environments, principals] = await Promise.all([
         tx.environment.count({ where: { orgId } }),

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../auth/actor.js';
+import { actorId, type RequestContext } from '../../auth/actor.js';
 import { assertAllowed } from '../../auth/policy.js';
 import { API_KEY_ID_RE, isWellFormedSecret, SecretPrefix } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
@@ -47,15 +47,14 @@ export async function verifyApiKey(
   if (callerOrg !== undefined) assertAllowed(ctx.actor, 'credential.verify', { orgId: callerOrg });
   if (!API_KEY_ID_RE.test(input.key) || !isWellFormedSecret(SecretPrefix.apiKey, input.secret)) return INVALID;
 
-  const { byKey, byAddress } = deps.verifyFailures;
-  const retryAfterSeconds = Math.max(byKey.retryAfter(input.key), byAddress.retryAfter(ctx.sourceIp));
+  const caller = { id: actorId(ctx.actor), address: ctx.sourceIp };
+  const retryAfterSeconds = deps.verifyFailures.retryAfter(input.key, caller);
   const check = await deps.verifier.check(input.key, input.secret, retryAfterSeconds > 0);
   if (check.outcome === 'throttled') {
-    throw new DomainError('rate_limited', 'too many failed verifications for this key or from this address', { retryAfterSeconds });
+    throw new DomainError('rate_limited', 'too many failed verifications of this key by this caller, or from this address', { retryAfterSeconds });
   }
   if (check.outcome === 'invalid') {
-    byKey.recordFailure(input.key);
-    byAddress.recordFailure(ctx.sourceIp);
+    deps.verifyFailures.recordFailure(input.key, caller);
     return INVALID;
   }
   const orgId = check.outcome === 'revoked' ? check.orgId : check.key.orgId;

@@ -14,6 +14,8 @@ export interface MatchedKey {
   expiresAt: Date | null;
   /** Absent: the entry lasts the cache TTL. Set: the previous secret of a rotated key, valid until then. */
   previousSecretUntil: number | undefined;
+  /** The secret generation that matched: the key's current one, or the one before during a grace. */
+  secretGeneration: number;
 }
 
 export type SecretCheck =
@@ -42,13 +44,17 @@ export interface VerifierOptions {
  * Results are cached under HMAC(pepper, key id + secret), never under the secret itself, with a
  * per-process random pepper. Concurrent misses of the same credential share one argon2 run.
  * Invalidations (revoke, rotate, delete; from this replica or others through NOTIFY) drop every
- * entry of the key; a load that raced with an invalidation is answered but not cached.
+ * entry of the key and end its loads in flight for newcomers; a load that raced with an
+ * invalidation is answered to those who started or joined it before, but not cached.
+ * Entries past their TTL no longer answer, but stay (bounded by the cache size) as the mark that
+ * lets a throttled caller re-check a secret that matched before.
  */
 export class ApiKeyVerifier {
   readonly #pepper = randomBytes(32);
   readonly #cache = new Map<string, CacheEntry>();
   readonly #digestsByKey = new Map<string, Set<string>>();
-  readonly #inFlight = new Map<string, Promise<SecretCheck>>();
+  /** Loads under way, by digest. A flight is removed when its key is invalidated, so nobody joins it after. */
+  readonly #inFlight = new Map<string, { keyId: string; load: Promise<SecretCheck> }>();
   #epoch = 0;
   /** Cache answers and misses, read by the metrics scrape. */
   readonly stats = { hits: 0, misses: 0 };
@@ -59,35 +65,46 @@ export class ApiKeyVerifier {
     private readonly options: VerifierOptions,
   ) {}
 
-  /** `throttled`: the caller is rate limited; only a cached match may still be answered. */
+  /**
+   * `throttled`: the caller is over a failure limit. A failure limit slows down failures and never
+   * refuses the right secret, so a throttled caller still gets cached matches, joins loads in
+   * flight, and may re-check a secret that matched here before and was not invalidated since (its
+   * entry aged out of the TTL but is kept as a "known good" mark). Anything else answers
+   * `throttled` without database or argon2 work, so guesses buy the attacker nothing.
+   */
   check(keyId: string, secret: string, throttled = false): Promise<SecretCheck> {
     const digest = createHmac('sha256', this.#pepper).update(keyId).update('\0').update(secret).digest('base64url');
     const usable = this.options.cacheUsable?.() ?? true;
     const hit = usable ? this.#cache.get(digest) : undefined;
-    if (hit) {
-      if (hit.until > Date.now()) {
-        this.stats.hits++;
-        return Promise.resolve({ outcome: 'matched', key: hit.key });
-      }
-      this.#drop(digest, keyId);
+    if (hit && hit.until > Date.now()) {
+      this.stats.hits++;
+      return Promise.resolve({ outcome: 'matched', key: hit.key });
     }
     this.stats.misses++;
     const running = this.#inFlight.get(digest);
-    if (running) return running;
-    if (throttled) return Promise.resolve({ outcome: 'throttled' });
-    const load = this.#load(digest, keyId, secret).finally(() => this.#inFlight.delete(digest));
-    this.#inFlight.set(digest, load);
-    return load;
+    if (running) return running.load;
+    if (throttled && !hit) return Promise.resolve({ outcome: 'throttled' });
+    const flight = {
+      keyId,
+      load: this.#load(digest, keyId, secret).finally(() => {
+        if (this.#inFlight.get(digest) === flight) this.#inFlight.delete(digest);
+      }),
+    };
+    this.#inFlight.set(digest, flight);
+    return flight.load;
   }
 
   invalidate(keyIds: Iterable<string>): void {
     this.#epoch++;
-    for (const keyId of keyIds) {
+    const invalidated = new Set(keyIds);
+    for (const keyId of invalidated) {
       const digests = this.#digestsByKey.get(keyId);
       if (!digests) continue;
       for (const digest of digests) this.#cache.delete(digest);
       this.#digestsByKey.delete(keyId);
     }
+    // A load that started before the invalidation may have read the old row: later requests start their own.
+    for (const [digest, flight] of this.#inFlight) if (invalidated.has(flight.keyId)) this.#inFlight.delete(digest);
   }
 
   /** Forget everything, e.g. after the invalidation listener lost notifications. */
@@ -95,6 +112,7 @@ export class ApiKeyVerifier {
     this.#epoch++;
     this.#cache.clear();
     this.#digestsByKey.clear();
+    this.#inFlight.clear();
   }
 
   get size(): number {
@@ -102,6 +120,13 @@ export class ApiKeyVerifier {
   }
 
   async #load(digest: string, keyId: string, secret: string): Promise<SecretCheck> {
+    const result = await this.#loadRow(digest, keyId, secret);
+    // An aged-out entry marks a secret that matched before; one that no longer matches loses the mark.
+    if (result.outcome !== 'matched' && this.#cache.has(digest)) this.#drop(digest, keyId);
+    return result;
+  }
+
+  async #loadRow(digest: string, keyId: string, secret: string): Promise<SecretCheck> {
     const epoch = this.#epoch;
     const row = await this.db.apiKey.findUnique({ where: { id: keyId }, include: { owner: { select: { id: true, kind: true } } } });
     if (!row) return { outcome: 'invalid' };
@@ -125,6 +150,7 @@ export class ApiKeyVerifier {
       principal: { id: row.owner.id, type: row.owner.kind },
       expiresAt: row.expiresAt,
       previousSecretUntil,
+      secretGeneration: previousSecretUntil === undefined ? row.secretGeneration : row.secretGeneration - 1,
     };
     if (epoch === this.#epoch && (this.options.cacheUsable?.() ?? true)) this.#remember(digest, key, Math.min(now + this.options.cacheTtlMs, previousSecretUntil ?? Infinity));
     return { outcome: 'matched', key };
