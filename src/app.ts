@@ -4,13 +4,17 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { RootTokenVerifier } from './auth/root-token.js';
 import { SigningKeys } from './crypto/jwt.js';
-import type { Config } from './config.js';
+import { publicUrlOf, type Config } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
 import { FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
 import { UsageRecorder } from './modules/api-keys/usage.js';
 import auditRoutes from './modules/audit/routes.js';
+import clusterKeyRoutes from './modules/cluster-keys/routes.js';
+import { purgeClusterKeys } from './modules/cluster-keys/service.js';
+import { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
+import { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';
 import confluentCompatRoutes from './modules/compat-confluent/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
@@ -61,6 +65,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setSerializerCompiler(responseSerializerCompiler);
 
   const hasher = new SecretHasher(hashingOptionsFrom(config));
+  const clusterSigningKeys = new ClusterSigningKeys(store.prisma, options.masterKey);
   const deps: Deps = {
     config,
     store,
@@ -80,6 +85,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     authFailures: new FailureLimiter(config.LATCHKEY_AUTH_FAILURES_PER_MINUTE),
     tarpit: new Tarpit(config.LATCHKEY_RATE_LIMITED_DELAY_MS),
+    clusterSigningKeys,
+    clusterKeyVerifier: new ClusterKeyVerifier(store.prisma, clusterSigningKeys, {
+      cacheSize: config.LATCHKEY_VERIFY_CACHE_SIZE,
+      cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
+      publicUrl: publicUrlOf(config),
+    }),
+    clusterKeyUsage: new UsageRecorder(store.prisma, options.logger, 'cluster_keys'),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher);
 
@@ -88,14 +100,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (invalidation === 'all') {
       deps.verifier.clear();
       deps.actors.clear();
+      deps.clusterKeyVerifier.clear();
+    } else if (invalidation.kind === 'cluster_key') {
+      deps.clusterKeyVerifier.invalidate(invalidation.ids);
     } else if (invalidation.kind === 'api_key') {
       deps.verifier.invalidate(invalidation.ids);
       deps.actors.invalidate(invalidation.ids);
     }
   });
+  // Revoked cluster keys leave the listings after the retention period (their jti stays revoked).
+  const purgeTimer = setInterval(() => {
+    purgeClusterKeys(deps).catch((error: unknown) => options.logger.warn({ err: error }, 'could not purge revoked cluster keys'));
+  }, config.LATCHKEY_CLUSTER_KEY_PURGE_INTERVAL_SECONDS * 1000);
+  purgeTimer.unref();
   app.addHook('onClose', async () => {
     unsubscribe();
+    clearInterval(purgeTimer);
     await deps.usage.flush();
+    await deps.clusterKeyUsage.flush();
   });
 
   const isJwt = (credential: string) => credential.split('.').length === 3;
@@ -124,6 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     principalRoutes,
     roleBindingRoutes,
     apiKeyRoutes,
+    clusterKeyRoutes,
     verifyRoutes,
     auditRoutes,
     confluentCompatRoutes,

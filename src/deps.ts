@@ -5,6 +5,8 @@ import type { FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
 import type { ActorCache } from './modules/oauth/actor-cache.js';
 import type { ApiKeyVerifier } from './modules/verify/verifier.js';
+import type { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
+import type { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';
 import type { Db, Store } from './store/index.js';
 
 /** What services need from the process. Built once in app.ts; services take it as an argument. */
@@ -24,4 +26,9 @@ export interface Deps {
   authFailures: FailureLimiter;
   /** Holds 429 answers back before they are sent. */
   tarpit: Tarpit;
+  /** Per-organization keys that sign cluster keys. */
+  clusterSigningKeys: ClusterSigningKeys;
+  clusterKeyVerifier: ClusterKeyVerifier;
+  /** last_used_at of cluster keys, batched like API keys'. */
+  clusterKeyUsage: UsageRecorder;
 }

@@ -54,7 +54,11 @@ export type Action =
   | 'api_key.manage_cloud'
   | 'api_key.manage_scoped'
   | 'api_key.manage_own_scoped'
-  | 'credential.verify';
+  | 'credential.verify'
+  | 'cluster_key.manage'
+  | 'cluster_key.manage_own'
+  | 'cluster_key.read_revocations'
+  | 'signing_key.manage';
 
 /** `member`: any principal of the organization. A role list: a binding of one of them must cover the target. */
 const PERMISSIONS: Record<Action, 'root' | 'member' | readonly Role[]> = {
@@ -76,6 +80,13 @@ const PERMISSIONS: Record<Action, 'root' | 'member' | readonly Role[]> = {
   'api_key.manage_scoped': CONFLUENT_ROLES.filter((role) => !DEVELOPER_ROLES.includes(role)),
   'api_key.manage_own_scoped': CONFLUENT_ROLES,
   'credential.verify': ['Verifier'],
+  // Cluster keys for any owner: an admin of the organization, the cluster's environment or the
+  // cluster; the Developer roles may manage only keys their holder owns (next action).
+  'cluster_key.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin'],
+  'cluster_key.manage_own': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', ...DEVELOPER_ROLES],
+  // The revocation feed is for brokers and gateways (Verifier) and for whoever manages the keys.
+  'cluster_key.read_revocations': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'Verifier'],
+  'signing_key.manage': ['OrganizationAdmin'],
 };
 
 /** Whether a binding applies at the target: organization covers all, environment its resources too. */

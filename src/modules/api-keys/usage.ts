@@ -21,6 +21,8 @@ export class UsageRecorder {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
+    /** The credential table whose last_used_at this recorder writes (every family batches the same way). */
+    private readonly table: 'api_keys' | 'cluster_keys' = 'api_keys',
   ) {}
 
   touch(keyId: string, now = Date.now()): void {
@@ -43,7 +45,7 @@ export class UsageRecorder {
       if (batch.length === 0) return;
       try {
         await this.db.$executeRawUnsafe(
-          `UPDATE api_keys AS k SET last_used_at = u.used_at
+          `UPDATE ${this.table} AS k SET last_used_at = u.used_at
              FROM unnest($1::text[], $2::timestamptz[]) AS u(id, used_at)
             WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.used_at)`,
           batch.map(([id]) => id),
@@ -52,7 +54,7 @@ export class UsageRecorder {
       } catch (error) {
         // Losing a usage timestamp must not fail verification; the next use writes it again.
         for (const [id] of batch) this.#lastWritten.delete(id);
-        this.logger.warn({ err: error, keys: batch.length }, 'could not record API key usage');
+        this.logger.warn({ err: error, keys: batch.length }, `could not record ${this.table} usage`);
       }
     });
     return this.#flushing;

@@ -11,6 +11,7 @@ import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { USAGE_WRITE_INTERVAL_MS } from '../api-keys/usage.js';
 import { recordAudit } from '../audit/service.js';
+import { removeClusterKeysOf } from '../cluster-keys/service.js';
 import { orgSettings } from '../orgs/schemas.js';
 import { requireOrg } from '../orgs/service.js';
 
@@ -143,6 +144,7 @@ async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, k
     }
     const keys = await tx.apiKey.findMany({ where: { orgId, ownerId: principalId }, select: { id: true }, orderBy: { id: 'asc' } });
     const bindings = await tx.roleBinding.count({ where: { orgId, principalId } });
+    await removeClusterKeysOf(tx, ctx, invalidate, orgId, { ownerId: principalId });
     await tx.principal.delete({ where: { id: principalId } });
     await recordAudit(tx, ctx, {
       orgId,
