@@ -115,7 +115,9 @@ export default async function clusterKeyRoutes(app: FastifyInstance, { deps }: {
   r.patch(`${base}/:key_id`, {
     config: { auth: 'management' },
     schema: { operationId: 'updateClusterKey', tags, summary: 'Not supported: cluster keys are immutable (405); create a new key instead', params: clusterKeyParams, response: { 405: problemSchema } },
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
+    // Another tenant's key stays absent (404) rather than immutable.
+    await getClusterKey(deps, contextOf(request), request.params.org_id, request.params.key_id);
     reply.header('allow', 'GET, DELETE');
     throw new DomainError('method_not_allowed', 'cluster keys are immutable: a token carries its claims; create a new key and delete this one');
   });
