@@ -51,6 +51,7 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
         { name: 'users', description: 'Human principals' },
         { name: 'role-bindings', description: 'Roles of principals on scopes' },
         { name: 'api-keys', description: 'Resource, cloud and Flink API keys' },
+        { name: 'cluster-keys', description: 'Pulsar cluster keys (signed JWTs), their signing keys, JWKS and revocation feed' },
         { name: 'verify', description: 'Verification endpoints for data planes' },
         { name: 'oauth', description: 'Access tokens for the management API' },
         { name: 'audit', description: 'The audit trail' },
