@@ -37,6 +37,8 @@ describe('cluster key verification', () => {
     });
     // A second answer comes from the cache and says the same.
     assert.equal(await verifyCode(t, key.token, clusterId), 'VALID');
+    const signature = key.token.split('.')[2];
+    assert.ok(!t.logs.some((line) => line.includes(signature)), 'the token is never logged');
   });
 
   test('tampered payload, tampered signature, alg none, HS256 with the public key and an unknown kid are INVALID', async () => {

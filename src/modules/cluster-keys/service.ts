@@ -21,7 +21,8 @@ import {
   type ClusterKeyAlgorithm,
   CLUSTER_KEY_ALGORITHMS,
   clusterSigningKeysOf,
-  generateSigningKey,
+  newSigningKey,
+  type NewSigningKey,
   publicKeyPem,
 } from './signing-keys.js';
 
@@ -75,12 +76,22 @@ async function findVisibleKey(db: Db | Tx, actor: Actor, orgId: string, keyId: s
   return key;
 }
 
-/** The signing key for a new token, created (and audited) on the organization's first cluster key. */
-async function signingKeyForNewToken(deps: Deps, tx: Tx, ctx: RequestContext, orgId: string, algorithm: ClusterKeyAlgorithm): Promise<SigningKey> {
+/**
+ * The signing key for a new token, created (and audited) on the organization's first cluster key
+ * from `prepared`, a key pair generated before the transaction when none was active.
+ */
+async function signingKeyForNewToken(
+  deps: Deps,
+  tx: Tx,
+  ctx: RequestContext,
+  orgId: string,
+  algorithm: ClusterKeyAlgorithm,
+  prepared: NewSigningKey | undefined,
+): Promise<SigningKey> {
   const active = await activeSigningKey(tx, orgId);
   if (active) return active;
-  const created = await generateSigningKey(tx, deps.masterKey, orgId, algorithm, new Date());
-  await recordAudit(tx, ctx, { orgId, action: 'signing_key.created', target: created.kid, details: { algorithm, reason: 'first cluster key' } });
+  const created = await tx.signingKey.create({ data: { ...(prepared ?? (await newSigningKey(deps.masterKey, orgId, algorithm, new Date()))), activateAt: new Date() } });
+  await recordAudit(tx, ctx, { orgId, action: 'signing_key.created', target: created.kid, details: { algorithm: created.alg, reason: 'first cluster key' } });
   return created;
 }
 
@@ -121,14 +132,15 @@ export async function createClusterKey(deps: Deps, ctx: RequestContext, orgId: s
   const algorithm = orgSettings.parse(org.settings).cluster_key_algorithm ?? 'RS256';
 
   const id = newId('ck');
-  return deps.db.$transaction(async (tx) => {
+  const prepared = (await activeSigningKey(deps.db, orgId)) ? undefined : await newSigningKey(deps.masterKey, orgId, algorithm, new Date());
+  const { key, signing } = await deps.db.$transaction(async (tx) => {
     await lockOrganization(tx, orgId);
     if (!(await holdPrincipal(tx, orgId, owner.id))) throw invalidField('owner', `${owner.id} was deleted`);
     if (!(await holdResource(tx, orgId, cluster.id))) throw invalidField('cluster_id', `${cluster.id} was deleted`);
     if ((await tx.clusterKey.count({ where: { orgId, name: input.name, listed: true } })) > 0) {
       throw new DomainError('name_taken', `organization ${orgId} already has a cluster key named "${input.name}"; pick another name`);
     }
-    const signing = await signingKeyForNewToken(deps, tx, ctx, orgId, algorithm);
+    const signing = await signingKeyForNewToken(deps, tx, ctx, orgId, algorithm, prepared);
     const key = await tx.clusterKey.create({
       data: {
         id,
@@ -143,25 +155,27 @@ export async function createClusterKey(deps: Deps, ctx: RequestContext, orgId: s
       },
       select: presentedColumns,
     });
-    const issuedAt = Math.floor(now / 1000);
-    let jwt = new SignJWT({})
-      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'JWT' })
-      .setIssuer(issuerOf(deps, orgId))
-      .setSubject(owner.id)
-      .setAudience(cluster.id)
-      .setJti(id)
-      .setIssuedAt(issuedAt)
-      .setNotBefore(issuedAt);
-    if (expiresAt) jwt = jwt.setExpirationTime(expiresAt.getTime() / 1000);
-    const token = await jwt.sign(await deps.clusterSigningKeys.privateKey(signing));
     await recordAudit(tx, ctx, {
       orgId,
       action: 'cluster_key.created',
       target: id,
       details: { name: input.name, owner: owner.id, cluster_id: cluster.id, kid: signing.kid, expires_at: expiresAt?.toISOString() ?? null },
     });
-    return { key, token };
+    return { key, signing };
   });
+  // Signed after the commit: the token is handed out only once its jti is stored.
+  const issuedAt = Math.floor(now / 1000);
+  let jwt = new SignJWT({})
+    .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'JWT' })
+    .setIssuer(issuerOf(deps, orgId))
+    .setSubject(owner.id)
+    .setAudience(cluster.id)
+    .setJti(id)
+    .setIssuedAt(issuedAt)
+    .setNotBefore(issuedAt);
+  if (expiresAt) jwt = jwt.setExpirationTime(expiresAt.getTime() / 1000);
+  const token = await jwt.sign(await deps.clusterSigningKeys.privateKey(signing));
+  return { key, token };
 }
 
 export interface ClusterKeyFilters {
@@ -330,9 +344,10 @@ export async function createSigningKey(
   if (activateAt.getTime() < now - 60_000) throw invalidField('activate_at', 'must not be in the past (omit it to activate now)');
   const algorithm = input.algorithm ?? orgSettings.parse(org.settings).cluster_key_algorithm ?? 'RS256';
   if (!CLUSTER_KEY_ALGORITHMS.includes(algorithm)) throw invalidField('algorithm', `must be one of ${CLUSTER_KEY_ALGORITHMS.join(', ')}`);
+  const prepared = await newSigningKey(deps.masterKey, orgId, algorithm, activateAt);
   const created = await deps.db.$transaction(async (tx) => {
     await lockOrganization(tx, orgId);
-    const key = await generateSigningKey(tx, deps.masterKey, orgId, algorithm, activateAt);
+    const key = await tx.signingKey.create({ data: prepared });
     await recordAudit(tx, ctx, { orgId, action: 'signing_key.created', target: key.kid, details: { algorithm, activate_at: activateAt.toISOString() } });
     return key;
   });

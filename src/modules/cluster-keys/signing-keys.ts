@@ -1,7 +1,7 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { open, seal } from '../../crypto/envelope.js';
-import type { SigningKey } from '../../generated/prisma/client.js';
+import type { Prisma, SigningKey } from '../../generated/prisma/client.js';
 import type { Db, Tx } from '../../store/index.js';
 
 export const CLUSTER_KEY_PURPOSE = 'cluster_key';
@@ -31,24 +31,28 @@ export function activeSigningKey(db: Db | Tx, orgId: string, now = new Date()): 
   });
 }
 
-/** A new key pair, its private half sealed under the master key; stored in the caller's transaction. */
-export async function generateSigningKey(tx: Tx, masterKey: Buffer, orgId: string, alg: ClusterKeyAlgorithm, activateAt: Date): Promise<SigningKey> {
+export type NewSigningKey = Prisma.SigningKeyUncheckedCreateInput;
+
+/**
+ * A new key pair, its private half sealed under the master key, ready to insert. Generated before
+ * any transaction: an RSA key takes tens of milliseconds (seconds on a loaded machine), too long to
+ * hold a pooled connection or the embedded store's only one.
+ */
+export async function newSigningKey(masterKey: Buffer, orgId: string, alg: ClusterKeyAlgorithm, activateAt: Date): Promise<NewSigningKey> {
   const kid = randomBytes(12).toString('base64url');
   // RS256 at 2048 bits is what Pulsar's AuthenticationProviderToken expects by default.
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const privateJwk = await exportJWK(privateKey);
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-  return tx.signingKey.create({
-    data: {
-      kid,
-      purpose: CLUSTER_KEY_PURPOSE,
-      orgId,
-      alg,
-      activateAt,
-      publicJwk,
-      privateKeyEncrypted: seal(masterKey, JSON.stringify(privateJwk), sealingContext(orgId, kid)),
-    },
-  });
+  return {
+    kid,
+    purpose: CLUSTER_KEY_PURPOSE,
+    orgId,
+    alg,
+    activateAt,
+    publicJwk,
+    privateKeyEncrypted: seal(masterKey, JSON.stringify(privateJwk), sealingContext(orgId, kid)),
+  };
 }
 
 /** SPKI PEM of a stored public JWK: what Pulsar's tokenPublicKey reads. */
