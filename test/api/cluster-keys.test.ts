@@ -145,6 +145,23 @@ describe('cluster keys', () => {
     assert.equal(await t.store.prisma.clusterKey.count({ where: { orgId } }), 0);
   });
 
+  test('stray bytes in path and query ids are a 4xx, never a 5xx', async () => {
+    const orgId = await createOrg(t);
+    const urls = [
+      `/v1/orgs/org-%00x/.well-known/jwks.json`,
+      `/v1/orgs/org-%00x/.well-known/openid-configuration`,
+      `/v1/orgs/org-%00x/cluster-keys/public-key.pem`,
+      url(orgId, '/ck-%00'),
+      url(orgId, '?owner=sa-%00'),
+      url(orgId, '/revocations?cluster_id=pc-%00'),
+      url('org-%C3%28'),
+    ];
+    for (const path of urls) {
+      const res = await t.inject({ method: 'GET', url: path, headers: t.root });
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${path}: ${res.statusCode} ${res.body}`);
+    }
+  });
+
   test('a name is unique among listed keys (409), and free again once its key is deleted', async () => {
     const orgId = await createOrg(t);
     const { clusterId, ownerId } = await pulsarSetup(t, orgId);
@@ -233,7 +250,12 @@ describe('cluster keys', () => {
     assert.equal(await verifyCode(t, byOwner.token, b.clusterId), 'VALID');
     assert.equal(await verifyCode(t, byCluster.token, a.clusterId), 'VALID');
 
-    assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/service-accounts/${a.ownerId}`, headers: t.root })).statusCode, 204);
+    // Its key was just used: deleting the owner needs force, as with API keys.
+    const refused = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/service-accounts/${a.ownerId}`, headers: t.root });
+    assert.equal(refused.statusCode, 409, refused.body);
+    assert.deepEqual(refused.json().key_ids, [byOwner.id]);
+    assert.equal(await verifyCode(t, byOwner.token, b.clusterId), 'VALID', 'nothing changed');
+    assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/service-accounts/${a.ownerId}?force=true`, headers: t.root })).statusCode, 204);
     assert.equal(await verifyCode(t, byOwner.token, b.clusterId), 'REVOKED');
     assert.equal((await t.inject({ method: 'GET', url: url(orgId, `/${byOwner.id}`), headers: t.root })).statusCode, 404);
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Deps } from '../../deps.js';
 import { DomainError } from '../../errors.js';
 import { contextOf } from '../../plugins/context.js';
-import { listOf, orgIdParam, problemSchema } from '../../schemas/common.js';
+import { listOf, problemSchema } from '../../schemas/common.js';
 import {
   clusterKeyParams,
   clusterKeySchema,
@@ -15,6 +15,7 @@ import {
   jwksSchema,
   listClusterKeysQuery,
   openIdConfigurationSchema,
+  orgParams,
   presentClusterKey,
   revocationsQuery,
   revocationsSchema,
@@ -57,7 +58,7 @@ export default async function clusterKeyRoutes(app: FastifyInstance, { deps }: {
 
   r.post(base, {
     config: { auth: 'management', idempotent: true },
-    schema: { operationId: 'createClusterKey', tags, summary: 'Create a cluster key (a signed JWT for one Pulsar cluster); the token is in this response only', params: orgIdParam, body: createClusterKeyBody, response: { 201: createdClusterKeySchema } },
+    schema: { operationId: 'createClusterKey', tags, summary: 'Create a cluster key (a signed JWT for one Pulsar cluster); the token is in this response only', params: orgParams, body: createClusterKeyBody, response: { 201: createdClusterKeySchema } },
   }, async (request, reply) => {
     const { key, token } = await createClusterKey(deps, contextOf(request), request.params.org_id, request.body);
     return reply.code(201).send({ ...presentClusterKey(key), token });
@@ -65,7 +66,7 @@ export default async function clusterKeyRoutes(app: FastifyInstance, { deps }: {
 
   r.get(base, {
     config: { auth: 'management' },
-    schema: { operationId: 'listClusterKeys', tags, summary: 'List cluster keys (revoked keys stay listed for the retention period)', params: orgIdParam, querystring: listClusterKeysQuery, response: { 200: listOf(clusterKeySchema) } },
+    schema: { operationId: 'listClusterKeys', tags, summary: 'List cluster keys (revoked keys stay listed for the retention period)', params: orgParams, querystring: listClusterKeysQuery, response: { 200: listOf(clusterKeySchema) } },
   }, async (request) => {
     const { page_size, page_token, ...filters } = request.query;
     const page = await listClusterKeys(deps, contextOf(request), request.params.org_id, filters, { page_size, page_token });
@@ -74,17 +75,17 @@ export default async function clusterKeyRoutes(app: FastifyInstance, { deps }: {
 
   r.get(`${base}/signing-keys`, {
     config: { auth: 'management' },
-    schema: { operationId: 'listClusterSigningKeys', tags, summary: 'List the organization\'s cluster-key signing keys (OrganizationAdmin)', params: orgIdParam, response: { 200: listOf(signingKeySchema) } },
+    schema: { operationId: 'listClusterSigningKeys', tags, summary: 'List the organization\'s cluster-key signing keys (OrganizationAdmin)', params: orgParams, response: { 200: listOf(signingKeySchema) } },
   }, async (request) => listSigningKeys(deps, contextOf(request), request.params.org_id));
 
   r.post(`${base}/signing-keys`, {
     config: { auth: 'management', idempotent: true },
-    schema: { operationId: 'createClusterSigningKey', tags, summary: 'Make a new signing key: in the JWKS at once, signing from activate_at (OrganizationAdmin)', params: orgIdParam, body: createSigningKeyBody, response: { 201: signingKeySchema } },
+    schema: { operationId: 'createClusterSigningKey', tags, summary: 'Make a new signing key: in the JWKS at once, signing from activate_at (OrganizationAdmin)', params: orgParams, body: createSigningKeyBody, response: { 201: signingKeySchema } },
   }, async (request, reply) => reply.code(201).send(await createSigningKey(deps, contextOf(request), request.params.org_id, request.body ?? {})));
 
   r.get(`${base}/revocations`, {
     config: { auth: 'management' },
-    schema: { operationId: 'listClusterKeyRevocations', tags, summary: 'Revoked, unexpired cluster keys, for brokers and gateways (Verifier or admin); ETag and If-None-Match', params: orgIdParam, querystring: revocationsQuery, response: { 200: revocationsSchema, 304: z.null().describe('Not modified') } },
+    schema: { operationId: 'listClusterKeyRevocations', tags, summary: 'Revoked, unexpired cluster keys, for brokers and gateways (Verifier or admin); ETag and If-None-Match', params: orgParams, querystring: revocationsQuery, response: { 200: revocationsSchema, 304: z.null().describe('Not modified') } },
   }, async (request, reply) => {
     const feed = await revocationFeed(deps, contextOf(request), request.params.org_id, request.query.cluster_id);
     return sendWithEtag(request, reply, JSON.stringify(feed), 'application/json; charset=utf-8');
@@ -92,17 +93,17 @@ export default async function clusterKeyRoutes(app: FastifyInstance, { deps }: {
 
   r.get(`${base}/public-key.pem`, {
     config: { auth: 'public' },
-    schema: { operationId: 'getClusterKeyPublicKey', tags, summary: 'The active signing key in SPKI PEM (Pulsar tokenPublicKey); public and cacheable', params: orgIdParam, produces: ['application/x-pem-file'], response: { 200: z.string().describe('SPKI PEM'), 304: z.null().describe('Not modified'), 404: problemSchema } },
+    schema: { operationId: 'getClusterKeyPublicKey', tags, summary: 'The active signing key in SPKI PEM (Pulsar tokenPublicKey); public and cacheable', params: orgParams, produces: ['application/x-pem-file'], response: { 200: z.string().describe('SPKI PEM'), 304: z.null().describe('Not modified'), 404: problemSchema } },
   }, async (request, reply) => sendWithEtag(request, reply, await activePublicKeyPem(deps, request.params.org_id), 'application/x-pem-file', PUBLIC_CACHE));
 
   r.get('/v1/orgs/:org_id/.well-known/jwks.json', {
     config: { auth: 'public' },
-    schema: { operationId: 'getClusterKeyJwks', tags, summary: 'Every signing key a live cluster key may carry; public and cacheable', params: orgIdParam, response: { 200: jwksSchema, 304: z.null().describe('Not modified'), 404: problemSchema } },
+    schema: { operationId: 'getClusterKeyJwks', tags, summary: 'Every signing key a live cluster key may carry; public and cacheable', params: orgParams, response: { 200: jwksSchema, 304: z.null().describe('Not modified'), 404: problemSchema } },
   }, async (request, reply) => sendWithEtag(request, reply, JSON.stringify(await jwks(deps, request.params.org_id)), 'application/json; charset=utf-8', PUBLIC_CACHE));
 
   r.get('/v1/orgs/:org_id/.well-known/openid-configuration', {
     config: { auth: 'public' },
-    schema: { operationId: 'getClusterKeyOpenIdConfiguration', tags, summary: 'OpenID discovery for cluster keys (issuer, jwks_uri); public and cacheable', params: orgIdParam, response: { 200: openIdConfigurationSchema, 304: z.null().describe('Not modified'), 404: problemSchema } },
+    schema: { operationId: 'getClusterKeyOpenIdConfiguration', tags, summary: 'OpenID discovery for cluster keys (issuer, jwks_uri); public and cacheable', params: orgParams, response: { 200: openIdConfigurationSchema, 304: z.null().describe('Not modified'), 404: problemSchema } },
   }, async (request, reply) =>
     sendWithEtag(request, reply, JSON.stringify(await openIdConfiguration(deps, request.params.org_id)), 'application/json; charset=utf-8', PUBLIC_CACHE),
   );

@@ -35,7 +35,10 @@ export const listClusterKeysQuery = pageQuery.extend({
   status: clusterKeyStatus.optional(),
 });
 
-export const clusterKeyParams = z.strictObject({ org_id: z.string().min(1).max(80), key_id: z.string().min(1).max(80) });
+const idSegment = (what: string) => z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, `must be ${what} id`);
+/** Path ids are checked before any query: a NUL or other stray byte never reaches Postgres. */
+export const orgParams = z.strictObject({ org_id: idSegment('an organization') });
+export const clusterKeyParams = z.strictObject({ org_id: idSegment('an organization'), key_id: idSegment('a cluster key') });
 
 const clusterKeyFields = {
   id: z.string().describe('ck-…; the token\'s `jti`'),
