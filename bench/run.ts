@@ -20,9 +20,12 @@ import {
   createFluvioCluster,
   createKeyBodies,
   seedAccessKeys,
+  seedClusterKeys,
   seedKeys,
   verifyAccessKeyBody,
   setUpOrg,
+  setUpPulsarCluster,
+  verifyClusterKeyBody,
   verifyBody,
   warmCache,
   type BenchOrg,
@@ -35,7 +38,7 @@ import { evaluateTargets, fromLoad, ratio, renderChecks, renderTable, type Repor
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(REPO, 'bench', 'results');
-const GROUPS = ['baseline', 'create_key', 'verify_cached', 'verify_cold', 'list_keys', 'revocation_propagation', 'peer_verify', 'verify_invalid', 'verify_metrics', 'verify_access_key_cached', 'verify_access_key_filter'] as const;
+const GROUPS = ['baseline', 'create_key', 'verify_cached', 'verify_cold', 'verify_cluster_key_cached', 'verify_cluster_key_cold', 'list_keys', 'revocation_propagation', 'peer_verify', 'verify_invalid', 'verify_metrics', 'verify_access_key_cached', 'verify_access_key_filter'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values: args } = parseArgs({
@@ -468,6 +471,36 @@ async function main(): Promise<number> {
       log(`healthz_during_cold: p50 ${health.p50_ms} ms, p99 ${health.p99_ms} ms, max ${health.max_ms} ms`);
     }
 
+    if (only.has('verify_cluster_key_cached') || only.has('verify_cluster_key_cold')) {
+      // Cluster keys are JWTs: a miss is one signature check (RS256) and one row read, no argon2.
+      const pulsarId = await setUpPulsarCluster(a.url, org);
+      const clusterSpec = (title: string, tokens: string[]) => ({
+        title,
+        method: 'POST' as const,
+        headers: verifyAs,
+        paths: ['/v1/verify/cluster-key'],
+        bodies: tokens.map((token) => verifyClusterKeyBody(token, pulsarId)),
+      });
+      if (only.has('verify_cluster_key_cached')) {
+        log(`seeding ${settings.cachedKeys} cluster keys for verify_cluster_key_cached`);
+        const tokens = await seedClusterKeys(a.url, org, pulsarId, settings.cachedKeys, 'bench-ck-cached');
+        await runLoad({ ...clusterSpec('verify_cluster_key_cached warm cache', tokens), baseUrl: a.url, connections: 8, durationSeconds: 60, amount: tokens.length, classify: verifyOk });
+        s.verify_cluster_key_cached = (await measure(a, { ...clusterSpec('verify_cluster_key_cached', tokens), classify: verifyOk }, {
+          note: `${tokens.length} distinct RS256 cluster keys, each verified once before`,
+        })).report;
+      }
+      if (only.has('verify_cluster_key_cold')) {
+        const count = settings.coldKeysMin + 2 * settings.connections;
+        log(`seeding ${count} never-verified cluster keys for verify_cluster_key_cold`);
+        const tokens = await seedClusterKeys(a.url, org, pulsarId, count, 'bench-ck-cold');
+        const amount = tokens.length - 2 * settings.connections;
+        s.verify_cluster_key_cold = (await measure(a, { ...clusterSpec('verify_cluster_key_cold', tokens), amount, classify: verifyOk }, {
+          warmup: false,
+          note: `${amount} never-verified RS256 cluster keys, each sent once (one signature check each)`,
+        })).report;
+      }
+    }
+
     if (only.has('list_keys')) {
       let listSeedNote = '';
       const listOrg = await setUpBenchOrg(a.url, `bench-list-${Date.now().toString(36)}`, settings.listOwners);
@@ -573,6 +606,7 @@ async function main(): Promise<number> {
   }
 
   report.ratios.verify_cached_vs_baseline = ratio(s.verify_cached?.rps, s.baseline?.rps);
+  report.ratios.verify_cluster_key_cached_vs_verify_cached = ratio(s.verify_cluster_key_cached?.rps, s.verify_cached?.rps);
   report.ratios.verify_cached_vs_peer = ratio(s.verify_cached?.rps, s.peer_verify?.rps);
   report.ratios.verify_cached_during_attack_vs_before = ratio(s.verify_cached_during_attack?.rps, s.verify_cached_before_attack?.rps);
   report.ratios.verify_access_key_cached_vs_verify_cached = ratio(s.verify_access_key_cached?.rps, s.verify_cached?.rps);

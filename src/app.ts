@@ -3,7 +3,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { RootTokenVerifier } from './auth/root-token.js';
 import { SigningKeys } from './crypto/jwt.js';
-import { type Config, fastifyTrustProxy } from './config.js';
+import { type Config, fastifyTrustProxy, publicUrlOf } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
 import { CredentialFailureLimits, FailureLimiter, Tarpit } from './lib/rate-limit.js';
@@ -13,6 +13,10 @@ import { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
 import { UsageRecorder } from './modules/api-keys/usage.js';
 import auditRoutes from './modules/audit/routes.js';
+import clusterKeyRoutes from './modules/cluster-keys/routes.js';
+import { purgeClusterKeys } from './modules/cluster-keys/service.js';
+import { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
+import { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';
 import confluentCompatRoutes from './modules/compat-confluent/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
@@ -73,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setSerializerCompiler(responseSerializerCompiler);
 
   const hasher = new SecretHasher(hashingOptionsFrom(config));
+  const clusterSigningKeys = new ClusterSigningKeys(store.prisma, options.masterKey);
   const deps: Deps = {
     config,
     store,
@@ -106,6 +111,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       logger: options.logger,
       ...options.keyFilterSeams,
     }),
+    clusterSigningKeys,
+    clusterKeyVerifier: new ClusterKeyVerifier(store.prisma, clusterSigningKeys, {
+      cacheSize: config.LATCHKEY_VERIFY_CACHE_SIZE,
+      cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
+      publicUrl: publicUrlOf(config),
+    }),
+    clusterKeyUsage: new UsageRecorder(store.prisma, options.logger, 'cluster_keys'),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher, config.LATCHKEY_ROOT_TOKEN);
 
@@ -114,6 +126,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (invalidation === 'all') {
       deps.verifier.clear();
       deps.actors.clear();
+      deps.clusterKeyVerifier.clear();
+    } else if (invalidation.kind === 'cluster_key') {
+      deps.clusterKeyVerifier.invalidate(invalidation.ids);
     } else if (invalidation.kind === 'api_key') {
       deps.verifier.invalidate(invalidation.ids);
       deps.actors.invalidate(invalidation.ids);
@@ -123,12 +138,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (invalidation === 'all') deps.accessKeys.clear();
     else if (invalidation.kind === 'access_key') deps.accessKeys.invalidate(invalidation.ids);
   });
+  // Revoked cluster keys leave the listings after the retention period (their jti stays revoked).
+  const purgeTimer = setInterval(() => {
+    purgeClusterKeys(deps).catch((error: unknown) => options.logger.warn({ err: error }, 'could not purge revoked cluster keys'));
+  }, config.LATCHKEY_CLUSTER_KEY_PURGE_INTERVAL_SECONDS * 1000);
+  purgeTimer.unref();
   app.addHook('onClose', async () => {
     unsubscribe();
+    clearInterval(purgeTimer);
     await deps.usage.flush();
     unsubscribeAccessKeys();
     await deps.accessKeyUsage.flush();
     await deps.keyFilter.close();
+    await deps.clusterKeyUsage.flush();
   });
 
   // A JWT's header is base64url JSON, so it starts with `eyJ`; any other bearer (a configured root
@@ -169,6 +191,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     roleBindingRoutes,
     apiKeyRoutes,
     accessKeyRoutes,
+    clusterKeyRoutes,
     verifyRoutes,
     auditRoutes,
     confluentCompatRoutes,

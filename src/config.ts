@@ -101,6 +101,14 @@ export const configSchema = z
     LATCHKEY_KEY_FILTER_TIMEOUT_MS: int(2000, 100, 60000),
     LATCHKEY_KEY_FILTER_CACHE_SECONDS: int(0, 0, 86400),
     LATCHKEY_KEY_FILTER_MAX_CONCURRENCY: int(64, 1, 10000),
+    LATCHKEY_PUBLIC_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query or fragment')
+      .transform((value) => value.replace(/\/+$/, ''))
+      .optional(),
+    LATCHKEY_CLUSTER_KEY_DEFAULT_DAYS: int(30, 1, 3650),
+    LATCHKEY_REVOKED_KEY_RETENTION_DAYS: int(15, 0, 3650),
+    LATCHKEY_CLUSTER_KEY_PURGE_INTERVAL_SECONDS: int(300, 1, 86400),
   })
   .superRefine((env, ctx) => {
     if (env.DATABASE_URL && !env.LATCHKEY_MASTER_KEY) {
@@ -113,6 +121,13 @@ export const configSchema = z
   });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
+
+/** The issuer prefix of signed tokens: LATCHKEY_PUBLIC_URL, else where this process listens. */
+export function publicUrlOf(config: Config): string {
+  if (config.LATCHKEY_PUBLIC_URL) return config.LATCHKEY_PUBLIC_URL;
+  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  return `http://${host}:${config.PORT}`;
+}
 
 export class ConfigError extends Error {}
 

@@ -7,6 +7,8 @@ import type { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
 import type { ActorCache } from './modules/oauth/actor-cache.js';
 import type { ApiKeyVerifier } from './modules/verify/verifier.js';
+import type { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
+import type { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';
 import type { Db, Store } from './store/index.js';
 
 /** What services need from the process. Built once in app.ts; services take it as an argument. */
@@ -32,4 +34,9 @@ export interface Deps {
   accessKeyUsage: UsageRecorder;
   /** Fetches remote key filters of access keys, refusing private addresses. */
   keyFilter: KeyFilterFetcher;
+  /** Per-organization keys that sign cluster keys. */
+  clusterSigningKeys: ClusterSigningKeys;
+  clusterKeyVerifier: ClusterKeyVerifier;
+  /** last_used_at of cluster keys, batched like API keys'. */
+  clusterKeyUsage: UsageRecorder;
 }

@@ -121,6 +121,30 @@ export function createKeyBody(org: BenchOrg, owner: string, displayName: string)
   });
 }
 
+/** A pulsar_cluster in the benchmark org's environment, for cluster keys. */
+export async function setUpPulsarCluster(baseUrl: string, org: BenchOrg): Promise<string> {
+  const resource = await call<{ id: string }>(baseUrl, 'POST', `/v1/orgs/${org.orgId}/resources`, org.auth, {
+    kind: 'pulsar_cluster',
+    display_name: `bench-pulsar-${Date.now().toString(36)}`,
+    environment_id: org.environmentId,
+  });
+  return resource.id;
+}
+
+/** Creates `count` cluster keys (signed JWTs) for the org's owners in turn; returns their tokens. */
+export async function seedClusterKeys(baseUrl: string, org: BenchOrg, clusterId: string, count: number, label: string): Promise<string[]> {
+  return mapLimit(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
+    const key = await call<{ token: string }>(baseUrl, 'POST', `/v1/orgs/${org.orgId}/cluster-keys`, org.auth, {
+      name: `${label}-${i}`,
+      owner: org.ownerIds[i % org.ownerIds.length],
+      cluster_id: clusterId,
+    });
+    return key.token;
+  });
+}
+
+export const verifyClusterKeyBody = (token: string, clusterId: string) => JSON.stringify({ token, cluster_id: clusterId });
+
 const SEED_CONNECTIONS = 32;
 const SEED_ROUNDS = 4;
 

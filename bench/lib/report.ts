@@ -38,6 +38,7 @@ export interface Report {
     /** verify_cached with LATCHKEY_METRICS_PORT set over without (verify_metrics) */
     verify_metrics_on_vs_off?: number | null;
     verify_access_key_cached_vs_verify_cached?: number | null;
+    verify_cluster_key_cached_vs_verify_cached?: number | null;
   };
   processes: Record<string, { peak_rss_mb: number }>;
   /** 1, 5 and 15 minute load averages: other work on the machine makes numbers noisy */
@@ -97,6 +98,15 @@ export function evaluateTargets(report: Report): Check[] {
   if (cold) {
     add('verify_cold ≥ 150 verifications/s', num(cold.rps) >= 150, `${cold.rps} verifications/s`);
     add('verify_cold: no errors other than intended 503s', cold.errors === 0, `${cold.errors} errors, ${cold.intended ?? 0} intended 503s${cold.first_error ? `; first: ${cold.first_error}` : ''}`);
+  }
+  const clusterCached = s.verify_cluster_key_cached;
+  if (clusterCached && cached) {
+    const r = num(report.ratios.verify_cluster_key_cached_vs_verify_cached);
+    add('verify_cluster_key_cached ≥ 0.9 × verify_cached', r >= 0.9 && clusterCached.errors === 0, `${clusterCached.rps} vs ${cached.rps} req/s = ${r}×, ${clusterCached.errors} errors`);
+  }
+  const clusterCold = s.verify_cluster_key_cold;
+  if (clusterCold) {
+    add('verify_cluster_key_cold ≥ 2,000 verifications/s', num(clusterCold.rps) >= 2000 && clusterCold.errors === 0, `${clusterCold.rps} verifications/s, ${clusterCold.errors} errors`);
   }
   const health = s.healthz_during_cold;
   if (health) add('/healthz p99 ≤ 50 ms during verify_cold', num(health.p99_ms) <= 50, `p99 ${health.p99_ms} ms (max ${health.max_ms} ms)`);

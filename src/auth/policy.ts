@@ -56,7 +56,11 @@ export type Action =
   | 'api_key.manage_own_scoped'
   | 'access_key.manage'
   | 'credential.verify'
-  | 'api_key.issue_for_anyone';
+  | 'api_key.issue_for_anyone'
+  | 'cluster_key.manage'
+  | 'cluster_key.manage_own'
+  | 'cluster_key.read_revocations'
+  | 'signing_key.manage';
 
 /**
  * `member`: any principal of the organization. `any_role`: a principal holding a Confluent role
@@ -87,6 +91,13 @@ const PERMISSIONS: Record<Action, 'root' | 'member' | 'any_role' | readonly Role
   // Access keys belong to the fluvio_cluster (as in Fluvio), not to a principal.
   'access_key.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'DeveloperManage'],
   'api_key.issue_for_anyone': ['OrganizationAdmin'],
+  // Cluster keys for any owner: an admin of the organization, the cluster's environment or the
+  // cluster; the Developer roles may manage only keys their holder owns (next action).
+  'cluster_key.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin'],
+  'cluster_key.manage_own': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', ...DEVELOPER_ROLES],
+  // The revocation feed is for brokers and gateways (Verifier) and for whoever manages the keys.
+  'cluster_key.read_revocations': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'Verifier'],
+  'signing_key.manage': ['OrganizationAdmin'],
 };
 
 /** Whether a binding applies at the target: organization covers all, environment its resources too. */

@@ -82,6 +82,7 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
         { name: 'role-bindings', description: 'Roles of principals on scopes' },
         { name: 'api-keys', description: 'Resource, cloud and Flink API keys' },
         { name: 'access-keys', description: 'Fluvio-style access keys of fluvio clusters, for WebSocket gateways' },
+        { name: 'cluster-keys', description: 'Pulsar cluster keys (signed JWTs), their signing keys, JWKS and revocation feed' },
         { name: 'verify', description: 'Verification endpoints for data planes' },
         { name: 'oauth', description: 'Access tokens for the management API' },
         { name: 'audit', description: 'The audit trail' },

@@ -21,8 +21,8 @@ export class UsageRecorder {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    /** The credential table whose rows have a last_used_at (a constant of the code, never input). */
-    private readonly table: 'api_keys' | 'access_keys' = 'api_keys',
+    /** The credential table whose last_used_at this recorder writes (every family batches the same way; a constant of the code, never input). */
+    private readonly table: 'api_keys' | 'access_keys' | 'cluster_keys' = 'api_keys',
   ) {}
 
   touch(keyId: string, now = Date.now()): void {
@@ -54,7 +54,7 @@ export class UsageRecorder {
       } catch (error) {
         // Losing a usage timestamp must not fail verification; the next use writes it again.
         for (const [id] of batch) this.#lastWritten.delete(id);
-        this.logger.warn({ err: error, keys: batch.length }, 'could not record API key usage');
+        this.logger.warn({ err: error, keys: batch.length }, `could not record ${this.table} usage`);
       }
     });
     return this.#flushing;

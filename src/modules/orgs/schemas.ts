@@ -12,6 +12,7 @@ export const orgSettings = z
     cloud_key_quota: z.number().int().min(0).max(100_000).optional().describe('Cloud API keys per principal'),
     key_quota: z.number().int().min(0).max(1_000_000).optional().describe('Resource and Flink API keys per principal'),
     recent_use_hours: z.number().int().min(0).max(8760).optional().describe('Deleting a principal whose keys were used this recently needs ?force=true'),
+    cluster_key_algorithm: z.enum(['RS256', 'ES256']).optional().describe('Algorithm of new cluster-key signing keys (default RS256, Pulsar\'s default)'),
   })
   .meta({ id: 'OrganizationSettings' });
 export type OrgSettings = z.infer<typeof orgSettings>;

@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../../store/errors.js';
 import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
+import { clusterKeyIdsOf } from '../cluster-keys/service.js';
 import { orgSettings, type OrgSettings, type OrgSettingsPatch } from './schemas.js';
 
 /** The organization, if it exists and the actor belongs to it; 404 otherwise (never 403). */
@@ -111,8 +112,11 @@ export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId:
       }
     }
     const keys = await tx.apiKey.findMany({ where: { orgId }, select: { id: true } });
+    // Cluster keys and signing keys cascade with the organization; their tokens stop verifying everywhere.
+    const clusterKeys = await clusterKeyIdsOf(tx, orgId);
     await tx.organization.delete({ where: { id: orgId } });
-    await recordAudit(tx, ctx, { orgId, action: 'organization.delete', target: orgId, details: { force, api_keys_deleted: keys.length } });
+    await recordAudit(tx, ctx, { orgId, action: 'organization.delete', target: orgId, details: { force, api_keys_deleted: keys.length, cluster_keys_deleted: clusterKeys.length } });
     invalidate('api_key', keys.map((key) => key.id));
+    invalidate('cluster_key', clusterKeys);
   });
 }

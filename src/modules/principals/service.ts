@@ -11,6 +11,7 @@ import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { USAGE_WRITE_INTERVAL_MS } from '../api-keys/usage.js';
 import { recordAudit } from '../audit/service.js';
+import { removeClusterKeysOf } from '../cluster-keys/service.js';
 import { orgSettings } from '../orgs/schemas.js';
 import { requireOrg } from '../orgs/service.js';
 
@@ -46,7 +47,12 @@ export async function recentlyUsedKeyIds(tx: Tx, principalId: string, since: Dat
     select: { id: true },
     orderBy: { id: 'asc' },
   });
-  return keys.map((key) => key.id);
+  const clusterKeys = await tx.clusterKey.findMany({
+    where: { ownerId: principalId, revokedAt: null, lastUsedAt: { gte: since } },
+    select: { id: true },
+    orderBy: { id: 'asc' },
+  });
+  return [...keys, ...clusterKeys].map((key) => key.id);
 }
 
 async function createPrincipal(
@@ -126,6 +132,7 @@ async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, k
   // last_used_at may trail the true last use by up to one write interval, the window is widened by
   // that much. Other replicas hold uses unwritten for at most their flush interval (250 ms).
   await deps.usage.flush();
+  await deps.clusterKeyUsage.flush();
   const since = new Date(Date.now() - hours * 3_600_000 - USAGE_WRITE_INTERVAL_MS);
   await runMutation(deps.store, async (tx, invalidate) => {
     // FOR UPDATE waits for transactions creating keys or bindings for it, so none escapes the invalidation.
@@ -143,6 +150,7 @@ async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, k
     }
     const keys = await tx.apiKey.findMany({ where: { orgId, ownerId: principalId }, select: { id: true }, orderBy: { id: 'asc' } });
     const bindings = await tx.roleBinding.count({ where: { orgId, principalId } });
+    await removeClusterKeysOf(tx, ctx, invalidate, orgId, { ownerId: principalId });
     await tx.principal.delete({ where: { id: principalId } });
     await recordAudit(tx, ctx, {
       orgId,

@@ -9,6 +9,7 @@ import { type PageRequest, paginate } from '../../lib/pagination.js';
 import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
+import { removeClusterKeysOf } from '../cluster-keys/service.js';
 import { holdEnvironment } from '../environments/service.js';
 import { requireOrg } from '../orgs/service.js';
 import { RESOURCE_ID_PREFIX } from './schemas.js';
@@ -152,6 +153,7 @@ export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: str
     const accessKeys = await tx.accessKey.findMany({ where: { orgId, clusterId: resourceId }, select: { id: true, name: true }, orderBy: { id: 'asc' } });
     await tx.accessKey.deleteMany({ where: { orgId, clusterId: resourceId } });
     const bindings = await tx.roleBinding.deleteMany({ where: { orgId, scopeType: 'resource', scopeId: resourceId } });
+    await removeClusterKeysOf(tx, ctx, invalidate, orgId, { clusterId: resourceId });
     await tx.resource.delete({ where: { id: resourceId } });
     await recordAudit(tx, ctx, {
       orgId,

@@ -1,0 +1,186 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { compactVerify, decodeProtectedHeader, type ProtectedHeaderParameters } from 'jose';
+import type { Db } from '../../store/index.js';
+import { CLUSTER_KEY_ALGORITHMS, type ClusterSigningKeys } from './signing-keys.js';
+
+/** What a token whose signature and claims checked out says; kept in memory so repeats skip the signature. */
+export interface VerifiedClusterKey {
+  jti: string;
+  orgId: string;
+  name: string;
+  /** Owner id (the Pulsar role). */
+  sub: string;
+  /** Cluster id. */
+  aud: string;
+  /** Seconds since the epoch; null: never expires. */
+  exp: number | null;
+  nbf: number | null;
+}
+
+export type TokenCheck =
+  | { outcome: 'verified'; key: VerifiedClusterKey }
+  /** Genuine, but expired so long ago that its row is gone. */
+  | { outcome: 'expired'; orgId: string }
+  | { outcome: 'invalid' };
+
+const INVALID: TokenCheck = { outcome: 'invalid' };
+const JTI_RE = /^ck-[a-z0-9]{1,64}$/;
+
+interface CacheEntry {
+  key: VerifiedClusterKey;
+  until: number;
+}
+
+export interface ClusterKeyVerifierOptions {
+  cacheSize: number;
+  cacheTtlMs: number;
+  /** `<public url>`: a token's iss must be `<public url>/v1/orgs/<its org>`. */
+  publicUrl: string;
+}
+
+/**
+ * The cluster-key verification core, shaped like the API key verifier: a bounded cache keyed by an
+ * HMAC of the token, a cold path (one signature check and one row read), and invalidation through
+ * the bus. Revocation is not cached with a token: every answer consults the per-organization
+ * revocation set, which every revocation (here or on another replica) drops, so it beats the cache.
+ */
+export class ClusterKeyVerifier {
+  readonly #pepper = randomBytes(32);
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #digestsByKey = new Map<string, Set<string>>();
+  readonly #revoked = new Map<string, Promise<Set<string>>>();
+  #epoch = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly keys: ClusterSigningKeys,
+    private readonly options: ClusterKeyVerifierOptions,
+  ) {}
+
+  async check(token: string): Promise<TokenCheck> {
+    const digest = createHmac('sha256', this.#pepper).update(token).digest('base64url');
+    const hit = this.#cache.get(digest);
+    if (hit) {
+      if (hit.until > Date.now()) return { outcome: 'verified', key: hit.key };
+      this.#drop(digest, hit.key.jti);
+    }
+    return this.#load(digest, token);
+  }
+
+  /** Whether the organization revoked the key; the set is loaded once and dropped on every revocation. */
+  async isRevoked(orgId: string, jti: string): Promise<boolean> {
+    let set = this.#revoked.get(orgId);
+    if (!set) {
+      set = this.db.clusterKey
+        .findMany({ where: { orgId, revokedAt: { not: null } }, select: { id: true } })
+        .then((rows) => new Set(rows.map((row) => row.id)));
+      set.catch(() => this.#revoked.delete(orgId));
+      this.#revoked.set(orgId, set);
+    }
+    return (await set).has(jti);
+  }
+
+  /** Revoked or deleted keys: their cached tokens and every revocation set are dropped. */
+  invalidate(jtis: Iterable<string>): void {
+    this.#epoch++;
+    this.#revoked.clear();
+    for (const jti of jtis) {
+      const digests = this.#digestsByKey.get(jti);
+      if (!digests) continue;
+      for (const digest of digests) this.#cache.delete(digest);
+      this.#digestsByKey.delete(jti);
+    }
+  }
+
+  clear(): void {
+    this.#epoch++;
+    this.#revoked.clear();
+    this.#cache.clear();
+    this.#digestsByKey.clear();
+    this.keys.clear();
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  async #load(digest: string, token: string): Promise<TokenCheck> {
+    const epoch = this.#epoch;
+    let header: ProtectedHeaderParameters;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      return INVALID;
+    }
+    // Only our algorithms and our typ: alg:none and HS256-with-the-public-key never reach a key.
+    const alg = header.alg;
+    if (typeof alg !== 'string' || !(CLUSTER_KEY_ALGORITHMS as readonly string[]).includes(alg)) return INVALID;
+    if (header.typ !== 'JWT' || typeof header.kid !== 'string') return INVALID;
+    const signingKey = await this.keys.publicKey(header.kid);
+    if (!signingKey || signingKey.alg !== alg) return INVALID;
+
+    let payload: Uint8Array;
+    try {
+      ({ payload } = await compactVerify(token, signingKey.key, { algorithms: [signingKey.alg] }));
+    } catch {
+      return INVALID;
+    }
+    let claims: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return INVALID;
+      claims = parsed as Record<string, unknown>;
+    } catch {
+      return INVALID;
+    }
+    const { iss, sub, aud, jti, exp, nbf } = claims;
+    const numberOrAbsent = (value: unknown) => value === undefined || (typeof value === 'number' && Number.isFinite(value));
+    if (
+      iss !== `${this.options.publicUrl}/v1/orgs/${signingKey.orgId}` ||
+      typeof sub !== 'string' ||
+      typeof aud !== 'string' ||
+      typeof jti !== 'string' ||
+      !JTI_RE.test(jti) ||
+      !numberOrAbsent(exp) ||
+      !numberOrAbsent(nbf)
+    ) {
+      return INVALID;
+    }
+    const row = await this.db.clusterKey.findUnique({ where: { id: jti }, select: { orgId: true, name: true, kid: true } });
+    if (!row || row.orgId !== signingKey.orgId || row.kid !== header.kid) {
+      // Rows of revoked keys are removed only once they expired: a genuine token without a row is past its exp.
+      if (typeof exp === 'number' && exp * 1000 <= Date.now()) return { outcome: 'expired', orgId: signingKey.orgId };
+      return INVALID;
+    }
+    const key: VerifiedClusterKey = {
+      jti,
+      orgId: row.orgId,
+      name: row.name,
+      sub,
+      aud,
+      exp: typeof exp === 'number' ? exp : null,
+      nbf: typeof nbf === 'number' ? nbf : null,
+    };
+    if (epoch === this.#epoch) this.#remember(digest, key);
+    return { outcome: 'verified', key };
+  }
+
+  #remember(digest: string, key: VerifiedClusterKey): void {
+    if (this.options.cacheSize === 0) return;
+    while (this.#cache.size >= this.options.cacheSize) {
+      const [oldest, entry] = this.#cache.entries().next().value as [string, CacheEntry];
+      this.#drop(oldest, entry.key.jti);
+    }
+    this.#cache.set(digest, { key, until: Date.now() + this.options.cacheTtlMs });
+    let digests = this.#digestsByKey.get(key.jti);
+    if (!digests) this.#digestsByKey.set(key.jti, (digests = new Set()));
+    digests.add(digest);
+  }
+
+  #drop(digest: string, jti: string): void {
+    this.#cache.delete(digest);
+    const digests = this.#digestsByKey.get(jti);
+    digests?.delete(digest);
+    if (digests?.size === 0) this.#digestsByKey.delete(jti);
+  }
+}
