@@ -11,6 +11,9 @@ import { FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
 import { UsageRecorder } from './modules/api-keys/usage.js';
 import auditRoutes from './modules/audit/routes.js';
+import { ClientDetailsCache } from './modules/clients/details-cache.js';
+import clientRoutes from './modules/clients/routes.js';
+import insightsCompatRoutes from './modules/compat-insights/routes.js';
 import confluentCompatRoutes from './modules/compat-confluent/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
@@ -80,6 +83,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     authFailures: new FailureLimiter(config.LATCHKEY_AUTH_FAILURES_PER_MINUTE),
     tarpit: new Tarpit(config.LATCHKEY_RATE_LIMITED_DELAY_MS),
+    clientDetails: new ClientDetailsCache(config.LATCHKEY_CLIENT_DETAILS_CACHE_SIZE),
+    clientFailures: new FailureLimiter(config.LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher);
 
@@ -92,6 +97,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       deps.verifier.invalidate(invalidation.ids);
       deps.actors.invalidate(invalidation.ids);
     }
+    if (invalidation === 'all') deps.clientDetails.clear();
+    else if (invalidation.kind === 'client') deps.clientDetails.invalidate(invalidation.ids);
   });
   app.addHook('onClose', async () => {
     unsubscribe();
@@ -127,6 +134,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     verifyRoutes,
     auditRoutes,
     confluentCompatRoutes,
+    clientRoutes,
+    insightsCompatRoutes,
   ];
   for (const routes of modules) {
     await app.register(routes, { deps });

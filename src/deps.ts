@@ -3,6 +3,7 @@ import type { SecretHasher } from './crypto/hashing.js';
 import type { SigningKeys } from './crypto/jwt.js';
 import type { FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
+import type { ClientDetailsCache } from './modules/clients/details-cache.js';
 import type { ActorCache } from './modules/oauth/actor-cache.js';
 import type { ApiKeyVerifier } from './modules/verify/verifier.js';
 import type { Db, Store } from './store/index.js';
@@ -24,4 +25,8 @@ export interface Deps {
   authFailures: FailureLimiter;
   /** Holds 429 answers back before they are sent. */
   tarpit: Tarpit;
+  /** Verified kdb Insights client details by lookup id. */
+  clientDetails: ClientDetailsCache;
+  /** Unknown client ids presented to the details route, per client address. */
+  clientFailures: FailureLimiter;
 }

@@ -54,7 +54,9 @@ export type Action =
   | 'api_key.manage_cloud'
   | 'api_key.manage_scoped'
   | 'api_key.manage_own_scoped'
-  | 'credential.verify';
+  | 'credential.verify'
+  | 'client.manage'
+  | 'server_certificate.issue';
 
 /** `member`: any principal of the organization. A role list: a binding of one of them must cover the target. */
 const PERMISSIONS: Record<Action, 'root' | 'member' | readonly Role[]> = {
@@ -76,6 +78,9 @@ const PERMISSIONS: Record<Action, 'root' | 'member' | readonly Role[]> = {
   'api_key.manage_scoped': CONFLUENT_ROLES.filter((role) => !DEVELOPER_ROLES.includes(role)),
   'api_key.manage_own_scoped': CONFLUENT_ROLES,
   'credential.verify': ['Verifier'],
+  // kdb Insights: who may enrol and remove clients of a deployment, and issue its servers' certificates.
+  'client.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'DeveloperManage'],
+  'server_certificate.issue': ['OrganizationAdmin', 'CloudClusterAdmin'],
 };
 
 /** Whether a binding applies at the target: organization covers all, environment its resources too. */

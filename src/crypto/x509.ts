@@ -4,7 +4,11 @@ import * as x509 from '@peculiar/x509';
 import { id_ce_cRLNumber } from '@peculiar/asn1-x509';
 
 // @peculiar/x509 signs through WebCrypto; Node's implementation is the provider.
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+/** WebCrypto key types as @peculiar/x509 declares them (the project compiles without the DOM library). */
+type CryptoKey = Parameters<typeof x509.X509CrlGenerator.create>[0]['signingKey'];
+type CryptoKeyPair = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
 
 const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -42,7 +46,7 @@ export function randomSerial(): string {
   }
 }
 
-const name = (commonName: string, organization?: string) => [
+const name = (commonName: string, organization?: string): Array<Record<string, string[]>> => [
   { CN: [commonName] },
   ...(organization !== undefined ? [{ O: [organization] }] : []),
 ];
