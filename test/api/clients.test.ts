@@ -420,7 +420,7 @@ describe('kdb Insights client enrollment', () => {
     const orgId = await createOrg(t);
     const { id, environmentId } = await deployment(orgId);
     const body = { name: uniqueName('c'), topics };
-    for (const headers of [{}, { authorization: 'Bearer not.a.token' }, { authorization: 'Bearer lkr_nope' }]) {
+    for (const headers of [{}, { authorization: 'Bearer not.a.token' }, { authorization: 'Bearer lkr_nope' }] as Array<Record<string, string>>) {
       const res = await enrol(headers, body, `?resource_id=${id}`);
       assert.equal(res.statusCode, 401, res.body);
       assert.ok(res.headers['www-authenticate']);
