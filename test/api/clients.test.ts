@@ -544,4 +544,14 @@ describe('kdb Insights client enrollment', () => {
     assert.equal(await t.store.prisma.certificateAuthority.count({ where: { resourceId: id } }), 0);
     assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${id}/crl.pem` })).statusCode, 404);
   });
+
+  test('deleting the organization ends its clients at once, cached details included', async () => {
+    const orgId = await createOrg(t);
+    const { id } = await deployment(orgId);
+    const { clientId } = await enrolled(t.root, uniqueName('c'), `?resource_id=${id}`);
+    assert.equal((await details(clientId)).statusCode, 200);
+    const del = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}?force=true`, headers: t.root });
+    assert.equal(del.statusCode, 204, del.body);
+    assert.equal((await details(clientId)).statusCode, 404);
+  });
 });

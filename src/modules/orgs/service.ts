@@ -92,8 +92,11 @@ export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId:
       }
     }
     const keys = await tx.apiKey.findMany({ where: { orgId }, select: { id: true } });
+    // kdb Insights clients go with the organization (foreign keys cascade); their cached details too.
+    const clients = await tx.clientEnrollment.findMany({ where: { orgId }, select: { lookupId: true } });
     await tx.organization.delete({ where: { id: orgId } });
     await recordAudit(tx, ctx, { orgId, action: 'organization.delete', target: orgId, details: { force, api_keys_deleted: keys.length } });
     invalidate('api_key', keys.map((key) => key.id));
+    invalidate('client', clients.map((client) => client.lookupId));
   });
 }
