@@ -491,7 +491,7 @@ async function main(): Promise<number> {
         },
       });
       if (only.has('enrol')) {
-        s.enrol = (await measure(a, enrolSpec('enrol', 200_000), { note: 'POST /clientcontroller/enrol, a new client name each time' })).report;
+        s.enrol = (await measure(a, enrolSpec('enrol', 200_000), { warmup: false, note: 'POST /clientcontroller/enrol, a new client name each time (no warm-up: it would use the same names)' })).report;
       } else {
         await runLoad({ ...enrolSpec('enrol-seed', 200), baseUrl: a.url, connections: 10, durationSeconds: 60, amount: 200 });
       }
