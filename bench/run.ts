@@ -38,7 +38,7 @@ import { evaluateTargets, fromLoad, ratio, renderChecks, renderTable, type Repor
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(REPO, 'bench', 'results');
-const GROUPS = ['baseline', 'create_key', 'verify_cached', 'verify_cold', 'verify_cluster_key_cached', 'verify_cluster_key_cold', 'list_keys', 'revocation_propagation', 'peer_verify', 'verify_invalid', 'verify_metrics', 'verify_access_key_cached', 'verify_access_key_filter'] as const;
+const GROUPS = ['baseline', 'create_key', 'verify_cached', 'verify_cold', 'verify_cluster_key_cached', 'verify_cluster_key_cold', 'list_keys', 'revocation_propagation', 'peer_verify', 'verify_invalid', 'verify_metrics', 'verify_access_key_cached', 'verify_access_key_filter', 'enrol', 'details'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values: args } = parseArgs({
@@ -558,6 +558,43 @@ async function main(): Promise<number> {
       s.list_keys = { ...single.report, keys: listed };
       const loaded = await measure(a, listSpec('list_keys_50c'), { warmup: false, note: `the same pages at ${settings.connections} connections: throughput (informational)` });
       s.list_keys_50c = { ...loaded.report, keys: listed };
+    }
+
+    // kdb Insights: enrolment (key generation, signing, one argon2 hash, a transaction) and cached details.
+    if (only.has('enrol') || only.has('details')) {
+      const kxi = await call<{ id: string }>(a.url, 'POST', `/v1/orgs/${org.orgId}/resources`, org.auth, {
+        kind: 'kdb_insights',
+        display_name: 'bench-kxi',
+        environment_id: org.environmentId,
+      });
+      const clientIds: string[] = [];
+      const enrolSpec = (title: string, names: number) => ({
+        title,
+        method: 'POST' as const,
+        headers: { authorization: org!.auth, 'content-type': 'application/json' },
+        paths: [`/clientcontroller/enrol?resource_id=${kxi.id}`],
+        // Every request a new name: a repeated one is 409 (force would also revoke, a different workload).
+        bodies: Array.from({ length: names }, (_, i) => JSON.stringify({ name: `${title}-${i}`, topics: { insert: 'data', query: 'requests' } })),
+        classify: (status: number, body: string): Outcome => {
+          if (status !== 200) return 'error';
+          if (clientIds.length < 1000) clientIds.push((JSON.parse(body) as { url: string }).url);
+          return 'ok';
+        },
+      });
+      if (only.has('enrol')) {
+        s.enrol = (await measure(a, enrolSpec('enrol', 200_000), { warmup: false, note: 'POST /clientcontroller/enrol, a new client name each time (no warm-up: it would use the same names)' })).report;
+      } else {
+        await runLoad({ ...enrolSpec('enrol-seed', 200), baseUrl: a.url, connections: 10, durationSeconds: 60, amount: 200 });
+      }
+      if (only.has('details')) {
+        const ids = clientIds.slice(0, 200);
+        s.details = (await measure(a, {
+          title: 'details',
+          method: 'GET',
+          paths: ids.map((id) => `/informationservice/details/${id}`),
+          classify: (status: number) => (status === 200 ? 'ok' : 'error'),
+        }, { note: `GET /informationservice/details for ${ids.length} clients in turn (cached after the warm-up)` })).report;
+      }
     }
 
     if (only.has('revocation_propagation')) {

@@ -17,6 +17,9 @@ import clusterKeyRoutes from './modules/cluster-keys/routes.js';
 import { purgeClusterKeys } from './modules/cluster-keys/service.js';
 import { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
 import { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';
+import { ClientDetailsCache } from './modules/clients/details-cache.js';
+import clientRoutes from './modules/clients/routes.js';
+import insightsCompatRoutes from './modules/compat-insights/routes.js';
 import confluentCompatRoutes from './modules/compat-confluent/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
@@ -118,6 +121,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       publicUrl: publicUrlOf(config),
     }),
     clusterKeyUsage: new UsageRecorder(store.prisma, options.logger, 'cluster_keys'),
+    clientDetails: new ClientDetailsCache(config.LATCHKEY_CLIENT_DETAILS_CACHE_SIZE),
+    clientFailures: new FailureLimiter(config.LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher, config.LATCHKEY_ROOT_TOKEN);
 
@@ -133,6 +138,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       deps.verifier.invalidate(invalidation.ids);
       deps.actors.invalidate(invalidation.ids);
     }
+    if (invalidation === 'all') deps.clientDetails.clear();
+    else if (invalidation.kind === 'client') deps.clientDetails.invalidate(invalidation.ids);
   });
   const unsubscribeAccessKeys = store.bus.subscribe((invalidation) => {
     if (invalidation === 'all') deps.accessKeys.clear();
@@ -195,6 +202,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     verifyRoutes,
     auditRoutes,
     confluentCompatRoutes,
+    clientRoutes,
+    insightsCompatRoutes,
   ];
   for (const routes of modules) {
     await app.register(routes, { deps });

@@ -5,6 +5,7 @@ import type { CredentialFailureLimits, FailureLimiter, Tarpit } from './lib/rate
 import type { KeyFilterFetcher } from './modules/access-keys/key-filter.js';
 import type { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
+import type { ClientDetailsCache } from './modules/clients/details-cache.js';
 import type { ActorCache } from './modules/oauth/actor-cache.js';
 import type { ApiKeyVerifier } from './modules/verify/verifier.js';
 import type { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
@@ -39,4 +40,8 @@ export interface Deps {
   clusterKeyVerifier: ClusterKeyVerifier;
   /** last_used_at of cluster keys, batched like API keys'. */
   clusterKeyUsage: UsageRecorder;
+  /** Verified kdb Insights client details by lookup id. */
+  clientDetails: ClientDetailsCache;
+  /** Unknown client ids presented to the details route, per client address. */
+  clientFailures: FailureLimiter;
 }

@@ -25,6 +25,15 @@ export const REDACT_PATHS = [
   'rawPacket',
 ];
 
+/** Paths that carry a credential, logged by their route template instead. */
+const CREDENTIAL_PATHS: Array<[RegExp, string]> = [[/^\/informationservice\/details\/.*$/is, '/informationservice/details/{client_id}']];
+
+export function pathForLog(url: string): string {
+  const path = url.split('?')[0]!;
+  for (const [pattern, template] of CREDENTIAL_PATHS) if (pattern.test(path)) return template;
+  return path;
+}
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
@@ -33,7 +42,7 @@ export function loggerOptions(level: string): LoggerOptions {
       req: (request: { method: string; url: string; id: string; ip?: string; headers?: Record<string, unknown> }) => ({
         method: request.method,
         // Query strings are not logged: a misguided client may put a secret there.
-        url: request.url.split('?')[0],
+        url: pathForLog(request.url),
         request_id: request.id,
         remote_address: request.ip,
         user_agent: request.headers?.['user-agent'],

@@ -74,7 +74,12 @@ describe('OpenAPI document', () => {
 
       const clientErrors = Object.entries(operation.responses ?? {}).filter(([status]) => /^4\d\d$/.test(status));
       // The Confluent-compatible routes answer errors in Confluent's shape, as API.md requires.
-      const errorSchema = where.includes(' /iam/v2/') ? '#/components/schemas/IamV2Failure' : '#/components/schemas/Problem';
+      // So do the kdb Insights-compatible routes, in Insights' shape.
+      const errorSchema = where.includes(' /iam/v2/')
+        ? '#/components/schemas/IamV2Failure'
+        : / \/(clientcontroller|informationservice)\//.test(where)
+          ? '#/components/schemas/InsightsFailure'
+          : '#/components/schemas/Problem';
       const problemShaped = clientErrors.some(([, response]) =>
         Object.values(response.content ?? {}).some((media) => media.schema?.$ref === errorSchema),
       );

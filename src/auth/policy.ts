@@ -60,7 +60,9 @@ export type Action =
   | 'cluster_key.manage'
   | 'cluster_key.manage_own'
   | 'cluster_key.read_revocations'
-  | 'signing_key.manage';
+  | 'signing_key.manage'
+  | 'client.manage'
+  | 'server_certificate.issue';
 
 /**
  * `member`: any principal of the organization. `any_role`: a principal holding a Confluent role
@@ -98,6 +100,9 @@ const PERMISSIONS: Record<Action, 'root' | 'member' | 'any_role' | readonly Role
   // The revocation feed is for brokers and gateways (Verifier) and for whoever manages the keys.
   'cluster_key.read_revocations': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'Verifier'],
   'signing_key.manage': ['OrganizationAdmin'],
+  // kdb Insights: who may enrol and remove clients of a deployment, and issue its servers' certificates.
+  'client.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'DeveloperManage'],
+  'server_certificate.issue': ['OrganizationAdmin', 'CloudClusterAdmin'],
 };
 
 /** Whether a binding applies at the target: organization covers all, environment its resources too. */

@@ -87,6 +87,8 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
         { name: 'oauth', description: 'Access tokens for the management API' },
         { name: 'audit', description: 'The audit trail' },
         { name: 'confluent-iam-v2', description: 'Confluent Cloud IAM v2 compatible API keys and service accounts (Basic auth with a cloud API key)' },
+        { name: 'kdb-insights-clients', description: 'kdb Insights deployments: enrolled clients, CA certificate, CRL and server certificates' },
+        { name: 'kdb-insights-compatible', description: 'kdb Insights client controller and information service compatible enrol, details and leave' },
       ],
       components: {
         securitySchemes: {

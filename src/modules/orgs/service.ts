@@ -114,9 +114,12 @@ export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId:
     const keys = await tx.apiKey.findMany({ where: { orgId }, select: { id: true } });
     // Cluster keys and signing keys cascade with the organization; their tokens stop verifying everywhere.
     const clusterKeys = await clusterKeyIdsOf(tx, orgId);
+    // kdb Insights clients go with the organization (foreign keys cascade); their cached details too.
+    const clients = await tx.clientEnrollment.findMany({ where: { orgId }, select: { lookupId: true } });
     await tx.organization.delete({ where: { id: orgId } });
     await recordAudit(tx, ctx, { orgId, action: 'organization.delete', target: orgId, details: { force, api_keys_deleted: keys.length, cluster_keys_deleted: clusterKeys.length } });
     invalidate('api_key', keys.map((key) => key.id));
     invalidate('cluster_key', clusterKeys);
+    invalidate('client', clients.map((client) => client.lookupId));
   });
 }

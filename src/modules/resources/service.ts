@@ -10,9 +10,12 @@ import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
 import { removeClusterKeysOf } from '../cluster-keys/service.js';
+import { invalidateDeploymentClients, prepareCertificateAuthority, storeCertificateAuthority } from '../clients/service.js';
 import { holdEnvironment } from '../environments/service.js';
 import { requireOrg } from '../orgs/service.js';
-import { RESOURCE_ID_PREFIX } from './schemas.js';
+import { DEFAULT_KDB_SETTINGS, type KdbSettingsInput, kdbSettingsOf, mergeKdbSettings, RESOURCE_ID_PREFIX } from './schemas.js';
+
+const settingsOnlyForKdb = () => invalidField('settings', 'applies only to kdb_insights resources');
 
 /** The resource if it belongs to the organization; another organization's is absent (404). */
 export async function requireResource(db: Db | Tx, orgId: string, resourceId: string): Promise<Resource> {
@@ -44,10 +47,15 @@ export interface CreateResourceInput {
   environment_id: string;
   cloud?: string | undefined;
   region?: string | undefined;
+  settings?: KdbSettingsInput | undefined;
 }
 
 export async function createResource(deps: Deps, ctx: RequestContext, orgId: string, input: CreateResourceInput): Promise<Resource> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  if (input.settings !== undefined && input.kind !== 'kdb_insights') throw settingsOnlyForKdb();
+  const id = newId(RESOURCE_ID_PREFIX[input.kind]);
+  // A kdb Insights deployment gets its own CA, made before the transaction and stored in it.
+  const authority = input.kind === 'kdb_insights' ? await prepareCertificateAuthority(deps, id, input.display_name, org.name) : undefined;
   return deps.db.$transaction(async (tx) => {
     if (!(await holdEnvironment(tx, orgId, input.environment_id))) {
       throw invalidField(
@@ -58,15 +66,17 @@ export async function createResource(deps: Deps, ctx: RequestContext, orgId: str
     assertAllowed(ctx.actor, 'resource.manage', { orgId, environmentId: input.environment_id });
     const resource = await tx.resource.create({
       data: {
-        id: newId(RESOURCE_ID_PREFIX[input.kind]),
+        id,
         orgId,
         environmentId: input.environment_id,
         kind: input.kind,
         displayName: input.display_name,
         cloud: input.cloud ?? null,
         region: input.region ?? null,
+        ...(input.kind === 'kdb_insights' ? { settings: mergeKdbSettings(DEFAULT_KDB_SETTINGS, input.settings ?? {}) } : {}),
       },
     });
+    if (authority) await storeCertificateAuthority(tx, orgId, resource.id, authority);
     await recordAudit(tx, ctx, {
       orgId,
       action: 'resource.create',
@@ -104,6 +114,7 @@ export interface UpdateResourceInput {
   display_name?: string | undefined;
   cloud?: string | null | undefined;
   region?: string | null | undefined;
+  settings?: KdbSettingsInput | undefined;
   kind?: unknown;
   environment_id?: unknown;
 }
@@ -125,16 +136,23 @@ export async function updateResource(
   }
   const existing = await requireResource(deps.db, orgId, resourceId);
   assertAllowed(ctx.actor, 'resource.manage', resourceTarget(existing));
-  const { display_name, cloud, region } = input;
+  const { display_name, cloud, region, settings } = input;
+  if (settings !== undefined && existing.kind !== 'kdb_insights') throw settingsOnlyForKdb();
   const data = {
     ...(display_name !== undefined ? { displayName: display_name } : {}),
     ...(cloud !== undefined ? { cloud } : {}),
     ...(region !== undefined ? { region } : {}),
   };
-  if (Object.keys(data).length === 0) return existing;
-  return deps.db.$transaction(async (tx) => {
-    const { count } = await tx.resource.updateMany({ where: { id: resourceId, orgId }, data });
+  if (Object.keys(data).length === 0 && settings === undefined) return existing;
+  return runMutation(deps.store, async (tx, invalidate) => {
+    // Settings merge into the current ones under a row lock, so concurrent PATCHes do not lose fields.
+    const locked = await tx.$queryRaw<Array<{ settings: unknown }>>`SELECT settings FROM resources WHERE id = ${resourceId} AND org_id = ${orgId} FOR UPDATE`;
+    if (locked.length === 0) throw notFound('resource', resourceId);
+    const merged = settings !== undefined ? { settings: mergeKdbSettings(kdbSettingsOf(locked[0]!.settings), settings) } : {};
+    const { count } = await tx.resource.updateMany({ where: { id: resourceId, orgId }, data: { ...data, ...merged } });
     if (count === 0) throw notFound('resource', resourceId);
+    // Enrolled clients' cached details carry the endpoints.
+    if (settings !== undefined) await invalidateDeploymentClients(tx, invalidate, resourceId);
     await recordAudit(tx, ctx, { orgId, action: 'resource.update', target: resourceId, details: { fields: Object.keys(input) } });
     return requireResource(tx, orgId, resourceId);
   });
@@ -152,6 +170,8 @@ export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: str
     await tx.apiKey.deleteMany({ where: { orgId, resourceId } });
     const accessKeys = await tx.accessKey.findMany({ where: { orgId, clusterId: resourceId }, select: { id: true, name: true }, orderBy: { id: 'asc' } });
     await tx.accessKey.deleteMany({ where: { orgId, clusterId: resourceId } });
+    // A kdb Insights deployment's CA and enrollments go with it (foreign keys cascade); caches drop them.
+    await invalidateDeploymentClients(tx, invalidate, resourceId);
     const bindings = await tx.roleBinding.deleteMany({ where: { orgId, scopeType: 'resource', scopeId: resourceId } });
     await removeClusterKeysOf(tx, ctx, invalidate, orgId, { clusterId: resourceId });
     await tx.resource.delete({ where: { id: resourceId } });
