@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { generateOpenApi, OPENAPI_FILE } from '../scripts/openapi.js';
+import { CLIENT_TYPES_FILE, generateClientTypes, generateOpenApi, OPENAPI_FILE } from '../scripts/openapi.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -55,6 +55,14 @@ describe('OpenAPI document', () => {
     assert.ok(
       committed === generated,
       `openapi/openapi.json is stale: run \`npm run openapi\` and commit the result.\n${describeDifference(committed, generated)}`,
+    );
+  });
+
+  test('the committed client types (src/client/openapi.ts) are what openapi-typescript generates from it', async () => {
+    const committed = await readFile(CLIENT_TYPES_FILE, 'utf8').catch(() => '');
+    assert.ok(
+      committed === (await generateClientTypes(generated)),
+      'src/client/openapi.ts is stale: run `npm run openapi` and commit the result.',
     );
   });
 
