@@ -5,6 +5,7 @@ import { render, type OutputFormat, type View } from './output.js';
 import { configFilePath, readConfigFile, type Profile } from './profile.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
+const NO_ORG = 'no organization given: pass --org ORG_ID, set LATCHKEY_ORG, or save one with latchkey login --org';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -67,6 +68,11 @@ export class Cli {
     return profile ?? {};
   }
 
+  /** Fixes the connection instead of resolving it (login checks exactly what it will save). */
+  useConnection(connection: Connection): void {
+    this.connectionPromise = Promise.resolve(connection);
+  }
+
   connection(): Promise<Connection> {
     this.connectionPromise ??= (async () => {
       const { env } = this.io;
@@ -105,11 +111,13 @@ export class Cli {
   async org(): Promise<string> {
     const connection = await this.connection();
     if (connection.org) return connection.org;
+    // The root token sees every organization: "the only one" would change meaning with the next.
+    if (!connection.token || connection.token.startsWith('lkr_')) throw new UsageError(NO_ORG);
     const client = await this.client();
     const text = await this.call(client.GET('/v1/orgs', { params: { query: { page_size: 2 } }, parseAs: 'text' }));
     const orgs = (JSON.parse(text ?? '{}') as { data?: { id: string }[] }).data ?? [];
     if (orgs.length === 1) return orgs[0]!.id;
-    throw new UsageError('no organization given: pass --org ORG_ID, set LATCHKEY_ORG, or save one with latchkey login --org');
+    throw new UsageError(NO_ORG);
   }
 
   /** The Idempotency-Key of a create: the caller's, or one per invocation (retries reuse it). */
