@@ -110,6 +110,10 @@ describe('OpenAPI document', () => {
       assert.equal(page.statusCode, 200);
       assert.match(String(page.headers['content-type']), /^text\/html/);
       assert.match(page.body, /swagger-ui/i);
+      // Without this, a browser on http://<internal name>/docs fetches the assets over HTTPS: blank page.
+      const csp = String(page.headers['content-security-policy']);
+      assert.doesNotMatch(csp, /upgrade-insecure-requests/);
+      assert.match(csp, /script-src 'self'/);
       const bundle = await t.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
       assert.equal(bundle.statusCode, 200);
     });

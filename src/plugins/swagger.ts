@@ -67,7 +67,13 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // Operators open /docs over plain HTTP on an internal name; upgrade-insecure-requests would make
+    // the browser fetch the page's own scripts over HTTPS there, and the page would stay blank.
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/g, ''),
+  });
   app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () => app.swagger());
 }
 
