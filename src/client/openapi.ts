@@ -1135,6 +1135,13 @@ export interface operations {
   issueAccessToken: {
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "grant_type": "client_credentials",
+         *   "client_id": "9CIJUVE85G3GH1MJ",
+         *   "client_secret": "lks_sESXRHrctWmSzAvkb8L4oAZawHvxxIsvruOh4owaz6A22XcBV"
+         * }
+         */
         "application/x-www-form-urlencoded": {
           /** @description client_credentials */
           grant_type: string;
@@ -1144,6 +1151,13 @@ export interface operations {
           client_secret?: string;
           scope?: string;
         };
+        /**
+         * @example {
+         *   "grant_type": "client_credentials",
+         *   "client_id": "9CIJUVE85G3GH1MJ",
+         *   "client_secret": "lks_sESXRHrctWmSzAvkb8L4oAZawHvxxIsvruOh4owaz6A22XcBV"
+         * }
+         */
         "application/json": {
           /** @description client_credentials */
           grant_type: string;
@@ -1311,6 +1325,12 @@ export interface operations {
   createOrganization: {
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "name": "acme",
+         *   "display_name": "Acme Corp"
+         * }
+         */
         "application/json": {
           /** @description Unique slug */
           name: string;
@@ -1569,6 +1589,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "display_name": "Acme Corporation"
+         * }
+         */
         "application/json": {
           display_name?: string;
           settings?: components["schemas"]["OrganizationSettingsInput"];
@@ -1750,6 +1775,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "display_name": "production"
+         * }
+         */
         "application/json": {
           /** @description Unique within the organization */
           display_name: string;
@@ -2005,6 +2035,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "display_name": "prod"
+         * }
+         */
         "application/json": {
           /** @description Unique within the organization */
           display_name?: string;
@@ -2190,6 +2225,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "kind": "kafka_cluster",
+         *   "display_name": "orders",
+         *   "environment_id": "env-wv4b9ny6c4",
+         *   "cloud": "aws",
+         *   "region": "us-east-2"
+         * }
+         */
         "application/json": {
           /**
            * @description What the resource is; decides its id prefix
@@ -2453,6 +2497,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "display_name": "orders-eu",
+         *   "region": "eu-west-1"
+         * }
+         */
         "application/json": {
           display_name?: string;
           /** @description null clears it */
@@ -2641,6 +2691,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "display_name": "orders-service",
+         *   "description": "Produces to the orders topics"
+         * }
+         */
         "application/json": {
           /** @description Unique within the organization */
           display_name: string;
@@ -2901,6 +2957,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "description": "Produces to and consumes from the orders topics"
+         * }
+         */
         "application/json": {
           /** @description Unique within the organization */
           display_name?: string;
@@ -3083,6 +3144,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "email": "ada@example.com",
+         *   "full_name": "Ada Lovelace"
+         * }
+         */
         "application/json": {
           /**
            * Format: email
@@ -3346,6 +3413,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "full_name": "Ada King"
+         * }
+         */
         "application/json": {
           /**
            * Format: email
@@ -3535,6 +3607,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "principal": "sa-rsd4zqh9h2",
+         *   "role": "OrganizationAdmin",
+         *   "scope": {
+         *     "type": "organization"
+         *   }
+         * }
+         */
         "application/json": {
           /** @description A service account or user of the organization */
           principal: string;
@@ -3902,6 +3983,18 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "owner": "sa-rsd4zqh9h2",
+         *   "scope": {
+         *     "type": "resource",
+         *     "resource_id": "lkc-v3kb92fbb4"
+         *   },
+         *   "display_name": "orders-producer",
+         *   "description": "CI for the orders service",
+         *   "expires_at": "2027-06-01T00:00:00Z"
+         * }
+         */
         "application/json": {
           /** @description Service account (sa-) or user (u-) id */
           owner: string;
@@ -4165,6 +4258,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "description": "Producer of the orders service"
+         * }
+         */
         "application/json": {
           display_name?: string;
           description?: string;
@@ -4255,15 +4353,20 @@ export interface operations {
         key_id: string;
       };
     };
-    requestBody: {
+    requestBody?: {
       content: {
+        /**
+         * @example {
+         *   "grace_period_seconds": 3600
+         * }
+         */
         "application/json": {
           /**
            * @description How long the old secret keeps verifying
            * @default 0
            */
           grace_period_seconds?: number;
-        };
+        } | null;
       };
     };
     responses: {
@@ -4429,6 +4532,13 @@ export interface operations {
   verifyApiKey: {
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "key": "AVB70UZ0J0HSHWNR",
+         *   "secret": "lks_5ga6jf2kadQPco0DrO9BDgjFi5W9EczWzVNDYUanNe512YUdx",
+         *   "resource_id": "lkc-v3kb92fbb4"
+         * }
+         */
         "application/json": {
           /** @description API key id */
           key: string;
@@ -4705,6 +4815,20 @@ export interface operations {
   confluentCreateApiKey: {
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "spec": {
+         *     "display_name": "orders-producer",
+         *     "description": "CI for the orders service",
+         *     "owner": {
+         *       "id": "sa-rsd4zqh9h2"
+         *     },
+         *     "resource": {
+         *       "id": "lkc-v3kb92fbb4"
+         *     }
+         *   }
+         * }
+         */
         "application/json": {
           /** @enum {string} */
           api_version?: "iam/v2";
@@ -4989,6 +5113,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "spec": {
+         *     "description": "Producer of the orders service"
+         *   }
+         * }
+         */
         "application/json": {
           /** @enum {string} */
           api_version?: "iam/v2";
@@ -5082,7 +5213,7 @@ export interface operations {
   confluentListServiceAccounts: {
     parameters: {
       query?: {
-        /** @description Not supported: answered 400 */
+        /** @description Only service accounts with this display name (exact match); repeat the parameter for several, as Confluent does */
         display_name?: string | string[];
         /** @description Items per page, 1 to 100 */
         page_size?: number;
@@ -5169,6 +5300,12 @@ export interface operations {
   confluentCreateServiceAccount: {
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "display_name": "orders-service",
+         *   "description": "Produces to the orders topics"
+         * }
+         */
         "application/json": {
           /** @enum {string} */
           api_version?: "iam/v2";
@@ -5430,6 +5567,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "description": "Produces to and consumes from the orders topics"
+         * }
+         */
         "application/json": {
           /** @enum {string} */
           api_version?: "iam/v2";

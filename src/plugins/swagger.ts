@@ -17,9 +17,15 @@ const SECURITY = {
  * responses, so no route repeats them.
  */
 async function swaggerPlugin(app: FastifyInstance, options: { version: string }) {
+  // @fastify/swagger marks every request body required; these routes' schemas accept none.
+  const optionalBodies = new Set<string>();
   app.addHook('onRoute', (route) => {
     const schema = route.schema as Record<string, unknown> | undefined;
     if (!schema || schema.hide) return;
+    const body = schema.body as { safeParse?: (value: unknown) => { success: boolean } } | undefined;
+    if (body?.safeParse?.(undefined).success) {
+      for (const method of [route.method].flat()) optionalBodies.add(`${method.toLowerCase()} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+    }
     const auth = route.config?.auth ?? 'public';
     schema.security ??= SECURITY[auth];
     const response = (schema.response ?? {}) as Record<string, unknown>;
@@ -65,7 +71,15 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => {
+      const document = jsonSchemaTransformObject(input) as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>> };
+      for (const [path, item] of Object.entries(document.paths ?? {})) {
+        for (const [method, operation] of Object.entries(item)) {
+          if (operation.requestBody && optionalBodies.has(`${method} ${path}`)) operation.requestBody.required = false;
+        }
+      }
+      return document as ReturnType<typeof jsonSchemaTransformObject>;
+    },
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -20,12 +20,12 @@ export const createOrgBody = z.strictObject({
   name: orgSlug.describe('Unique slug'),
   display_name: displayName.optional(),
   settings: orgSettings.optional(),
-});
+}).meta({ examples: [{ name: 'acme', display_name: 'Acme Corp' }] });
 
 export const updateOrgBody = z.strictObject({
   display_name: displayName.optional(),
   settings: orgSettings.optional(),
-});
+}).meta({ examples: [{ display_name: 'Acme Corporation' }] });
 
 export const organizationSchema = z
   .object({

@@ -28,7 +28,7 @@ export const createResourceBody = z.strictObject({
   environment_id: prefixedId('env', 'environment').describe('An environment of the same organization; cannot be changed later'),
   cloud: cloud.optional(),
   region: region.optional(),
-});
+}).meta({ examples: [{ kind: 'kafka_cluster', display_name: 'orders', environment_id: 'env-wv4b9ny6c4', cloud: 'aws', region: 'us-east-2' }] });
 
 const immutable = (field: string) =>
   z.unknown().optional().describe(`${field} cannot be changed; sending it is 422 immutable_field. Create a new resource instead`);
@@ -39,7 +39,7 @@ export const updateResourceBody = z.strictObject({
   region: region.nullable().optional().describe('null clears it'),
   kind: immutable('kind'),
   environment_id: immutable('environment_id'),
-});
+}).meta({ examples: [{ display_name: 'orders-eu', region: 'eu-west-1' }] });
 
 export const resourceQuery = pageQuery.extend({
   kind: resourceKind.optional(),
