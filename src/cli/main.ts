@@ -1,10 +1,9 @@
-#!/usr/bin/env node
 /**
  * `latchkey`, the command-line client (API.md "CLI"). Exit codes: 0 success, 1 the API answered an
- * error, 2 usage error, 3 the service cannot be reached. Nothing prompts.
+ * error, 2 usage error, 3 the service cannot be reached. Nothing prompts. bin/latchkey.js runs
+ * main() with the process's arguments, output streams and environment: config.ts stays the one
+ * module that reads the environment, and the CLI takes it as an argument (tests pass their own).
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { commandGroups } from './commands/index.js';
 import { ApiError, CliError, EXIT } from './errors.js';
@@ -52,21 +51,4 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     cli.message(`Error: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT.apiError;
   }
-}
-
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  process.exitCode = await main(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    env: process.env,
-  });
 }

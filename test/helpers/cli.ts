@@ -28,7 +28,14 @@ export async function compileCli(): Promise<string> {
   );
   const tsc = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { env: process.env, cwd: ROOT });
   if (tsc.code !== 0) throw new Error(`compiling the CLI failed:\n${tsc.stdout}${tsc.stderr}`);
-  return join(BUILD_DIR, 'cli', 'main.js');
+  // What bin/latchkey.js does with dist/src/cli/main.js.
+  const entry = join(BUILD_DIR, 'latchkey.js');
+  await writeFile(
+    entry,
+    `import { main } from './cli/main.js';\n` +
+      `process.exitCode = await main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env });\n`,
+  );
+  return entry;
 }
 
 export interface CliResult {
