@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { generateOpenApi, OPENAPI_FILE } from '../scripts/openapi.js';
+import { CLIENT_TYPES_FILE, generateClientTypes, generateOpenApi, OPENAPI_FILE } from '../scripts/openapi.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { createCluster, createOrg, credentialFor } from './helpers/principals.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 interface Operation {
   operationId?: string;
+  requestBody?: { required?: boolean; content: Record<string, { example?: unknown }> };
   tags?: string[];
   responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
 }
@@ -58,6 +60,14 @@ describe('OpenAPI document', () => {
     );
   });
 
+  test('the committed client types (src/client/openapi.ts) are what openapi-typescript generates from it', async () => {
+    const committed = await readFile(CLIENT_TYPES_FILE, 'utf8').catch(() => '');
+    assert.ok(
+      committed === (await generateClientTypes(generated)),
+      'src/client/openapi.ts is stale: run `npm run openapi` and commit the result.',
+    );
+  });
+
   test('every operation has a unique operationId, declared tags and a problem response for client errors', () => {
     const declaredTags = new Set((document.tags ?? []).map((tag) => tag.name));
     const seen = new Map<string, string>();
@@ -102,11 +112,51 @@ describe('OpenAPI document', () => {
       assert.deepEqual(res.json(), document);
     });
 
+    test('every request body has an example, and the service accepts each example as valid input', async () => {
+      const orgId = await createOrg(t);
+      const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
+      const { environmentId, resourceId } = await createCluster(t, orgId);
+      // The examples name the README's ids; a valid request names objects that exist.
+      const realIds = (example: unknown) =>
+        JSON.parse(JSON.stringify(example).replaceAll('env-wv4b9ny6c4', environmentId).replaceAll('lkc-v3kb92fbb4', resourceId).replaceAll('sa-rsd4zqh9h2', admin.principalId));
+      const answers: string[] = [];
+      for (const [path, item] of Object.entries(document.paths)) {
+        for (const method of METHODS) {
+          const operation = item[method];
+          if (!operation?.requestBody) continue;
+          const [contentType, media] = Object.entries(operation.requestBody.content).find(([type]) => type === 'application/json') ?? [];
+          assert.ok(contentType && media?.example !== undefined, `${method.toUpperCase()} ${path}: no application/json example`);
+          // Ids that do not exist: a valid body then meets 404/409, an invalid one 422 first.
+          const url = path.replace('{org_id}', orgId).replace(/\{[a-z_]+\}/g, 'doesnotexist');
+          const headers = path.startsWith('/iam/v2/') ? { authorization: admin.authorization } : t.root;
+          const res = await t.inject({ method: method.toUpperCase() as 'POST', url, headers, payload: realIds(media.example) });
+          answers.push(`${res.statusCode} ${method.toUpperCase()} ${path}`);
+          assert.ok(res.statusCode !== 400 && res.statusCode !== 422, `${method.toUpperCase()} ${path}: its example was answered ${res.statusCode} ${res.body}`);
+        }
+      }
+      assert.ok(answers.some((answer) => answer.startsWith('201 POST /v1/orgs/{org_id}/environments')), answers.join('\n'));
+    });
+
+    test("rotate's body is optional, in the document and in the service", async () => {
+      const rotate = document.paths['/v1/orgs/{org_id}/api-keys/{key_id}/rotate']!.post!;
+      assert.equal(rotate.requestBody?.required, false);
+      const orgId = await createOrg(t);
+      const owner = (await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/service-accounts`, headers: t.root, payload: { display_name: 'rotator' } })).json();
+      const key = (await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys`, headers: t.root, payload: { owner: owner.id, scope: { type: 'cloud' } } })).json();
+      const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys/${key.id}/rotate`, headers: t.root });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.notEqual(res.json().secret, key.secret);
+    });
+
     test('GET /docs serves Swagger UI and its assets', async () => {
       const page = await t.inject({ method: 'GET', url: '/docs' });
       assert.equal(page.statusCode, 200);
       assert.match(String(page.headers['content-type']), /^text\/html/);
       assert.match(page.body, /swagger-ui/i);
+      // Without this, a browser on http://<internal name>/docs fetches the assets over HTTPS: blank page.
+      const csp = String(page.headers['content-security-policy']);
+      assert.doesNotMatch(csp, /upgrade-insecure-requests/);
+      assert.match(csp, /script-src 'self'/);
       const bundle = await t.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
       assert.equal(bundle.statusCode, 200);
     });

@@ -47,9 +47,15 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
   app.addHook('onRoute', (route) => {
     if (route.url === DOCS_PREFIX || route.url.startsWith(`${DOCS_PREFIX}/`)) route.config = { ...route.config, auth: 'public' };
   });
+  // @fastify/swagger marks every request body required; these routes' schemas accept none.
+  const optionalBodies = new Set<string>();
   app.addHook('onRoute', (route) => {
     const schema = route.schema as Record<string, unknown> | undefined;
     if (!schema || schema.hide) return;
+    const body = schema.body as { safeParse?: (value: unknown) => { success: boolean } } | undefined;
+    if (body?.safeParse?.(undefined).success) {
+      for (const method of [route.method].flat()) optionalBodies.add(`${method.toLowerCase()} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+    }
     const auth = route.config?.auth ?? 'management';
     schema.security ??= SECURITY[auth];
     const response = (schema.response ?? {}) as Record<string, unknown>;
@@ -99,9 +105,23 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
       },
     },
     transform: documentIdempotencyKey,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => {
+      const document = jsonSchemaTransformObject(input) as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>> };
+      for (const [path, item] of Object.entries(document.paths ?? {})) {
+        for (const [method, operation] of Object.entries(item)) {
+          if (operation.requestBody && optionalBodies.has(`${method} ${path}`)) operation.requestBody.required = false;
+        }
+      }
+      return document as ReturnType<typeof jsonSchemaTransformObject>;
+    },
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: DOCS_PREFIX,
+    staticCSP: true,
+    // Operators open /docs over plain HTTP on an internal name; upgrade-insecure-requests would make
+    // the browser fetch the page's own scripts over HTTPS there, and the page would stay blank.
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/g, ''),
+  });
   app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () => app.swagger());
 }
 

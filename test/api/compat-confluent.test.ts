@@ -416,6 +416,24 @@ describe('Confluent IAM v2 compatibility', () => {
       assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/service-accounts/${sa.id}`, headers: t.root })).statusCode, 404);
     });
 
+    test('?display_name= filters by exact display name, repeated for several, and next links keep the filter', async () => {
+      const { admin } = await setup();
+      const names = [uniqueName('svc'), uniqueName('svc'), uniqueName('svc')];
+      const ids: string[] = [];
+      for (const name of names) ids.push((await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: admin, payload: { display_name: name } })).json().id);
+
+      const one = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${names[1]}`, headers: admin })).json();
+      assert.deepEqual(one.data.map((s: { id: string }) => s.id), [ids[1]]);
+      const none = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${names[1]!.slice(0, -1)}`, headers: admin })).json();
+      assert.deepEqual(none.data, []);
+
+      const first = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${names[0]}&display_name=${names[2]}&page_size=1`, headers: admin })).json();
+      assert.equal(first.data.length, 1);
+      assert.match(first.metadata.next, new RegExp(`display_name=${names[0]}&display_name=${names[2]}`));
+      const second = (await t.inject({ method: 'GET', url: first.metadata.next, headers: admin })).json();
+      assert.deepEqual([...first.data, ...second.data].map((s: { id: string }) => s.id).sort(), [ids[0], ids[2]].sort());
+    });
+
     test('deleting a service account deletes its keys; recently used keys need ?force=true', async () => {
       const { orgId, admin, resourceId } = await setup();
       const sa = (await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: admin, payload: { display_name: uniqueName('svc') } })).json();
@@ -430,7 +448,7 @@ describe('Confluent IAM v2 compatibility', () => {
       assert.equal((await verify(key.id, key.spec.secret, resourceId)).json().code, 'INVALID');
     });
 
-    test('errors: duplicate name 409, bad body 422, display_name filter 400, another tenant 404, no role 403', async () => {
+    test('errors: duplicate name 409, bad body 422, bad display_name filter 422, another tenant 404, no role 403', async () => {
       const a = await setup();
       const b = await setup();
       const name = uniqueName('svc');
@@ -442,8 +460,11 @@ describe('Confluent IAM v2 compatibility', () => {
       const bad = confluentErrors(await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: a.admin, payload: { display_name: '', owner: 'x' } }), 422);
       assert.deepEqual(bad.map((e) => e.source?.pointer).sort(), ['/display_name', '/owner']);
 
-      const filter = confluentErrors(await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${name}`, headers: a.admin }), 400);
+      const filter = confluentErrors(await t.inject({ method: 'GET', url: '/iam/v2/service-accounts?display_name=a%00b', headers: a.admin }), 422);
       assert.deepEqual(filter.map((e) => e.source), [{ parameter: 'display_name' }]);
+      // Another tenant's service account is not found by its name either.
+      const otherTenant = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${name}`, headers: b.admin })).json();
+      assert.deepEqual(otherTenant.data, []);
 
       for (const request of [
         { method: 'GET', url: `/iam/v2/service-accounts/${sa.id}` },

@@ -22,7 +22,7 @@ export const createApiKeyBody = z.strictObject({
   display_name: z.string().trim().max(128).optional(),
   description: z.string().max(1024).optional(),
   expires_at: timestamp.optional().describe('Must be in the future; omitted: never expires'),
-});
+}).meta({ examples: [{ owner: 'sa-rsd4zqh9h2', scope: { type: 'resource', resource_id: 'lkc-v3kb92fbb4' }, display_name: 'orders-producer', description: 'CI for the orders service', expires_at: '2027-06-01T00:00:00Z' }] });
 
 /** Only these two fields may change; anything else is answered 422 immutable_field by the service. */
 export const updateApiKeyBody = z
@@ -30,13 +30,15 @@ export const updateApiKeyBody = z
     display_name: z.string().trim().max(128).optional(),
     description: z.string().max(1024).optional(),
   })
-  .catchall(z.unknown());
+  .catchall(z.unknown()).meta({ examples: [{ description: 'Producer of the orders service' }] });
 
 export const rotateApiKeyBody = z
   .strictObject({
     grace_period_seconds: z.number().int().min(0).max(86_400).default(0).describe('How long the old secret keeps verifying'),
   })
-  .optional();
+  // Fastify hands a request without a body to validation as null.
+  .nullish()
+  .meta({ examples: [{ grace_period_seconds: 3600 }] });
 
 export const apiKeyStatus = z.enum(['active', 'expired', 'revoked']);
 

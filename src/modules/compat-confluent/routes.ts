@@ -170,7 +170,7 @@ async function confluentRoutes(scope: FastifyInstance, deps: Deps) {
   }, async (request) => {
     const { page_size, page_token, display_name } = request.query;
     const page = await listConfluentServiceAccounts(deps, contextOf(request), { display_name }, { page_size, page_token });
-    const metadata = listMetadata('/iam/v2/service-accounts', { page_size }, page.next_page_token);
+    const metadata = listMetadata('/iam/v2/service-accounts', { page_size, display_name }, page.next_page_token);
     return { api_version: 'iam/v2', kind: 'ServiceAccountList', metadata, data: page.data.map(presentServiceAccount) } as const;
   });
 

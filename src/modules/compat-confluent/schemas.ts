@@ -34,7 +34,7 @@ export const createApiKeyBody = z.strictObject({
       .optional()
       .describe('`lkc-`/`lsrc-`/`lksqlc-` id, `cloud` (case-insensitive; also when omitted) or `env-xxx.<cloud>.<region>` for Flink'),
   }),
-});
+}).meta({ examples: [{ spec: { display_name: 'orders-producer', description: 'CI for the orders service', owner: { id: 'sa-rsd4zqh9h2' }, resource: { id: 'lkc-v3kb92fbb4' } } }] });
 export type CreateApiKeyBody = z.infer<typeof createApiKeyBody>;
 
 /** Only spec.display_name and spec.description change; other spec fields are answered 422 immutable_field. */
@@ -45,7 +45,7 @@ export const updateApiKeyBody = z.strictObject({
     .object({ display_name: z.string().trim().max(128).optional(), description: z.string().max(1024).optional() })
     .catchall(z.unknown())
     .default({}),
-});
+}).meta({ examples: [{ spec: { description: 'Producer of the orders service' } }] });
 
 // Unknown query parameters are ignored, as Confluent's API does; `spec.owner=` (empty) means no filter.
 const pageFields = {
@@ -66,17 +66,26 @@ export const createServiceAccountBody = z.strictObject({
   kind: z.literal('ServiceAccount').optional(),
   display_name: displayName.describe('Unique within the organization'),
   description: z.string().max(1024).optional(),
-});
+}).meta({ examples: [{ display_name: 'orders-service', description: 'Produces to the orders topics' }] });
 
 export const updateServiceAccountBody = z.strictObject({
   api_version: z.literal(API_VERSION).optional(),
   kind: z.literal('ServiceAccount').optional(),
   display_name: displayName.optional(),
   description: z.string().max(1024).optional(),
-});
+}).meta({ examples: [{ description: 'Produces to and consumes from the orders topics' }] });
+
+const filterName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
 export const listServiceAccountsQuery = z.object({
-  display_name: z.union([z.string(), z.array(z.string())]).optional().describe('Not supported: answered 400'),
+  display_name: z
+    .union([filterName, z.array(filterName).max(100)])
+    .optional()
+    .describe('Only service accounts with this display name (exact match); repeat the parameter for several, as Confluent does'),
   ...pageFields,
 });
 
@@ -260,11 +269,12 @@ export function presentServiceAccount(principal: Principal): z.output<typeof ser
 }
 
 /** Confluent's list metadata: `first` without a token, `next` only while there are more. */
-export function listMetadata(path: string, query: Record<string, string | number | undefined>, nextPageToken: string | null) {
+export function listMetadata(path: string, query: Record<string, string | string[] | number | undefined>, nextPageToken: string | null) {
   const link = (extra: Record<string, string>) => {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries({ ...query, ...extra })) {
-      if (value !== undefined && value !== '') params.set(name, String(value));
+      if (Array.isArray(value)) for (const item of value) params.append(name, item);
+      else if (value !== undefined && value !== '') params.set(name, String(value));
     }
     const search = params.toString();
     return search ? `${path}?${search}` : path;

@@ -124,15 +124,11 @@ export function createConfluentServiceAccount(deps: Deps, ctx: RequestContext, i
   return createServiceAccount(deps, ctx, organizationOf(ctx.actor), input);
 }
 
-export function listConfluentServiceAccounts(deps: Deps, ctx: RequestContext, filters: { display_name?: unknown }, page: PageRequest) {
+export function listConfluentServiceAccounts(deps: Deps, ctx: RequestContext, filters: { display_name?: string | string[] }, page: PageRequest) {
   const orgId = organizationOf(ctx.actor);
-  if (filters.display_name !== undefined) {
-    // Ignoring the filter would answer every service account to a caller that asked for one.
-    throw new DomainError('bad_request', 'filtering service accounts by display_name is not supported; list them and filter by display_name yourself', {
-      errors: [{ path: 'display_name', message: 'is not a supported filter' }],
-    });
-  }
-  return listServiceAccounts(deps, ctx, orgId, page);
+  const { display_name } = filters;
+  const displayNames = display_name === undefined ? undefined : Array.isArray(display_name) ? display_name : [display_name];
+  return listServiceAccounts(deps, ctx, orgId, page, displayNames);
 }
 
 export function getConfluentServiceAccount(deps: Deps, ctx: RequestContext, saId: string) {

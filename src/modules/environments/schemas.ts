@@ -4,11 +4,11 @@ import { displayName, isoTime, orgIdParam, timestamp } from '../../schemas/commo
 
 export const createEnvironmentBody = z.strictObject({
   display_name: displayName.describe('Unique within the organization'),
-});
+}).meta({ examples: [{ display_name: 'production' }] });
 
 export const updateEnvironmentBody = z.strictObject({
   display_name: displayName.optional().describe('Unique within the organization'),
-});
+}).meta({ examples: [{ display_name: 'prod' }] });
 
 export const environmentSchema = z
   .object({

@@ -11,7 +11,7 @@ const tokenRequest = z.object({
   client_id: z.string().max(64).optional().describe('Cloud API key id (or send it as HTTP Basic)'),
   client_secret: z.string().max(256).optional().describe('Cloud API key secret'),
   scope: z.string().max(1024).optional(),
-});
+}).meta({ examples: [{ grant_type: 'client_credentials', client_id: '9CIJUVE85G3GH1MJ', client_secret: 'lks_sESXRHrctWmSzAvkb8L4oAZawHvxxIsvruOh4owaz6A22XcBV' }] });
 
 const tokenResponse = z.object({
   access_token: z.string(),

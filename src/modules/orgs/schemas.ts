@@ -21,7 +21,7 @@ export const createOrgBody = z.strictObject({
   name: orgSlug.describe('Unique slug'),
   display_name: displayName.optional(),
   settings: orgSettings.optional(),
-});
+}).meta({ examples: [{ name: 'acme', display_name: 'Acme Corp' }] });
 
 /** PATCH merges: a named setting changes, `null` removes it (back to the service default), others stay. */
 export const orgSettingsPatch = z
@@ -36,7 +36,7 @@ export type OrgSettingsPatch = z.infer<typeof orgSettingsPatch>;
 export const updateOrgBody = z.strictObject({
   display_name: displayName.optional(),
   settings: orgSettingsPatch.optional().describe('Merged into the current settings; null removes a setting'),
-});
+}).meta({ examples: [{ display_name: 'Acme Corporation' }] });
 
 export const organizationSchema = z
   .object({

@@ -10,12 +10,12 @@ const fullName = z.string().trim().max(256);
 export const createServiceAccountBody = z.strictObject({
   display_name: displayName.describe('Unique within the organization'),
   description: description.optional(),
-});
+}).meta({ examples: [{ display_name: 'orders-service', description: 'Produces to the orders topics' }] });
 
 export const updateServiceAccountBody = z.strictObject({
   display_name: displayName.optional().describe('Unique within the organization'),
   description: description.optional(),
-});
+}).meta({ examples: [{ description: 'Produces to and consumes from the orders topics' }] });
 
 export const serviceAccountSchema = z
   .object({
@@ -30,12 +30,12 @@ export const serviceAccountSchema = z
 export const createUserBody = z.strictObject({
   email: email.describe('Unique within the organization, compared case-insensitively'),
   full_name: fullName.optional(),
-});
+}).meta({ examples: [{ email: 'ada@example.com', full_name: 'Ada Lovelace' }] });
 
 export const updateUserBody = z.strictObject({
   email: email.optional().describe('Unique within the organization, compared case-insensitively'),
   full_name: fullName.optional(),
-});
+}).meta({ examples: [{ full_name: 'Ada King' }] });
 
 export const userSchema = z
   .object({

@@ -78,10 +78,10 @@ async function createPrincipal(
   }
 }
 
-async function listPrincipals(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, page: PageRequest) {
+async function listPrincipals(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, page: PageRequest, filter: Prisma.PrincipalWhereInput = {}) {
   await requireOrg(deps.db, ctx.actor, orgId);
   assertAllowed(ctx.actor, 'principal.read', { orgId });
-  return paginate(page, (args) => deps.db.principal.findMany({ ...args, where: { AND: [{ orgId, kind }, args.where] } }));
+  return paginate(page, (args) => deps.db.principal.findMany({ ...args, where: { AND: [{ orgId, kind }, filter, args.where] } }));
 }
 
 async function getPrincipal(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, principalId: string): Promise<Principal> {
@@ -175,8 +175,9 @@ export function createServiceAccount(deps: Deps, ctx: RequestContext, orgId: str
   return createPrincipal(deps, ctx, orgId, 'service_account', data, serviceAccountNameTaken(orgId, input.display_name));
 }
 
-export const listServiceAccounts = (deps: Deps, ctx: RequestContext, orgId: string, page: PageRequest) =>
-  listPrincipals(deps, ctx, orgId, 'service_account', page);
+/** `displayNames`: only service accounts with one of these display names (Confluent's `display_name` filter). */
+export const listServiceAccounts = (deps: Deps, ctx: RequestContext, orgId: string, page: PageRequest, displayNames?: string[]) =>
+  listPrincipals(deps, ctx, orgId, 'service_account', page, displayNames ? { displayName: { in: displayNames } } : {});
 
 export const getServiceAccount = (deps: Deps, ctx: RequestContext, orgId: string, saId: string) =>
   getPrincipal(deps, ctx, orgId, 'service_account', saId);

@@ -92,7 +92,7 @@ export const createResourceBody = z.strictObject({
   cloud: cloud.optional(),
   region: region.optional(),
   settings: kdbSettingsInput.optional().describe('kdb_insights only'),
-});
+}).meta({ examples: [{ kind: 'kafka_cluster', display_name: 'orders', environment_id: 'env-wv4b9ny6c4', cloud: 'aws', region: 'us-east-2' }] });
 
 const immutable = (field: string) =>
   z.unknown().optional().describe(`${field} cannot be changed; sending it is 422 immutable_field. Create a new resource instead`);
@@ -104,7 +104,7 @@ export const updateResourceBody = z.strictObject({
   settings: kdbSettingsInput.optional().describe('kdb_insights only; merged into the current settings'),
   kind: immutable('kind'),
   environment_id: immutable('environment_id'),
-});
+}).meta({ examples: [{ display_name: 'orders-eu', region: 'eu-west-1' }] });
 
 export const resourceQuery = pageQuery.extend({
   kind: resourceKind.optional(),

@@ -21,7 +21,7 @@ export const createRoleBindingBody = z.strictObject({
   principal: principalId.describe('A service account or user of the organization'),
   role,
   scope: roleBindingScope.describe('Where the role applies: the organization, one environment, or one resource'),
-});
+}).meta({ examples: [{ principal: 'sa-rsd4zqh9h2', role: 'OrganizationAdmin', scope: { type: 'organization' } }] });
 
 export const roleBindingQuery = pageQuery.extend({
   principal: z.string().max(80).optional().describe('Only bindings of this principal'),
