@@ -116,9 +116,16 @@ describe('OpenAPI document', () => {
       const orgId = await createOrg(t);
       const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
       const { environmentId, resourceId } = await createCluster(t, orgId);
+      const pulsar = await createCluster(t, orgId, 'pulsar_cluster');
       // The examples name the README's ids; a valid request names objects that exist.
       const realIds = (example: unknown) =>
-        JSON.parse(JSON.stringify(example).replaceAll('env-wv4b9ny6c4', environmentId).replaceAll('lkc-v3kb92fbb4', resourceId).replaceAll('sa-rsd4zqh9h2', admin.principalId));
+        JSON.parse(
+          JSON.stringify(example)
+            .replaceAll('env-wv4b9ny6c4', environmentId)
+            .replaceAll('lkc-v3kb92fbb4', resourceId)
+            .replaceAll('pc-7q2w9e4r1t', pulsar.resourceId)
+            .replaceAll('sa-rsd4zqh9h2', admin.principalId),
+        );
       const answers: string[] = [];
       for (const [path, item] of Object.entries(document.paths)) {
         for (const method of METHODS) {
@@ -128,8 +135,10 @@ describe('OpenAPI document', () => {
           assert.ok(contentType && media?.example !== undefined, `${method.toUpperCase()} ${path}: no application/json example`);
           // Ids that do not exist: a valid body then meets 404/409, an invalid one 422 first.
           const url = path.replace('{org_id}', orgId).replace(/\{[a-z_]+\}/g, 'doesnotexist');
+          // The Insights routes name their deployment in the query; root must name one (else 400).
+          const query = path.startsWith('/clientcontroller/') ? '?resource_id=kxi-doesnotexist' : '';
           const headers = path.startsWith('/iam/v2/') ? { authorization: admin.authorization } : t.root;
-          const res = await t.inject({ method: method.toUpperCase() as 'POST', url, headers, payload: realIds(media.example) });
+          const res = await t.inject({ method: method.toUpperCase() as 'POST', url: url + query, headers, payload: realIds(media.example) });
           answers.push(`${res.statusCode} ${method.toUpperCase()} ${path}`);
           assert.ok(res.statusCode !== 400 && res.statusCode !== 422, `${method.toUpperCase()} ${path}: its example was answered ${res.statusCode} ${res.body}`);
         }

@@ -5368,6 +5368,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "name": "orders-reader",
+         *   "topic": "orders",
+         *   "consume": true,
+         *   "key_filter_remote": "tenant:https://filters.example.com/orders"
+         * }
+         */
         "application/json": {
           /** @description Unique per cluster */
           name: string;
@@ -5639,13 +5647,18 @@ export interface operations {
     };
     requestBody?: {
       content: {
+        /**
+         * @example {
+         *   "grace_period_seconds": 3600
+         * }
+         */
         "application/json": {
           /**
            * @description How long the old key keeps verifying; 0 (default): it stops at once
            * @default 0
            */
           grace_period_seconds?: number;
-        };
+        } | null;
       };
     };
     responses: {
@@ -5727,6 +5740,17 @@ export interface operations {
   verifyAccessKey: {
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "access_key": "lkaQ3VJ8T2M5XK4N7B1D9wE6rT0yU2iO4pA8sD1fG3hJ5kL7zX9cV0bN2mQ4wE6rT8yU0iOp3Fk2",
+         *   "cluster_id": "fc-2h7x9k1m4p",
+         *   "operation": "consume",
+         *   "topic": "orders",
+         *   "params": {
+         *     "tenant": "acme"
+         *   }
+         * }
+         */
         "application/json": {
           /** @description The `?access_key=` value the gateway received */
           access_key: string;
@@ -5927,6 +5951,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "name": "orders-broker-client",
+         *   "owner": "sa-rsd4zqh9h2",
+         *   "cluster_id": "pc-7q2w9e4r1t",
+         *   "description": "Producer of the orders service",
+         *   "expires_at": "2027-06-01T00:00:00Z"
+         * }
+         */
         "application/json": {
           /** @description Unique among the organization's listed cluster keys */
           name: string;
@@ -6113,7 +6146,13 @@ export interface operations {
     };
     requestBody?: {
       content: {
-        "application/json": {
+        /**
+         * @example {
+         *   "activate_at": "2027-01-01T00:00:00Z",
+         *   "algorithm": "RS256"
+         * }
+         */
+        "application/json": ({
           /**
            * Format: date-time
            * @description When the key starts signing (default now); it is in the JWKS from creation
@@ -6124,7 +6163,7 @@ export interface operations {
            * @enum {string}
            */
           algorithm?: "RS256" | "ES256";
-        };
+        }) | null;
       };
     };
     responses: {
@@ -6811,6 +6850,12 @@ export interface operations {
   verifyClusterKey: {
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "token": "eyJhbGciOiJSUzI1NiIsImtpZCI6IkJ2b0p0bTlZcUZ3cjNXaGEiLCJ0eXAiOiJKV1QifQ.eyJzdWIiOiJzYS1yc2Q0enFoOWgyIn0.c2lnbmF0dXJl",
+         *   "cluster_id": "pc-7q2w9e4r1t"
+         * }
+         */
         "application/json": {
           /** @description The cluster key (a JWT) as presented to the broker */
           token: string;
@@ -8417,6 +8462,17 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "dns_names": [
+         *     "insights.example.com"
+         *   ],
+         *   "ip_addresses": [
+         *     "192.0.2.10"
+         *   ],
+         *   "days": 365
+         * }
+         */
         "application/json": {
           /** @default [] */
           dns_names?: string[];
@@ -8518,6 +8574,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "name": "my-client",
+         *   "topics": {
+         *     "insert": "data",
+         *     "query": "requests"
+         *   }
+         * }
+         */
         "application/json": {
           /** @description Unique per deployment; becomes the certificate subject CN */
           name: string;
@@ -8618,6 +8683,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *   "name": "my-client"
+         * }
+         */
         "application/json": {
           name: string;
         };

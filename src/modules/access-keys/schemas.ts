@@ -37,14 +37,16 @@ export const createAccessKeyBody = z.strictObject({
   consume: z.boolean().optional().describe('Neither consume nor produce given: both allowed'),
   produce: z.boolean().optional().describe('Neither consume nor produce given: both allowed'),
   key_filter_remote: keyFilterRemote.optional(),
-});
+}).meta({ examples: [{ name: 'orders-reader', topic: 'orders', consume: true, key_filter_remote: 'tenant:https://filters.example.com/orders' }] });
 export type CreateAccessKeyInput = z.output<typeof createAccessKeyBody>;
 
 export const rotateAccessKeyBody = z
   .strictObject({
     grace_period_seconds: z.number().int().min(0).max(86_400).default(0).describe('How long the old key keeps verifying; 0 (default): it stops at once'),
   })
-  .optional();
+  // Fastify hands a request without a body to validation as null.
+  .nullish()
+  .meta({ examples: [{ grace_period_seconds: 3600 }] });
 
 export const clusterParams = orgIdParam.extend({ cluster_id: z.string().min(1).max(80) });
 export const accessKeyParams = clusterParams.extend({ name: z.string().min(1).max(80) });
@@ -125,7 +127,7 @@ export const verifyAccessKeyBody = z.strictObject({
     .refine((params) => Object.keys(params).length <= 32, 'at most 32 parameters')
     .optional()
     .describe('The other query parameters of the client’s WebSocket URL'),
-});
+}).meta({ examples: [{ access_key: 'lkaQ3VJ8T2M5XK4N7B1D9wE6rT0yU2iO4pA8sD1fG3hJ5kL7zX9cV0bN2mQ4wE6rT8yU0iOp3Fk2', cluster_id: 'fc-2h7x9k1m4p', operation: 'consume', topic: 'orders', params: { tenant: 'acme' } }] });
 
 export const verifyAccessKeyCodes = ['VALID', 'INVALID', 'WRONG_RESOURCE', 'FORBIDDEN', 'KEY_FILTER_REQUIRED', 'KEY_FILTER_UNAVAILABLE'] as const;
 

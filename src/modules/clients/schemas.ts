@@ -18,10 +18,10 @@ export const enrolBody = z.strictObject({
     query: topicName,
   }),
   csr: pem.optional().describe('A PEM PKCS#10 request: its key is certified and no private key is generated or kept'),
-});
+}).meta({ examples: [{ name: 'my-client', topics: { insert: 'data', query: 'requests' } }] });
 export type EnrolBody = z.infer<typeof enrolBody>;
 
-export const leaveBody = z.strictObject({ name: clientName });
+export const leaveBody = z.strictObject({ name: clientName }).meta({ examples: [{ name: 'my-client' }] });
 
 export const deploymentQuery = z.object({
   resource_id: z
@@ -87,7 +87,7 @@ export const serverCertificateBody = z.strictObject({
   dns_names: z.array(dnsName).max(100).default([]),
   ip_addresses: z.array(z.union([z.ipv4(), z.ipv6()])).max(100).default([]),
   days: z.number().int().min(1).max(825).optional().describe("Validity in days; default the deployment's certificate_days"),
-});
+}).meta({ examples: [{ dns_names: ['insights.example.com'], ip_addresses: ['192.0.2.10'], days: 365 }] });
 
 export const serverCertificateSchema = z
   .object({ cert: z.string(), key: z.string().describe('PEM PKCS#8; shown in this response only, not stored'), ca: z.string() })

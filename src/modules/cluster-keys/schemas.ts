@@ -25,7 +25,7 @@ export const createClusterKeyBody = z.strictObject({
     .nullable()
     .optional()
     .describe('Must be in the future; omitted: 30 days from now (LATCHKEY_CLUSTER_KEY_DEFAULT_DAYS); null: never expires'),
-});
+}).meta({ examples: [{ name: 'orders-broker-client', owner: 'sa-rsd4zqh9h2', cluster_id: 'pc-7q2w9e4r1t', description: 'Producer of the orders service', expires_at: '2027-06-01T00:00:00Z' }] });
 
 export const clusterKeyStatus = z.enum(['active', 'revoked', 'expired']);
 
@@ -91,7 +91,9 @@ export const createSigningKeyBody = z
     activate_at: timestamp.optional().describe('When the key starts signing (default now); it is in the JWKS from creation'),
     algorithm: signingAlgorithm.optional().describe('Default: the organization setting cluster_key_algorithm, else RS256'),
   })
-  .optional();
+  // Fastify hands a request without a body to validation as null.
+  .nullish()
+  .meta({ examples: [{ activate_at: '2027-01-01T00:00:00Z', algorithm: 'RS256' }] });
 
 const jwkSchema = z.record(z.string(), z.unknown()).describe('Public JWK');
 
@@ -145,7 +147,7 @@ export const revocationsSchema = z
 export const verifyClusterKeyBody = z.strictObject({
   token: z.string().min(1).max(16_384).describe('The cluster key (a JWT) as presented to the broker'),
   cluster_id: z.string().min(1).max(80).describe('The pulsar_cluster the caller guards'),
-});
+}).meta({ examples: [{ token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6IkJ2b0p0bTlZcUZ3cjNXaGEiLCJ0eXAiOiJKV1QifQ.eyJzdWIiOiJzYS1yc2Q0enFoOWgyIn0.c2lnbmF0dXJl', cluster_id: 'pc-7q2w9e4r1t' }] });
 
 export const clusterKeyVerificationSchema = z
   .object({
