@@ -9,10 +9,14 @@ import type { Cli } from '../runtime.js';
  */
 export const CLUSTER_KEY_TOKEN_FLAG = '--cluster-key-token';
 
-/** Renames a --token that follows the words `verify cluster-key` to the command's own flag. */
+/** The program's options that take a value (its first non-option word is the command). */
+const GLOBAL_WITH_VALUE = new Set(['--url', '--token', '--org', '--profile', '-o', '--output']);
+
+/** Renames a --token that follows the command words `verify cluster-key` to the command's own flag. */
 export function clusterKeyTokenArgs(argv: string[]): string[] {
-  const at = argv.findIndex((word, index) => word === 'verify' && argv[index + 1] === 'cluster-key');
-  if (at < 0) return argv;
+  let at = 0;
+  while (at < argv.length && argv[at]!.startsWith('-')) at += GLOBAL_WITH_VALUE.has(argv[at]!) ? 2 : 1;
+  if (argv[at] !== 'verify' || argv[at + 1] !== 'cluster-key') return argv;
   return argv.map((word, index) => {
     if (index <= at + 1) return word;
     if (word === '--token') return CLUSTER_KEY_TOKEN_FLAG;
