@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { commandGroups } from './commands/index.js';
+import { clusterKeyTokenArgs } from './commands/verify.js';
 import { ApiError, CliError, EXIT } from './errors.js';
 import { OUTPUT_FORMATS } from './output.js';
 import { Cli, DEFAULT_URL, type CliIo } from './runtime.js';
@@ -34,7 +35,7 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const { program, cli } = buildProgram(io);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(clusterKeyTokenArgs(argv), { from: 'user' });
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -4,7 +4,7 @@ import type { Cli } from '../runtime.js';
 import { defined, pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
 
 type ResourceKind = NonNullable<operations['createResource']['requestBody']>['content']['application/json']['kind'];
-const KINDS: ResourceKind[] = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster', 'pulsar_cluster', 'fluvio_cluster'];
+const KINDS: ResourceKind[] = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster', 'pulsar_cluster', 'fluvio_cluster', 'kdb_insights'];
 const view = { columns: ['id', 'kind', 'display_name', 'environment_id', 'cloud', 'region'] };
 
 export function registerResourceCommands(program: Command, cli: Cli): void {
