@@ -104,6 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     accessKeys: new AccessKeyVerifier(store.prisma, hasher, {
       cacheSize: config.LATCHKEY_VERIFY_CACHE_SIZE,
       cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
+      cacheUsable: () => store.bus.healthy,
     }),
     accessKeyUsage: new UsageRecorder(store.prisma, options.logger, 'access_keys'),
     keyFilter: new KeyFilterFetcher({
@@ -119,9 +120,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       cacheSize: config.LATCHKEY_VERIFY_CACHE_SIZE,
       cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
       publicUrl: publicUrlOf(config),
+      cacheUsable: () => store.bus.healthy,
     }),
     clusterKeyUsage: new UsageRecorder(store.prisma, options.logger, 'cluster_keys'),
-    clientDetails: new ClientDetailsCache(config.LATCHKEY_CLIENT_DETAILS_CACHE_SIZE),
+    clientDetails: new ClientDetailsCache(config.LATCHKEY_CLIENT_DETAILS_CACHE_SIZE, () => store.bus.healthy),
     clientFailures: new FailureLimiter(config.LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher, config.LATCHKEY_ROOT_TOKEN);
@@ -183,6 +185,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (config.LATCHKEY_METRICS_PORT !== undefined) {
     const metrics = new Metrics({ hashQueueDepth: () => hasher.queueDepth, pingStore: () => store.ping() });
     metrics.watchVerifyCache(deps.verifier.stats);
+    metrics.watchVerifyCache(deps.accessKeys.stats);
+    metrics.watchVerifyCache(deps.clusterKeyVerifier.stats);
+    metrics.watchVerifyCache(deps.clientDetails.stats);
     await app.register(metricsPlugin, { metrics, bus: store.bus });
   } else {
     app.decorate('metrics', null);

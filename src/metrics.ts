@@ -72,7 +72,7 @@ export class Metrics {
     });
     new Counter({
       name: 'latchkey_verify_cache_misses_total',
-      help: 'Verifications that had to read the database and run argon2',
+      help: 'Verifications not answered from the in-memory cache (a database read, and argon2 or a signature check)',
       registers: [this.registry],
       collect() {
         this.reset();

@@ -313,21 +313,57 @@ describe('access keys', () => {
     assert.equal((await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' })).json().code, 'INVALID');
   });
 
-  test('failure limits count per (key, caller): another tenant cannot lock the owner out, and the right key is never refused', async () => {
+  test("failure limits count per (key, caller, address): another tenant's failures never lock the owner out", async () => {
     const c = await fluvioCluster();
     const key = (await create(c.base, { name: 'l', topic: 'a' })).json().key as string;
     const attacker = await fluvioCluster();
     const theirs = await credentialFor(t, attacker.orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
     const wrong = generateAccessKey(accessKeyLookupId(key)!);
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await verify({ access_key: wrong, cluster_id: c.clusterId, operation: 'consume' }, { authorization: theirs.authorization }, '10.7.0.1')).statusCode);
-    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    for (let i = 0; i < 6; i++) statuses.push((await verify({ access_key: wrong, cluster_id: c.clusterId, operation: 'consume' }, { authorization: theirs.authorization }, '10.7.0.1')).statusCode);
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429], 'the other tenant is throttled on this key');
+    const limited = await verify({ access_key: wrong, cluster_id: c.clusterId, operation: 'consume' }, { authorization: theirs.authorization }, '10.7.0.1');
+    assert.equal(limited.json().code, 'rate_limited');
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+
+    // The owner's verifier never verified this key before: an uncached right key, same lookup id.
     const owner = await credentialFor(t, c.orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
-    assert.equal((await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' }, { authorization: owner.authorization }, '10.7.0.2')).json().code, 'VALID');
-    // The limited caller itself still gets VALID for the right key (never cached before by it).
-    const rotated = (await t.inject({ method: 'POST', url: `${c.base}/l/rotate`, headers: t.root, payload: {} })).json().key as string;
-    for (let i = 0; i < 4; i++) await verify({ access_key: wrong, cluster_id: c.clusterId, operation: 'consume' }, t.root, '10.7.0.3');
-    assert.equal((await verify({ access_key: rotated, cluster_id: c.clusterId, operation: 'consume' }, t.root, '10.7.0.3')).json().code, 'VALID');
+    const own = await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' }, { authorization: owner.authorization }, '10.7.0.2');
+    assert.equal(own.statusCode, 200, own.body);
+    assert.equal(own.json().code, 'VALID');
+    // The owner's own failures are counted apart: a wrong key is INVALID, not 429.
+    const ownWrong = await verify({ access_key: wrong, cluster_id: c.clusterId, operation: 'consume' }, { authorization: owner.authorization }, '10.7.0.2');
+    assert.equal(ownWrong.statusCode, 200, ownWrong.body);
+    assert.equal(ownWrong.json().code, 'INVALID');
+  });
+
+  test('a limited caller gets 429 for unknown keys but never for a key that matched before, even after its cache entry aged out', async () => {
+    const short = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_VERIFY_CACHE_TTL_SECONDS: '1', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
+    try {
+      const orgId = await createOrg(short);
+      const { resourceId: clusterId } = await createCluster(short, orgId, 'fluvio_cluster');
+      const base = `/v1/orgs/${orgId}/resources/${clusterId}/access-keys`;
+      const key = (await short.inject({ method: 'POST', url: base, headers: short.root, payload: { name: 'k', topic: 'a' } })).json().key as string;
+      const ask = (accessKey: string, remoteAddress = '10.7.1.1') =>
+        short.inject({ method: 'POST', url: '/v1/verify/access-key', headers: short.root, remoteAddress, payload: { access_key: accessKey, cluster_id: clusterId, operation: 'consume' } });
+      assert.equal((await ask(key)).json().code, 'VALID');
+      const wrong = generateAccessKey(accessKeyLookupId(key)!);
+      for (let i = 0; i < 3; i++) assert.equal((await ask(wrong)).json().code, 'INVALID');
+      assert.equal((await ask(wrong)).statusCode, 429, 'wrong keys are throttled');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const right = await ask(key);
+      assert.equal(right.statusCode, 200, right.body);
+      assert.equal(right.json().code, 'VALID', 'a key that matched before is re-checked for a limited caller');
+      assert.equal((await ask(wrong)).statusCode, 429);
+
+      // A key never seen here costs a limited caller nothing and is refused until someone else verified it.
+      const rotated = (await short.inject({ method: 'POST', url: `${base}/k/rotate`, headers: short.root, payload: {} })).json().key as string;
+      assert.equal((await ask(rotated)).statusCode, 429);
+      assert.equal((await ask(rotated, '10.7.1.2')).json().code, 'VALID');
+      assert.equal((await ask(rotated)).json().code, 'VALID');
+    } finally {
+      await short.close();
+    }
   });
 
   test('usage is recorded in last_used_at', async () => {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics.js';
 import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
+import { createClusterKey, pulsarSetup, verifyCode } from '../helpers/cluster-keys.js';
 import { createAsRoot, createCluster, createOrg } from '../helpers/principals.js';
 
 /** The value of one sample line, e.g. `http_requests_total{method="GET",route="/x",status="200"}`. */
@@ -64,7 +65,15 @@ describe('Prometheus metrics on LATCHKEY_METRICS_PORT', () => {
       assert.equal(sample(text, 'latchkey_store_up'), 1);
       assert.equal(sample(text, 'latchkey_hash_queue_depth'), 0);
       assert.equal(sample(text, 'latchkey_verify_cache_hits_total'), 0);
-      assert.equal(sample(text, 'latchkey_verifications_total{kind="api_key",code="VALID"}'), 0);
+      // Every code of every family starts at zero, so a rate over it exists before the first answer.
+      const codes = {
+        api_key: ['VALID', 'INVALID', 'EXPIRED', 'REVOKED', 'WRONG_RESOURCE'],
+        cluster_key: ['VALID', 'INVALID', 'EXPIRED', 'REVOKED', 'WRONG_RESOURCE'],
+        access_key: ['VALID', 'INVALID', 'WRONG_RESOURCE', 'FORBIDDEN', 'KEY_FILTER_REQUIRED', 'KEY_FILTER_UNAVAILABLE'],
+      };
+      for (const [kind, list] of Object.entries(codes)) {
+        for (const code of list) assert.equal(sample(text, `latchkey_verifications_total{kind="${kind}",code="${code}"}`), 0, `${kind} ${code} declared`);
+      }
       assert.doesNotMatch(text, /^latchkey_process_/m, "default metrics are unprefixed");
     } finally {
       await fresh.close();
@@ -118,6 +127,36 @@ describe('Prometheus metrics on LATCHKEY_METRICS_PORT', () => {
     assert.equal(delta('latchkey_verify_cache_hits_total'), 3);
     assert.equal(delta('http_requests_total{method="POST",route="/v1/verify/api-key",status="200"}'), 5);
     assert.ok(!text.includes(key.id));
+  });
+
+  test('cluster-key and access-key verifications are counted by kind and code, and their caches count hits and misses', async () => {
+    const orgId = await createOrg(t);
+    const pulsar = await pulsarSetup(t, orgId);
+    const clusterKey = await createClusterKey(t, orgId, { owner: pulsar.ownerId, cluster_id: pulsar.clusterId });
+    const { resourceId: fluvioId } = await createCluster(t, orgId, 'fluvio_cluster');
+    const accessKey = (await createAsRoot(t, `/v1/orgs/${orgId}/resources/${fluvioId}/access-keys`, { name: 'metrics', topic: 'a', consume: true })).key as string;
+    const before = await scrape();
+
+    assert.equal(await verifyCode(t, clusterKey.token, pulsar.clusterId), 'VALID');
+    assert.equal(await verifyCode(t, clusterKey.token, pulsar.clusterId), 'VALID');
+    assert.equal(await verifyCode(t, clusterKey.token, 'pls-elsewhere'), 'WRONG_RESOURCE');
+    const verifyAccess = async (operation: string) =>
+      (await t.inject({ method: 'POST', url: '/v1/verify/access-key', headers: t.root, payload: { access_key: accessKey, cluster_id: fluvioId, operation } })).json().code;
+    assert.equal(await verifyAccess('consume'), 'VALID');
+    assert.equal(await verifyAccess('consume'), 'VALID');
+    assert.equal(await verifyAccess('produce'), 'FORBIDDEN');
+
+    const text = await scrape();
+    const delta = (series: string) => (sample(text, series) ?? 0) - (sample(before, series) ?? 0);
+    assert.equal(delta('latchkey_verifications_total{kind="cluster_key",code="VALID"}'), 2);
+    assert.equal(delta('latchkey_verifications_total{kind="cluster_key",code="WRONG_RESOURCE"}'), 1);
+    assert.equal(delta('latchkey_verifications_total{kind="access_key",code="VALID"}'), 2);
+    assert.equal(delta('latchkey_verifications_total{kind="access_key",code="FORBIDDEN"}'), 1);
+    assert.equal(delta('latchkey_verifications_total{kind="api_key",code="VALID"}'), 0);
+    // Each credential missed once (one signature check, one argon2 run); every later answer was a hit.
+    assert.equal(delta('latchkey_verify_cache_misses_total'), 2);
+    assert.equal(delta('latchkey_verify_cache_hits_total'), 4);
+    assert.ok(!text.includes(accessKey) && !text.includes(clusterKey.token));
   });
 
   test('a revocation heard through NOTIFY is measured as invalidation lag', async () => {

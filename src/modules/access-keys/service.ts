@@ -180,7 +180,6 @@ export interface VerifyAccessKeyInput {
 }
 
 const INVALID: AccessKeyVerifyResult = { valid: false, code: 'INVALID' };
-const TOO_MANY = () => new DomainError('rate_limited', 'too many failed verifications of this access key by this caller, or from this address', { retryAfterSeconds: 60 });
 
 /**
  * The access-key hot path: malformed keys are refused before any I/O; a cached match costs an HMAC
@@ -195,16 +194,18 @@ export async function verifyAccessKey(deps: Deps, ctx: RequestContext, input: Ve
   const lookupId = accessKeyLookupId(input.access_key);
   if (!lookupId) return INVALID;
 
-  // Failures count per (key, caller): another tenant's wrong guesses cannot lock the owner out.
-  // A limited caller still gets an honest check (the argon2 cap bounds the cost), so the right
-  // key is never refused because of a limit; only its failures turn into 429 (held by the tarpit).
+  // Failures count per (key, caller, address) and per address, so another tenant's wrong guesses
+  // cannot lock the owner out. A limited caller gets no argon2 work for unknown keys, but is never
+  // refused a key that matched here before (see AccessKeyVerifier.check).
   const caller = { id: actorId(ctx.actor), address: ctx.sourceIp };
   const limitId = `access_key:${lookupId}`;
-  const limited = deps.verifyFailures.retryAfter(limitId, caller) > 0;
-  const check = await deps.accessKeys.check(lookupId, input.access_key);
+  const retryAfterSeconds = deps.verifyFailures.retryAfter(limitId, caller);
+  const check = await deps.accessKeys.check(lookupId, input.access_key, retryAfterSeconds > 0);
+  if (check.outcome === 'throttled') {
+    throw new DomainError('rate_limited', 'too many failed verifications of this access key by this caller, or from this address', { retryAfterSeconds });
+  }
   if (check.outcome === 'invalid') {
     deps.verifyFailures.recordFailure(limitId, caller);
-    if (limited) throw TOO_MANY();
     return INVALID;
   }
   const { key } = check;

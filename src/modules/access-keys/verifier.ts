@@ -16,7 +16,11 @@ export interface MatchedAccessKey {
   keyFilterRemote: string | null;
 }
 
-export type AccessKeyCheck = { outcome: 'matched'; key: MatchedAccessKey } | { outcome: 'invalid' };
+export type AccessKeyCheck =
+  | { outcome: 'matched'; key: MatchedAccessKey }
+  | { outcome: 'invalid' }
+  /** Not in the cache, and the caller is over its failure limit: no database or argon2 work was done. */
+  | { outcome: 'throttled' };
 
 interface CacheEntry {
   key: MatchedAccessKey;
@@ -26,6 +30,8 @@ interface CacheEntry {
 export interface AccessKeyVerifierOptions {
   cacheSize: number;
   cacheTtlMs: number;
+  /** False while revocations may be missed (the invalidation listener is down): nothing is served from or added to the cache. */
+  cacheUsable?: () => boolean;
 }
 
 /**
@@ -34,14 +40,18 @@ export interface AccessKeyVerifierOptions {
  * share one argon2 run (through SecretHasher's concurrency cap); invalidations (rotate, delete,
  * cluster delete; from any replica through NOTIFY) drop every entry of the row, and a load that
  * raced with one is answered but not cached. The remote key filter is not fetched here, so a slow
- * remote never holds a hash slot.
+ * remote never holds a hash slot. Entries past their TTL no longer answer, but stay (bounded by the
+ * cache size) as the mark that lets a throttled caller re-check a key that matched before.
  */
 export class AccessKeyVerifier {
   readonly #pepper = randomBytes(32);
   readonly #cache = new Map<string, CacheEntry>();
   readonly #digestsById = new Map<string, Set<string>>();
-  readonly #inFlight = new Map<string, Promise<AccessKeyCheck>>();
+  /** Loads under way, by digest. A flight is removed when its row is invalidated, so nobody joins it after. */
+  readonly #inFlight = new Map<string, { id: string; load: Promise<AccessKeyCheck> }>();
   #epoch = 0;
+  /** Cache answers and misses, read by the metrics scrape. */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly db: Db,
@@ -49,41 +59,53 @@ export class AccessKeyVerifier {
     private readonly options: AccessKeyVerifierOptions,
   ) {}
 
-  /** The cached match, if any: answered without the database or argon2. */
-  cached(key: string): MatchedAccessKey | undefined {
+  /**
+   * `throttled`: the caller is over a failure limit. As for API keys, a limit slows down failures
+   * and never refuses a key known to be right: a throttled caller still gets cached matches, joins
+   * loads in flight, and may re-check a key that matched here before and was not invalidated since.
+   * Anything else answers `throttled` without database or argon2 work.
+   */
+  check(lookupId: string, key: string, throttled = false): Promise<AccessKeyCheck> {
     const digest = this.#digest(key);
-    const hit = this.#cache.get(digest);
-    if (!hit) return undefined;
-    if (hit.until > Date.now()) return hit.key;
-    this.#drop(digest, hit.key.id);
-    return undefined;
-  }
-
-  check(lookupId: string, key: string): Promise<AccessKeyCheck> {
-    const cached = this.cached(key);
-    if (cached) return Promise.resolve({ outcome: 'matched', key: cached });
-    const digest = this.#digest(key);
+    const usable = this.options.cacheUsable?.() ?? true;
+    const hit = usable ? this.#cache.get(digest) : undefined;
+    if (hit && hit.until > Date.now()) {
+      this.stats.hits++;
+      return Promise.resolve({ outcome: 'matched', key: hit.key });
+    }
+    this.stats.misses++;
     const running = this.#inFlight.get(digest);
-    if (running) return running;
-    const load = this.#load(digest, lookupId, key).finally(() => this.#inFlight.delete(digest));
-    this.#inFlight.set(digest, load);
-    return load;
+    if (running) return running.load;
+    if (throttled && !hit) return Promise.resolve({ outcome: 'throttled' });
+    const flight = {
+      id: lookupId,
+      load: this.#load(digest, lookupId, key).finally(() => {
+        if (this.#inFlight.get(digest) === flight) this.#inFlight.delete(digest);
+      }),
+    };
+    this.#inFlight.set(digest, flight);
+    return flight.load;
   }
 
   invalidate(ids: Iterable<string>): void {
     this.#epoch++;
-    for (const id of ids) {
+    const invalidated = new Set(ids);
+    for (const id of invalidated) {
       const digests = this.#digestsById.get(id);
       if (!digests) continue;
       for (const digest of digests) this.#cache.delete(digest);
       this.#digestsById.delete(id);
     }
+    // A load that started before the invalidation may have read the old row: later requests start their own.
+    for (const [digest, flight] of this.#inFlight) if (invalidated.has(flight.id)) this.#inFlight.delete(digest);
   }
 
+  /** Forget everything, e.g. after the invalidation listener lost notifications. */
   clear(): void {
     this.#epoch++;
     this.#cache.clear();
     this.#digestsById.clear();
+    this.#inFlight.clear();
   }
 
   get size(): number {
@@ -95,6 +117,13 @@ export class AccessKeyVerifier {
   }
 
   async #load(digest: string, lookupId: string, key: string): Promise<AccessKeyCheck> {
+    const result = await this.#loadRow(digest, lookupId, key);
+    // An aged-out entry marks a key that matched before; one that no longer matches loses the mark.
+    if (result.outcome !== 'matched' && this.#cache.has(digest)) this.#drop(digest, lookupId);
+    return result;
+  }
+
+  async #loadRow(digest: string, lookupId: string, key: string): Promise<AccessKeyCheck> {
     const epoch = this.#epoch;
     const row = await this.db.accessKey.findUnique({ where: { id: lookupId } });
     if (!row) return { outcome: 'invalid' };
@@ -119,7 +148,7 @@ export class AccessKeyVerifier {
       produce: row.produce,
       keyFilterRemote: row.keyFilterRemote,
     };
-    if (epoch === this.#epoch) this.#remember(digest, matched, until);
+    if (epoch === this.#epoch && (this.options.cacheUsable?.() ?? true)) this.#remember(digest, matched, until);
     return { outcome: 'matched', key: matched };
   }
 

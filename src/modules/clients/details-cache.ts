@@ -20,20 +20,31 @@ export interface CachedClient {
  * costs no argon2 run and no database round trip. The lookup id is an HMAC of the whole client id,
  * so a hit means the same client id was verified before. Dropped on leave, force re-enrolment,
  * settings changes and deployment deletion (the invalidation bus carries lookup ids as `client`).
+ * While the invalidation channel is unhealthy (`usable` false) nothing is served or stored.
  */
 export class ClientDetailsCache {
   readonly #entries = new Map<string, { client: CachedClient; until: number }>();
   #epoch = 0;
+  /** Cache answers and misses, read by the metrics scrape. */
+  readonly stats = { hits: 0, misses: 0 };
 
-  constructor(private readonly maxEntries = 50_000) {}
+  constructor(
+    private readonly maxEntries = 50_000,
+    private readonly usable: () => boolean = () => true,
+  ) {}
 
   get(lookupId: string, now = Date.now()): CachedClient | undefined {
-    const entry = this.#entries.get(lookupId);
-    if (!entry) return undefined;
-    if (entry.until <= now) {
-      this.#entries.delete(lookupId);
+    const entry = this.usable() ? this.#entries.get(lookupId) : undefined;
+    if (!entry) {
+      this.stats.misses++;
       return undefined;
     }
+    if (entry.until <= now) {
+      this.#entries.delete(lookupId);
+      this.stats.misses++;
+      return undefined;
+    }
+    this.stats.hits++;
     return entry.client;
   }
 
@@ -43,7 +54,7 @@ export class ClientDetailsCache {
   }
 
   set(client: CachedClient, epoch: number): void {
-    if (epoch !== this.#epoch || this.maxEntries === 0) return;
+    if (epoch !== this.#epoch || this.maxEntries === 0 || !this.usable()) return;
     if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(client.lookupId, { client, until: Date.now() + TTL_MS });
   }

@@ -36,13 +36,19 @@ export interface ClusterKeyVerifierOptions {
   cacheTtlMs: number;
   /** `<public url>`: a token's iss must be `<public url>/v1/orgs/<its org>`. */
   publicUrl: string;
+  /**
+   * False while revocations may be missed (the invalidation listener is down): no token is served
+   * from or added to the cache, and revocation is read from the store on every check.
+   */
+  cacheUsable?: () => boolean;
 }
 
 /**
  * The cluster-key verification core, shaped like the API key verifier: a bounded cache keyed by an
  * HMAC of the token, a cold path (one signature check and one row read), and invalidation through
  * the bus. Revocation is not cached with a token: every answer consults the per-organization
- * revocation set, which every revocation (here or on another replica) drops, so it beats the cache.
+ * revocation set, which every revocation (here or on another replica) drops, so it beats the cache;
+ * `clear()` (on 'all', i.e. a lost or re-established listener) drops every set so they are reloaded.
  */
 export class ClusterKeyVerifier {
   readonly #pepper = randomBytes(32);
@@ -50,6 +56,8 @@ export class ClusterKeyVerifier {
   readonly #digestsByKey = new Map<string, Set<string>>();
   readonly #revoked = new Map<string, Promise<Set<string>>>();
   #epoch = 0;
+  /** Cache answers and misses, read by the metrics scrape. */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly db: Db,
@@ -59,23 +67,34 @@ export class ClusterKeyVerifier {
 
   async check(token: string): Promise<TokenCheck> {
     const digest = createHmac('sha256', this.#pepper).update(token).digest('base64url');
-    const hit = this.#cache.get(digest);
+    const hit = this.#usable() ? this.#cache.get(digest) : undefined;
     if (hit) {
-      if (hit.until > Date.now()) return { outcome: 'verified', key: hit.key };
+      if (hit.until > Date.now()) {
+        this.stats.hits++;
+        return { outcome: 'verified', key: hit.key };
+      }
       this.#drop(digest, hit.key.jti);
     }
+    this.stats.misses++;
     return this.#load(digest, token);
   }
 
   /** Whether the organization revoked the key; the set is loaded once and dropped on every revocation. */
   async isRevoked(orgId: string, jti: string): Promise<boolean> {
+    if (!this.#usable()) {
+      // A revocation may have been missed: ask the store, and keep nothing.
+      const row = await this.db.clusterKey.findFirst({ where: { id: jti, orgId, revokedAt: { not: null } }, select: { id: true } });
+      return row !== null;
+    }
     let set = this.#revoked.get(orgId);
     if (!set) {
-      set = this.db.clusterKey
+      const loading = this.db.clusterKey
         .findMany({ where: { orgId, revokedAt: { not: null } }, select: { id: true } })
         .then((rows) => new Set(rows.map((row) => row.id)));
-      set.catch(() => this.#revoked.delete(orgId));
-      this.#revoked.set(orgId, set);
+      loading.catch(() => {
+        if (this.#revoked.get(orgId) === loading) this.#revoked.delete(orgId);
+      });
+      this.#revoked.set(orgId, (set = loading));
     }
     return (await set).has(jti);
   }
@@ -161,8 +180,12 @@ export class ClusterKeyVerifier {
       exp: typeof exp === 'number' ? exp : null,
       nbf: typeof nbf === 'number' ? nbf : null,
     };
-    if (epoch === this.#epoch) this.#remember(digest, key);
+    if (epoch === this.#epoch && this.#usable()) this.#remember(digest, key);
     return { outcome: 'verified', key };
+  }
+
+  #usable(): boolean {
+    return this.options.cacheUsable?.() ?? true;
   }
 
   #remember(digest: string, key: VerifiedClusterKey): void {
