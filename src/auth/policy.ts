@@ -62,6 +62,7 @@ export type Action =
   | 'cluster_key.read_revocations'
   | 'signing_key.manage'
   | 'client.manage'
+  | 'client.read'
   | 'server_certificate.issue';
 
 /**
@@ -103,6 +104,9 @@ const PERMISSIONS: Record<Action, 'root' | 'member' | 'any_role' | readonly Role
   // kdb Insights: who may enrol and remove clients of a deployment, and issue its servers' certificates.
   'client.manage': ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'DeveloperManage'],
   'server_certificate.issue': ['OrganizationAdmin', 'CloudClusterAdmin'],
+  // Who is enrolled in a deployment is a directory (issue 9 item 17): a Confluent role on the
+  // deployment, its environment or the organization; a Verifier or role-less principal does not.
+  'client.read': CONFLUENT_ROLES,
 };
 
 /** Whether a binding applies at the target: organization covers all, environment its resources too. */

@@ -452,6 +452,32 @@ describe('kdb Insights client enrollment', () => {
     assert.equal(await t.store.prisma.clientEnrollment.count({ where: { resourceId: id } }), 1);
   });
 
+  test('who is enrolled is a directory (issue 9 item 17): a Confluent role on the deployment reads it, a Verifier or a role elsewhere gets 403', async () => {
+    const orgId = await createOrg(t);
+    const { id, environmentId } = await deployment(orgId);
+    const name = uniqueName('c');
+    assert.equal((await enrol(t.root, { name, topics }, `?resource_id=${id}`)).statusCode, 200);
+    const read = (headers: Record<string, string>) =>
+      Promise.all([
+        t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${id}/clients`, headers }),
+        t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${id}/clients/${name}`, headers }),
+      ]);
+    const reader = await accessToken(orgId, [{ role: 'DeveloperRead', scope: { type: 'environment', id: environmentId } }]);
+    const [list, one] = await read(bearer(reader));
+    assert.equal(list.statusCode, 200, list.body);
+    assert.deepEqual(list.json().data.map((c: { name: string }) => c.name), [name]);
+    assert.equal(one.statusCode, 200, one.body);
+    const elsewhere = await createAsRoot(t, `/v1/orgs/${orgId}/environments`, { display_name: uniqueName('env') });
+    const verifier = await accessToken(orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
+    const otherReader = await accessToken(orgId, [{ role: 'DeveloperRead', scope: { type: 'environment', id: elsewhere.id } }]);
+    for (const token of [verifier, otherReader]) {
+      for (const res of await read(bearer(token))) {
+        assert.equal(res.statusCode, 403, res.body);
+        assert.doesNotMatch(res.body, new RegExp(name));
+      }
+    }
+  });
+
   test('without ?resource_id the organization needs exactly one deployment; root must name it', async () => {
     const orgId = await createOrg(t);
     const admin = await accessToken(orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);

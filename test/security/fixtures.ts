@@ -34,15 +34,26 @@ export interface Fixture {
   /** A resource API key owned by the service account. */
   apiKeyId: string;
   apiKeySecret: string;
+  /** A cluster key of the service account for the pulsar_cluster, and its token. */
+  clusterKeyId: string;
+  clusterKeyToken: string;
+  /** An access key on the fluvio_cluster, and the key itself. */
+  accessKeyName: string;
+  accessKey: string;
+  /** A client enrolled in the kdb_insights deployment, and its client id (the credential). */
+  clientName: string;
+  clientId: string;
   /** The OrganizationAdmin of this organization (a cloud API key). */
   admin: Caller & { keyId: string; secret: string };
   /** A principal of this organization whose only role is Verifier: it may manage nothing. */
   weak: Caller;
   /** The OrganizationAdmin of a second organization. */
   otherTenantAdmin: Caller;
+  /** A Verifier of the second organization. */
+  otherTenantVerifier: Caller;
 }
 
-const RESOURCE_KINDS = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster', 'pulsar_cluster', 'fluvio_cluster'];
+const RESOURCE_KINDS = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster', 'pulsar_cluster', 'fluvio_cluster', 'kdb_insights'];
 
 export async function createFixture(t: TestApp): Promise<Fixture> {
   const orgId = await createOrg(t);
@@ -58,10 +69,22 @@ export async function createFixture(t: TestApp): Promise<Fixture> {
   const user = await createAsRoot(t, `${org}/users`, { email: `${uniqueName('u')}@example.com` });
   const roleBinding = await createAsRoot(t, `${org}/role-bindings`, { principal: serviceAccount.id, role: 'DeveloperRead', scope: { type: 'environment', id: environment.id } });
   const apiKey = await createAsRoot(t, `${org}/api-keys`, { owner: serviceAccount.id, scope: { type: 'resource', resource_id: resources.kafka_cluster } });
+  const clusterKey = await createAsRoot(t, `${org}/cluster-keys`, { name: uniqueName('ck'), owner: serviceAccount.id, cluster_id: resources.pulsar_cluster });
+  const accessKeyName = uniqueName('ak');
+  const accessKey = await createAsRoot(t, `${org}/resources/${resources.fluvio_cluster}/access-keys`, { name: accessKeyName, topic: 'orders' });
+  const clientName = uniqueName('client');
+  const enrolled = await t.inject({
+    method: 'POST',
+    url: `/clientcontroller/enrol?resource_id=${resources.kdb_insights}`,
+    headers: t.root,
+    payload: { name: clientName, topics: { insert: 'data', query: 'requests' } },
+  });
+  if (enrolled.statusCode !== 200) throw new Error(`enrolling the fixture client failed: ${enrolled.statusCode} ${enrolled.body}`);
   const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
   const weak = await credentialFor(t, orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
   const otherOrgId = await createOrg(t);
   const otherTenantAdmin = await credentialFor(t, otherOrgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
+  const otherTenantVerifier = await credentialFor(t, otherOrgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
   return {
     orgId,
     environmentId: environment.id,
@@ -71,9 +94,16 @@ export async function createFixture(t: TestApp): Promise<Fixture> {
     roleBindingId: roleBinding.id,
     apiKeyId: apiKey.id,
     apiKeySecret: apiKey.secret,
+    clusterKeyId: clusterKey.id,
+    clusterKeyToken: clusterKey.token,
+    accessKeyName,
+    accessKey: accessKey.key,
+    clientName,
+    clientId: enrolled.json().url,
     admin: { authorization: admin.authorization, keyId: admin.keyId, secret: admin.secret },
     weak: { authorization: weak.authorization },
     otherTenantAdmin: { authorization: otherTenantAdmin.authorization },
+    otherTenantVerifier: { authorization: otherTenantVerifier.authorization },
   };
 }
 
@@ -92,6 +122,30 @@ export const PATH_PARAMS: Record<string, (fx: Fixture) => string> = {
   key_id: (fx) => fx.apiKeyId,
   '/iam/v2/api-keys/:id:id': (fx) => fx.apiKeyId,
   '/iam/v2/service-accounts/:id:id': (fx) => fx.serviceAccountId,
+  '/v1/orgs/:org_id/cluster-keys/:key_id:key_id': (fx) => fx.clusterKeyId,
+  '/v1/orgs/:org_id/cluster-keys/:key_id/revoke:key_id': (fx) => fx.clusterKeyId,
+  // Access keys live on the fluvio_cluster, by name.
+  cluster_id: (fx) => fx.resources.fluvio_cluster!,
+  '/v1/orgs/:org_id/resources/:cluster_id/access-keys/:name:name': (fx) => fx.accessKeyName,
+  '/v1/orgs/:org_id/resources/:cluster_id/access-keys/:name/rotate:name': (fx) => fx.accessKeyName,
+  // kdb Insights routes address the kdb_insights deployment; clients by name.
+  '/v1/orgs/:org_id/resources/:resource_id/clients:resource_id': (fx) => fx.resources.kdb_insights!,
+  '/v1/orgs/:org_id/resources/:resource_id/clients/:name:resource_id': (fx) => fx.resources.kdb_insights!,
+  '/v1/orgs/:org_id/resources/:resource_id/clients/:name:name': (fx) => fx.clientName,
+  '/v1/orgs/:org_id/resources/:resource_id/ca.pem:resource_id': (fx) => fx.resources.kdb_insights!,
+  '/v1/orgs/:org_id/resources/:resource_id/crl.pem:resource_id': (fx) => fx.resources.kdb_insights!,
+  '/v1/orgs/:org_id/resources/:resource_id/server-certificates:resource_id': (fx) => fx.resources.kdb_insights!,
+  client_id: (fx) => fx.clientId,
+};
+
+/**
+ * Query parameters a route needs to address the fixture's object, by route (`METHOD url`). The
+ * suite sends them on every request to the route; the fuzz corpus replaces one at a time.
+ */
+export const QUERY_PARAMS: Record<string, (fx: Fixture) => Record<string, string>> = {
+  // The Insights routes name their deployment by ?resource_id (else the caller's only one).
+  'POST /clientcontroller/enrol': (fx) => ({ resource_id: fx.resources.kdb_insights! }),
+  'POST /clientcontroller/leave': (fx) => ({ resource_id: fx.resources.kdb_insights! }),
 };
 
 export function pathParamValue(fx: Fixture, url: string, param: string): string {
@@ -139,4 +193,19 @@ export const BODIES: Record<string, (fx: Fixture) => Record<string, unknown>> = 
   confluentUpdateApiKey: () => ({ api_version: 'iam/v2', kind: 'ApiKey', spec: { display_name: 'k', description: 'd' } }),
   confluentCreateServiceAccount: () => ({ api_version: 'iam/v2', kind: 'ServiceAccount', display_name: uniqueName('sa'), description: 'd' }),
   confluentUpdateServiceAccount: () => ({ api_version: 'iam/v2', kind: 'ServiceAccount', display_name: uniqueName('sa'), description: 'd' }),
+  createClusterKey: (fx) => ({
+    name: uniqueName('ck'),
+    owner: fx.serviceAccountId,
+    cluster_id: fx.resources.pulsar_cluster,
+    description: 'd',
+    expires_at: '2099-01-01T00:00:00Z',
+  }),
+  createClusterSigningKey: () => ({ activate_at: '2099-01-01T00:00:00Z', algorithm: 'ES256' }),
+  verifyClusterKey: (fx) => ({ token: fx.clusterKeyToken, cluster_id: fx.resources.pulsar_cluster }),
+  createAccessKey: () => ({ name: uniqueName('ak'), protocol: 'simple', topic: 'orders', consume: true, produce: false, key_filter_remote: 'tenant:https://filter.example.com/keys' }),
+  rotateAccessKey: () => ({ grace_period_seconds: 60 }),
+  verifyAccessKey: (fx) => ({ access_key: fx.accessKey, cluster_id: fx.resources.fluvio_cluster, operation: 'produce', topic: 'orders', params: { tenant: 'a' } }),
+  createInsightsServerCertificate: () => ({ dns_names: ['kx.example.com'], ip_addresses: ['10.0.0.1'], days: 10 }),
+  insightsEnrolClient: () => ({ name: uniqueName('client'), topics: { insert: 'data', query: 'requests' } }),
+  insightsLeaveClient: (fx) => ({ name: fx.clientName }),
 };

@@ -18,7 +18,7 @@ import authPlugin from '../../src/plugins/auth.js';
 import errorsPlugin from '../../src/plugins/errors.js';
 import { Tarpit } from '../../src/lib/rate-limit.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { BODIES, countRows, createFixture, type Fixture, pathParamValue } from './fixtures.js';
+import { BODIES, countRows, createFixture, type Fixture, pathParamValue, QUERY_PARAMS } from './fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
 // Declared tables
@@ -33,6 +33,10 @@ const PUBLIC_ROUTES: Record<string, string> = {
   'POST /oauth2/token': 'authenticates by its body (client credentials)',
   'GET /v1/orgs/:org_id/.well-known/jwks.json': 'public keys brokers verify cluster keys with (API.md)',
   'GET /v1/orgs/:org_id/cluster-keys/public-key.pem': 'the active public key for Pulsar (API.md)',
+  'GET /v1/orgs/:org_id/.well-known/openid-configuration': 'OpenID discovery for cluster keys (API.md)',
+  'GET /v1/orgs/:org_id/resources/:resource_id/ca.pem': "a kdb Insights deployment's CA certificate (API.md)",
+  'GET /v1/orgs/:org_id/resources/:resource_id/crl.pem': "a kdb Insights deployment's CRL (API.md)",
+  'GET /informationservice/details/:client_id': 'the client id in the path is the credential (API.md)',
 };
 
 interface Family {
@@ -43,6 +47,8 @@ interface Family {
   fieldsNamed(res: LightMyRequestResponse): string[];
   /** Who sends the fuzz corpus: a caller allowed to use the route, so that only the bad value can fail it. */
   fuzzCaller(t: TestApp, fx: Fixture): Record<string, string>;
+  /** The family reads bodies as JSON whatever the Content-Type (its contract), so a text/plain body is no fault. */
+  bodyWhateverContentType?: boolean;
 }
 
 const json = (res: LightMyRequestResponse): any => {
@@ -61,6 +67,18 @@ const problemFamily: Family = {
   },
   fieldsNamed: (res) => (json(res)?.errors ?? []).map((e: { path: string }) => e.path),
   fuzzCaller: (t) => t.root,
+};
+
+/** kdb Insights' compatible routes: `{"message":"failure","detail"}`; bodies are JSON whatever their Content-Type (`curl -d`, API.md). */
+const insightsFamily: Family = {
+  name: 'kdb Insights ({"message":"failure","detail"})',
+  isError: (res) => {
+    const body = json(res);
+    return /^application\/json/.test(String(res.headers['content-type'])) && body?.message === 'failure' && typeof body.detail === 'string';
+  },
+  fieldsNamed: () => [],
+  fuzzCaller: (t) => t.root,
+  bodyWhateverContentType: true,
 };
 
 /**
@@ -93,12 +111,11 @@ const FAMILIES: Array<{ prefix: string; family: Family }> = [
   },
   {
     prefix: '/clientcontroller/',
-    family: {
-      name: 'kdb Insights ({"message":"failure","detail"})',
-      isError: (res) => json(res)?.message === 'failure',
-      fieldsNamed: () => [],
-      fuzzCaller: (t) => t.root,
-    },
+    family: insightsFamily,
+  },
+  {
+    prefix: '/informationservice/',
+    family: insightsFamily,
   },
 ];
 
@@ -127,6 +144,10 @@ const NOT_TENANT_ADDRESSED: Record<string, { status: number; why: string }> = {
   'POST /iam/v2/api-keys': { status: 422, why: 'the owner named in the body is no principal of the caller’s organization (spec.owner.id)' },
   'GET /iam/v2/service-accounts': { status: 200, why: 'lists the caller’s organization' },
   'POST /iam/v2/service-accounts': { status: 201, why: 'creates in the caller’s organization; names nothing of another' },
+  'POST /v1/verify/cluster-key': { status: 200, why: 'a token of another organization answers 200 INVALID, never 403 (API.md)' },
+  'POST /v1/verify/access-key': { status: 403, why: 'the caller is no Verifier of its own organization (its own role, as /v1/verify/api-key); a Verifier of another organization gets 200 INVALID (test below)' },
+  'POST /clientcontroller/enrol': { status: 404, why: 'names this organization’s deployment by ?resource_id (QUERY_PARAMS): not another tenant’s to address' },
+  'POST /clientcontroller/leave': { status: 404, why: 'names this organization’s deployment by ?resource_id (QUERY_PARAMS): not another tenant’s to address' },
 };
 
 /**
@@ -144,8 +165,15 @@ const WEAK_EXPECTED: Record<string, { status: number; why: string }> = {
   'GET /iam/v2/api-keys/:id': { status: 404, why: 'a key the caller may not manage does not exist for it' },
   'PATCH /iam/v2/api-keys/:id': { status: 404, why: 'a key the caller may not manage does not exist for it' },
   'DELETE /iam/v2/api-keys/:id': { status: 404, why: 'a key the caller may not manage does not exist for it' },
+  'GET /v1/orgs/:org_id/cluster-keys': { status: 200, why: 'lists what the caller may manage (none), as API keys' },
+  'GET /v1/orgs/:org_id/cluster-keys/:key_id': { status: 404, why: 'a key the caller may not manage does not exist for it' },
+  'PATCH /v1/orgs/:org_id/cluster-keys/:key_id': { status: 404, why: 'a key the caller may not manage does not exist for it' },
+  'DELETE /v1/orgs/:org_id/cluster-keys/:key_id': { status: 404, why: 'a key the caller may not manage does not exist for it' },
+  'POST /v1/orgs/:org_id/cluster-keys/:key_id/revoke': { status: 404, why: 'a key the caller may not manage does not exist for it' },
 };
 
+// Directory reads (users, service accounts, role bindings, on /v1 and /iam/v2) need a Confluent role
+// since issue 9 item 17: a Verifier-only principal gets 403 there, so they are in neither table.
 const OPEN_TO_MEMBERS: Record<string, string> = {
   'GET /v1/orgs': 'lists the caller’s own organization',
   'GET /v1/orgs/:org_id': 'org.read is member',
@@ -153,16 +181,11 @@ const OPEN_TO_MEMBERS: Record<string, string> = {
   'GET /v1/orgs/:org_id/environments/:env_id': 'environment.read is member',
   'GET /v1/orgs/:org_id/resources': 'resource.read is member',
   'GET /v1/orgs/:org_id/resources/:resource_id': 'resource.read is member',
-  'GET /v1/orgs/:org_id/service-accounts': 'principal.read is member (issue 9 item 17 narrows directory reads)',
-  'GET /v1/orgs/:org_id/service-accounts/:sa_id': 'principal.read is member (issue 9 item 17)',
-  'GET /v1/orgs/:org_id/users': 'principal.read is member (issue 9 item 17)',
-  'GET /v1/orgs/:org_id/users/:user_id': 'principal.read is member (issue 9 item 17)',
-  'GET /v1/orgs/:org_id/role-bindings': 'role_binding.read is member (issue 9 item 17)',
-  'GET /v1/orgs/:org_id/role-bindings/:rb_id': 'role_binding.read is member (issue 9 item 17)',
   'GET /v1/flink-regions': 'the region catalogue',
   'POST /v1/verify/api-key': 'the Verifier’s purpose',
-  'GET /iam/v2/service-accounts': 'principal.read is member (issue 9 item 17)',
-  'GET /iam/v2/service-accounts/:id': 'principal.read is member (issue 9 item 17)',
+  'POST /v1/verify/cluster-key': 'the Verifier’s purpose',
+  'POST /v1/verify/access-key': 'the Verifier’s purpose',
+  'GET /v1/orgs/:org_id/cluster-keys/revocations': 'the revocation feed is for brokers and gateways: Verifier or admin (API.md)',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -300,8 +323,9 @@ function queryCorpus(doc: object, name: string, raw: SchemaObject): Array<{ labe
     one('encoded lone surrogate', '%ED%A0%80'),
     one('bad percent-encoding', '%E0%A4%A'),
     one('9,000 characters', 'x'.repeat(9000)),
-    { label: 'repeated (an array)', query: `${encodeURIComponent(name)}=a&${encodeURIComponent(name)}=b` },
   ];
+  // A parameter whose schema admits an array may be repeated (e.g. Confluent's ?display_name=a&display_name=b).
+  if (!types.has('array')) cases.push({ label: 'repeated (an array)', query: `${encodeURIComponent(name)}=a&${encodeURIComponent(name)}=b` });
   if (types.has('number') && !types.has('string')) {
     cases.push(one('not a number', 'abc'), one('1e308', '1e308'), one('9999999999999999999', '9999999999999999999'), one('-1', '-1'), one('1.5', '1.5'), one('empty', ''));
   }
@@ -379,8 +403,20 @@ describe('generated security suite: every route in the table', () => {
   });
   after(() => t.close());
 
-  /** The concrete URL of a route with the fixture's ids, and one parameter optionally replaced. */
-  function urlOf(route: Route, replace?: { param: string; value: string }): string {
+  /**
+   * The concrete URL of a route with the fixture's ids (and the query naming its object, if any),
+   * one path parameter optionally replaced, and `query` (raw) in place of the fixture query's
+   * parameter of the same name.
+   */
+  function urlOf(route: Route, replace?: { param: string; value: string }, query?: { name: string; raw: string }): string {
+    const fixed = Object.entries(QUERY_PARAMS[route.key]?.(fx) ?? {})
+      .filter(([name]) => name !== query?.name)
+      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+    const search = [...fixed, ...(query ? [query.raw] : [])].join('&');
+    return pathOf(route, replace) + (search ? `?${search}` : '');
+  }
+
+  function pathOf(route: Route, replace?: { param: string; value: string }): string {
     return route.url.replace(/:([A-Za-z0-9_]+)/g, (_, param: string) =>
       replace?.param === param ? replace.value : encodeURIComponent(pathParamValue(fx, route.url, param)),
     ).replace(/\*$/, 'index.html');
@@ -435,7 +471,7 @@ describe('generated security suite: every route in the table', () => {
 
   test("(b) another organization's admin → 404 for this organization's objects", async (t_) => {
     const failures: string[] = [];
-    const fixtureIds = [fx.orgId, fx.environmentId, fx.serviceAccountId, fx.userId, fx.roleBindingId, fx.apiKeyId, ...Object.values(fx.resources)];
+    const fixtureIds = [fx.orgId, fx.environmentId, fx.serviceAccountId, fx.userId, fx.roleBindingId, fx.apiKeyId, fx.clusterKeyId, fx.accessKeyName, fx.clientName, fx.clientId, ...Object.values(fx.resources)];
     let cases = 0;
     for (const route of routes.filter((r) => r.auth !== 'public')) {
       cases++;
@@ -458,6 +494,25 @@ describe('generated security suite: every route in the table', () => {
     }
     assert.deepEqual(failures, []);
     t_.diagnostic(`(b) ${cases} routes × 1 cross-tenant case`);
+  });
+
+  test("(b) verify routes: another organization's Verifier gets 200 INVALID for this organization's credentials, never 403/404", async (t_) => {
+    const failures: string[] = [];
+    const verifyRoutes = routes.filter((r) => r.method === 'POST' && r.url.startsWith('/v1/verify/'));
+    for (const route of verifyRoutes) {
+      // The fixture's own Verifier gets VALID with the same body: the INVALID below is the tenant boundary, not a bad example.
+      const mine = await t.inject(request(route, { authorization: fx.weak.authorization }));
+      if (mine.statusCode !== 200 || json(mine)?.code !== 'VALID') failures.push(`${route.key}: the fixture's own Verifier expected 200 VALID, got ${mine.statusCode} ${mine.body.slice(0, 160)}`);
+      const before = await countRows(t.store);
+      const res = await t.inject(request(route, { authorization: fx.otherTenantVerifier.authorization }));
+      if (res.statusCode !== 200 || json(res)?.valid !== false || json(res)?.code !== 'INVALID') failures.push(`${route.key}: expected 200 INVALID, got ${res.statusCode} ${res.body.slice(0, 160)}`);
+      const leaked = [fx.orgId, fx.serviceAccountId, fx.apiKeyId, fx.clusterKeyId, fx.accessKeyName].filter((id) => res.body.includes(id));
+      if (leaked.length > 0) failures.push(`${route.key}: another tenant's Verifier was told this organization's ids ${leaked.join(', ')}`);
+      if (JSON.stringify(await countRows(t.store)) !== JSON.stringify(before)) failures.push(`${route.key}: another tenant's verify changed rows`);
+    }
+    assert.deepEqual(failures, []);
+    assert.ok(verifyRoutes.length >= 3, 'the api-key, cluster-key and access-key verify routes are in the table');
+    t_.diagnostic(`${verifyRoutes.length} verify routes`);
   });
 
   test('(c) a principal whose role grants nothing here → 403', async (t_) => {
@@ -518,7 +573,7 @@ describe('generated security suite: every route in the table', () => {
       }
       for (const param of query) {
         for (const c of queryCorpus(doc, param.name, param.schema)) {
-          await check(route, `query ${param.name} = ${c.label}`, param.name, { method: route.method as InjectOptions['method'], url: `${urlOf(route)}?${c.query}`, headers, ...(base ? { payload: base } : {}) });
+          await check(route, `query ${param.name} = ${c.label}`, param.name, { method: route.method as InjectOptions['method'], url: urlOf(route, undefined, { name: param.name, raw: c.query }), headers, ...(base ? { payload: base } : {}) });
         }
       }
       if (base) {
@@ -550,7 +605,7 @@ describe('generated security suite: every route in the table', () => {
           }
         }
         await check(route, 'body with an unknown NUL-named field', undefined, { method: route.method as InjectOptions['method'], url: urlOf(route), headers: { ...headers, 'content-type': 'application/json' }, payload: JSON.stringify({ ...base, 'x\u0000': 1 }) });
-        await check(route, 'body as text/plain', undefined, { method: route.method as InjectOptions['method'], url: urlOf(route), headers: { ...headers, 'content-type': 'text/plain' }, payload: JSON.stringify(base) });
+        if (!route.family.bodyWhateverContentType) await check(route, 'body as text/plain', undefined, { method: route.method as InjectOptions['method'], url: urlOf(route), headers: { ...headers, 'content-type': 'text/plain' }, payload: JSON.stringify(base) });
       }
       if (JSON.stringify(await countRows(t.store)) !== rowsBefore) failures.push(`${route.key}: a fuzz case changed rows`);
       if (total > start) perRoute.push(`${route.key}: ${total - start}`);

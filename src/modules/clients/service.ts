@@ -338,13 +338,13 @@ function withPrivateKey(client: CachedClient, clientId: string): ClientDetails {
 
 export async function listClients(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string, page: PageRequest) {
   const deployment = await requireDeployment(deps.db, ctx.actor, orgId, resourceId);
-  assertAllowed(ctx.actor, 'resource.read', deploymentTarget(deployment));
+  assertAllowed(ctx.actor, 'client.read', deploymentTarget(deployment));
   return paginate(page, (args) => deps.db.clientEnrollment.findMany({ ...args, where: { AND: [{ orgId, resourceId }, args.where] } }));
 }
 
 export async function getClient(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string, name: string): Promise<ClientEnrollment> {
   const deployment = await requireDeployment(deps.db, ctx.actor, orgId, resourceId);
-  assertAllowed(ctx.actor, 'resource.read', deploymentTarget(deployment));
+  assertAllowed(ctx.actor, 'client.read', deploymentTarget(deployment));
   const enrollment = await deps.db.clientEnrollment.findUnique({ where: { resourceId_name: { resourceId, name } } });
   if (!enrollment) throw new DomainError('not_found', `client ${name} is not enrolled in ${resourceId}`);
   return enrollment;
