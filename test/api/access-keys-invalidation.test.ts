@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, TEST_DATABASE_URL, type TestApp } from '../helpers/app.js';
+import { REPLICAS, startReplicas, type TestApp } from '../helpers/app.js';
 import { createCluster, createOrg } from '../helpers/principals.js';
 
-// As in invalidation.test.ts: on Postgres two app instances (two replicas, each with its own
-// LISTEN connection); on the embedded store the second app shares the store and its NOTIFY path.
-describe(`access-key revocation reaches every replica (${TEST_DATABASE_URL ? 'Postgres' : 'embedded store'})`, () => {
+describe(`access-key revocation reaches every replica (${REPLICAS})`, () => {
   let a: TestApp;
   let b: TestApp;
   before(async () => {
-    a = await startTestApp();
-    b = TEST_DATABASE_URL ? await startTestApp() : await startTestApp({ store: a.store });
+    [a, b] = await startReplicas();
   });
   after(async () => {
     await b?.close();

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, TEST_DATABASE_URL, type TestApp } from '../helpers/app.js';
+import { REPLICAS, startReplicas, type TestApp } from '../helpers/app.js';
 import { createOrg } from '../helpers/principals.js';
 import { createClusterKey, pulsarSetup, verifyCode } from '../helpers/cluster-keys.js';
 
-// Two replicas: on Postgres two app instances with their own pools and LISTEN connections on one
-// database; on the embedded store the second app shares the store (NOTIFY in-process).
-describe(`cluster key revocation reaches every replica (${TEST_DATABASE_URL ? 'Postgres' : 'embedded store'})`, () => {
+describe(`cluster key revocation reaches every replica (${REPLICAS})`, () => {
   let a: TestApp;
   let b: TestApp;
   before(async () => {
-    a = await startTestApp();
-    b = TEST_DATABASE_URL ? await startTestApp() : await startTestApp({ store: a.store });
+    [a, b] = await startReplicas();
   });
   after(async () => {
     await b?.close();

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../helpers/app.js';
+import { REPLICAS, startReplicas, uniqueName, type TestApp } from '../helpers/app.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
 
-// On Postgres: two app instances, each with its own pool and LISTEN connection on one database,
-// which is what two replicas are. On the embedded store (one process by nature) the second app
-// shares the store and hears revocations through the same NOTIFY path, in-process.
-describe(`revocation reaches every replica (${TEST_DATABASE_URL ? 'Postgres' : 'embedded store'})`, () => {
+describe(`revocation reaches every replica (${REPLICAS})`, () => {
   let a: TestApp;
   let b: TestApp;
   before(async () => {
-    a = await startTestApp();
-    b = TEST_DATABASE_URL ? await startTestApp() : await startTestApp({ store: a.store });
+    [a, b] = await startReplicas();
   });
   after(async () => {
     await b?.close();

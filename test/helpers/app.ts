@@ -78,6 +78,21 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
+/**
+ * Two replicas of the service on this run's store. On Postgres: two app instances, each with its
+ * own pool and LISTEN connection on one database. On the embedded store (one process by nature)
+ * the second app shares the first's store and hears revocations through the same NOTIFY path.
+ * Close the second before the first.
+ */
+export async function startReplicas(): Promise<[TestApp, TestApp]> {
+  const first = await startTestApp();
+  const second = TEST_DATABASE_URL ? await startTestApp() : await startTestApp({ store: first.store });
+  return [first, second];
+}
+
+/** What the replicas of `startReplicas` are, for test names. */
+export const REPLICAS = TEST_DATABASE_URL ? 'Postgres' : 'embedded store';
+
 let counter = 0;
 /** A name no other test (or earlier run on the same database) has used. */
 export function uniqueName(prefix = 't'): string {
