@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { cleanEnv, freePort } from './helpers/server-process.js';
 
 // The real process, as `npm start` runs it (through tsx, so no build is needed): config from the
 // environment, the embedded store in a data directory, the token banner, signals.
@@ -14,25 +14,7 @@ import { after, before, describe, test } from 'node:test';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
-/** The caller's environment without anything that would configure Latchkey (CI sets DATABASE_URL). */
-function baseEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(DATABASE_URL|PORT|HOST|LOG_LEVEL|LATCHKEY_\w+|NODE_TEST_CONTEXT)$/.test(name)) continue;
-    env[name] = value;
-  }
-  return { ...env, ...overrides };
-}
 
 interface Server {
   child: ChildProcess;
@@ -55,7 +37,7 @@ function spawnServer(env: NodeJS.ProcessEnv): Server {
 /** Starts the server on the data directory and waits until /healthz answers. */
 async function startServer(dataDir: string): Promise<Server> {
   const port = await freePort();
-  const server = spawnServer(baseEnv({ PORT: String(port), HOST: '127.0.0.1', LATCHKEY_DATA_DIR: dataDir }));
+  const server = spawnServer(cleanEnv({ LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', LATCHKEY_DATA_DIR: dataDir }));
   let exited = false;
   void server.exited.then(() => (exited = true));
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
@@ -167,7 +149,7 @@ describe('the server process refuses a bad configuration', () => {
     test(`${name}: exits non-zero with one stderr line naming ${variable}`, async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-config-test-'));
       try {
-        const server = spawnServer(baseEnv({ PORT: '0', LATCHKEY_DATA_DIR: dataDir, ...env }));
+        const server = spawnServer(cleanEnv({ LOG_LEVEL: 'info', PORT: '0', LATCHKEY_DATA_DIR: dataDir, ...env }));
         const { code } = await server.exited;
         assert.notEqual(code, 0);
         const lines = server.stderr().trimEnd().split('\n');

@@ -3,11 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { freePort } from '../helpers/server-process.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 
 // The production trust path, which the in-process tests replace with a `ca` seam: Node reads
@@ -16,14 +17,6 @@ import { selfSignedCertificate } from '../helpers/tls.js';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const ROOT_TOKEN = 'extra-ca-root-token-0123456789abcdef0123456789';
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('access keys: a remote key filter trusted through NODE_EXTRA_CA_CERTS (real server process)', () => {
   const certificate = selfSignedCertificate('extra-ca');
