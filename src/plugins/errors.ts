@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, type FieldError, PROBLEMS, type ProblemCode } from '../errors.js';
 import type { Tarpit } from '../lib/rate-limit.js';
+import { isStoreDown } from '../store/errors.js';
 import { requestIdFrom } from './security.js';
 import { ResponseMismatchError } from './serializer.js';
 
@@ -79,30 +80,6 @@ function validationProblem(error: { validation: unknown[]; validationContext?: s
   }
   const summary = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
   return new DomainError('validation_failed', `invalid ${where}: ${summary}`, { errors });
-}
-
-// Connection refused/reset/timed out, the server shutting down or terminating us (57P01-57P03),
-// connection failures (08xxx), a statement cancelled by statement_timeout (57014), too many
-// connections, and Prisma's "can't reach / timed out / connection closed / transaction could not start".
-const STORE_DOWN_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  '57P01', '57P02', '57P03', '57014', '08000', '08001', '08003', '08006', '53300',
-  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028',
-]);
-const STORE_DOWN_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
-const STORE_DOWN_MESSAGE =
-  /Connection terminated|connection timeout|Can't reach database|timeout exceeded when trying to connect|Query read timeout|terminating connection|Client has encountered a connection error|Unable to start a transaction|Server has closed the connection|canceling statement due to statement timeout/i;
-
-/** The database is unreachable, gone, or too slow: a 503 the client may retry, never a 500. */
-export function isStoreDown(error: unknown): boolean {
-  for (let e = error as { code?: unknown; kind?: unknown; originalCode?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
-    if (typeof e.code === 'string' && STORE_DOWN_CODES.has(e.code)) return true;
-    if (typeof e.originalCode === 'string' && STORE_DOWN_CODES.has(e.originalCode)) return true;
-    if (typeof e.kind === 'string' && STORE_DOWN_KINDS.has(e.kind)) return true;
-    if (typeof e.message === 'string' && STORE_DOWN_MESSAGE.test(e.message)) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: DomainError): FastifyReply {
