@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError, type FieldError, PROBLEMS, type ProblemCode } from '../errors.js';
+import { DomainError, type FieldError, PROBLEMS, type ProblemCode, problemType } from '../errors.js';
 import type { Tarpit } from '../lib/rate-limit.js';
 import { isStoreDown } from '../store/errors.js';
 import { requestIdFrom } from './security.js';
@@ -22,10 +22,10 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-export function problemFor(error: DomainError, requestId: string): Problem {
+function problemFor(error: DomainError, requestId: string): Problem {
   const { status, title } = PROBLEMS[error.code];
   return {
-    type: `urn:latchkey:problem:${error.code}`,
+    type: problemType(error.code),
     title,
     status,
     detail: error.detail,
@@ -82,17 +82,29 @@ function validationProblem(error: { validation: unknown[]; validationContext?: s
   return new DomainError('validation_failed', `invalid ${where}: ${summary}`, { errors });
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: DomainError): FastifyReply {
-  const problem = problemFor(error, request.id);
-  if (problem.status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
-  if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
-  // Sent pre-serialized: the body is built here from the code table, so running it through the
+/**
+ * How a family of routes writes an error's body: problem+json here, Confluent's shape under
+ * /iam/v2, Insights' under /clientcontroller and /informationservice. Status and headers are
+ * already set from the catalogue; `thrown` is what the route threw (absent for unknown routes).
+ */
+export type ErrorShape = (reply: FastifyReply, request: FastifyRequest, error: DomainError, thrown?: unknown) => FastifyReply;
+
+/** RFC 9457 problem+json, the native API's shape. */
+const problemShape: ErrorShape = (reply, request, error) =>
+  // Sent pre-serialized: the body is built here from the catalogue, so running it through the
   // route's response schema again only costs time (rate-limited floods are answered by this path).
-  return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  reply.type('application/problem+json').send(JSON.stringify(problemFor(error, request.id)));
+
+/** Answers an error in any shape: the catalogue's status, the challenge on 401, Retry-After when the error has one. */
+function sendError(reply: FastifyReply, request: FastifyRequest, error: DomainError, shape: ErrorShape, thrown?: unknown): FastifyReply {
+  const { status } = PROBLEMS[error.code];
+  if (status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
+  if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
+  return shape(reply.code(status), request, error, thrown);
 }
 
 /** What every error handler does first: map to a problem, log server errors, hold back 429s. */
-export async function settleError(error: unknown, request: FastifyRequest, tarpit: Tarpit): Promise<DomainError> {
+async function settleError(error: unknown, request: FastifyRequest, tarpit: Tarpit): Promise<DomainError> {
   const domainError = toDomainError(error);
   if (PROBLEMS[domainError.code].status >= 500) {
     request.log.error({ err: error, responseMismatch: error instanceof ResponseMismatchError }, 'request failed');
@@ -101,12 +113,25 @@ export async function settleError(error: unknown, request: FastifyRequest, tarpi
   return domainError;
 }
 
+/** The detail of a 404 for a path no route serves. */
+export const noRouteDetail = (request: FastifyRequest) => `no route ${request.method} ${request.url.split('?')[0]}`;
+
+/**
+ * The one error handler, installed in every scope that has its own error shape: whatever a route
+ * or hook throws is settled (mapped, logged, held back) and answered in `shape`, and so is an
+ * unknown route under the scope, with `notFoundDetail`.
+ */
+export function handleErrors(scope: FastifyInstance, tarpit: Tarpit, shape: ErrorShape, notFoundDetail: (request: FastifyRequest) => string): void {
+  scope.setErrorHandler(async (error, request, reply) => sendError(reply, request, await settleError(error, request, tarpit), shape, error));
+  scope.setNotFoundHandler((request, reply) => sendError(reply, request, new DomainError('not_found', notFoundDetail(request)), shape));
+}
+
 /**
  * Fastify's `frameworkErrors`: bad URLs and over-long path segments, answered before any route or
  * hook runs, get the same problem+json as everything else.
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  sendProblem(reply, request, toDomainError(error));
+  sendError(reply, request, toDomainError(error), problemShape);
 }
 
 const CLIENT_ERRORS: Record<string, DomainError> = {
@@ -140,10 +165,7 @@ export interface ErrorsPluginOptions {
 }
 
 async function errorsPlugin(app: FastifyInstance, options: ErrorsPluginOptions) {
-  app.setErrorHandler(async (error, request, reply) => sendProblem(reply, request, await settleError(error, request, options.tarpit)));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, new DomainError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  handleErrors(app, options.tarpit, problemShape, noRouteDetail);
 }
 
 export default fp(errorsPlugin, { name: 'errors', fastify: '5.x' });
