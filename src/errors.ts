@@ -37,7 +37,7 @@ const CATALOGUE = {
 
 export type ProblemCode = keyof typeof CATALOGUE;
 
-export interface ProblemEntry {
+interface ProblemEntry {
   status: number;
   title: string;
   /** One line: when the service answers this code. */

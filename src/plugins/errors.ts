@@ -11,7 +11,7 @@ import { ResponseMismatchError } from './serializer.js';
 
 export const AUTHENTICATE_CHALLENGE = 'Bearer realm="latchkey", Basic realm="latchkey"';
 
-export interface Problem {
+interface Problem {
   type: string;
   title: string;
   status: number;
