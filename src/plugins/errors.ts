@@ -3,14 +3,15 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError, type FieldError, PROBLEMS, type ProblemCode } from '../errors.js';
+import { DomainError, type FieldError, PROBLEMS, type ProblemCode, problemType } from '../errors.js';
 import type { Tarpit } from '../lib/rate-limit.js';
+import { isStoreDown } from '../store/errors.js';
 import { requestIdFrom } from './security.js';
 import { ResponseMismatchError } from './serializer.js';
 
 export const AUTHENTICATE_CHALLENGE = 'Bearer realm="latchkey", Basic realm="latchkey"';
 
-export interface Problem {
+interface Problem {
   type: string;
   title: string;
   status: number;
@@ -21,10 +22,10 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-export function problemFor(error: DomainError, requestId: string): Problem {
+function problemFor(error: DomainError, requestId: string): Problem {
   const { status, title } = PROBLEMS[error.code];
   return {
-    type: `urn:latchkey:problem:${error.code}`,
+    type: problemType(error.code),
     title,
     status,
     detail: error.detail,
@@ -81,41 +82,29 @@ function validationProblem(error: { validation: unknown[]; validationContext?: s
   return new DomainError('validation_failed', `invalid ${where}: ${summary}`, { errors });
 }
 
-// Connection refused/reset/timed out, the server shutting down or terminating us (57P01-57P03),
-// connection failures (08xxx), a statement cancelled by statement_timeout (57014), too many
-// connections, and Prisma's "can't reach / timed out / connection closed / transaction could not start".
-const STORE_DOWN_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  '57P01', '57P02', '57P03', '57014', '08000', '08001', '08003', '08006', '53300',
-  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028',
-]);
-const STORE_DOWN_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
-const STORE_DOWN_MESSAGE =
-  /Connection terminated|connection timeout|Can't reach database|timeout exceeded when trying to connect|Query read timeout|terminating connection|Client has encountered a connection error|Unable to start a transaction|Server has closed the connection|canceling statement due to statement timeout/i;
+/**
+ * How a family of routes writes an error's body: problem+json here, Confluent's shape under
+ * /iam/v2, Insights' under /clientcontroller and /informationservice. Status and headers are
+ * already set from the catalogue; `thrown` is what the route threw (absent for unknown routes).
+ */
+export type ErrorShape = (reply: FastifyReply, request: FastifyRequest, error: DomainError, thrown?: unknown) => FastifyReply;
 
-/** The database is unreachable, gone, or too slow: a 503 the client may retry, never a 500. */
-export function isStoreDown(error: unknown): boolean {
-  for (let e = error as { code?: unknown; kind?: unknown; originalCode?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
-    if (typeof e.code === 'string' && STORE_DOWN_CODES.has(e.code)) return true;
-    if (typeof e.originalCode === 'string' && STORE_DOWN_CODES.has(e.originalCode)) return true;
-    if (typeof e.kind === 'string' && STORE_DOWN_KINDS.has(e.kind)) return true;
-    if (typeof e.message === 'string' && STORE_DOWN_MESSAGE.test(e.message)) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
-
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: DomainError): FastifyReply {
-  const problem = problemFor(error, request.id);
-  if (problem.status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
-  if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
-  // Sent pre-serialized: the body is built here from the code table, so running it through the
+/** RFC 9457 problem+json, the native API's shape. */
+const problemShape: ErrorShape = (reply, request, error) =>
+  // Sent pre-serialized: the body is built here from the catalogue, so running it through the
   // route's response schema again only costs time (rate-limited floods are answered by this path).
-  return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  reply.type('application/problem+json').send(JSON.stringify(problemFor(error, request.id)));
+
+/** Answers an error in any shape: the catalogue's status, the challenge on 401, Retry-After when the error has one. */
+function sendError(reply: FastifyReply, request: FastifyRequest, error: DomainError, shape: ErrorShape, thrown?: unknown): FastifyReply {
+  const { status } = PROBLEMS[error.code];
+  if (status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
+  if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
+  return shape(reply.code(status), request, error, thrown);
 }
 
 /** What every error handler does first: map to a problem, log server errors, hold back 429s. */
-export async function settleError(error: unknown, request: FastifyRequest, tarpit: Tarpit): Promise<DomainError> {
+async function settleError(error: unknown, request: FastifyRequest, tarpit: Tarpit): Promise<DomainError> {
   const domainError = toDomainError(error);
   if (PROBLEMS[domainError.code].status >= 500) {
     request.log.error({ err: error, responseMismatch: error instanceof ResponseMismatchError }, 'request failed');
@@ -124,12 +113,25 @@ export async function settleError(error: unknown, request: FastifyRequest, tarpi
   return domainError;
 }
 
+/** The detail of a 404 for a path no route serves. */
+export const noRouteDetail = (request: FastifyRequest) => `no route ${request.method} ${request.url.split('?')[0]}`;
+
+/**
+ * The one error handler, installed in every scope that has its own error shape: whatever a route
+ * or hook throws is settled (mapped, logged, held back) and answered in `shape`, and so is an
+ * unknown route under the scope, with `notFoundDetail`.
+ */
+export function handleErrors(scope: FastifyInstance, tarpit: Tarpit, shape: ErrorShape, notFoundDetail: (request: FastifyRequest) => string): void {
+  scope.setErrorHandler(async (error, request, reply) => sendError(reply, request, await settleError(error, request, tarpit), shape, error));
+  scope.setNotFoundHandler((request, reply) => sendError(reply, request, new DomainError('not_found', notFoundDetail(request)), shape));
+}
+
 /**
  * Fastify's `frameworkErrors`: bad URLs and over-long path segments, answered before any route or
  * hook runs, get the same problem+json as everything else.
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  sendProblem(reply, request, toDomainError(error));
+  sendError(reply, request, toDomainError(error), problemShape);
 }
 
 const CLIENT_ERRORS: Record<string, DomainError> = {
@@ -163,10 +165,7 @@ export interface ErrorsPluginOptions {
 }
 
 async function errorsPlugin(app: FastifyInstance, options: ErrorsPluginOptions) {
-  app.setErrorHandler(async (error, request, reply) => sendProblem(reply, request, await settleError(error, request, options.tarpit)));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, new DomainError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  handleErrors(app, options.tarpit, problemShape, noRouteDetail);
 }
 
 export default fp(errorsPlugin, { name: 'errors', fastify: '5.x' });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DomainError } from '../../src/errors.js';
-import { isStoreDown, toDomainError } from '../../src/plugins/errors.js';
+import { toDomainError } from '../../src/plugins/errors.js';
+import { isStoreDown, isUniqueViolation } from '../../src/store/errors.js';
 
 // The shapes a lost or slow database reaches the error handler in: raw pg/socket errors, the Prisma
 // adapter's DriverAdapterError (kind, originalCode), Prisma's known request errors (P-codes), and
@@ -37,4 +38,17 @@ test('other errors are not mistaken for an outage', () => {
   assert.equal(isStoreDown(new Error('boom')), false);
   assert.equal(isStoreDown(Object.assign(new Error('duplicate key'), { code: 'P2002' })), false);
   assert.equal(toDomainError(new TypeError('x is undefined')).code, 'internal');
+});
+
+test('unique violations are recognised in the shapes Prisma and its adapters give, and are no outage', () => {
+  const shapes = [
+    Object.assign(new Error('Unique constraint failed'), { code: 'P2002' }),
+    { name: 'DriverAdapterError', message: 'x', cause: { kind: 'postgres', originalCode: '23505' } },
+    Object.assign(new Error('x'), { meta: { driverAdapterError: { cause: { originalCode: '23505' } } } }),
+  ];
+  for (const error of shapes) {
+    assert.ok(isUniqueViolation(error));
+    assert.equal(isStoreDown(error), false);
+  }
+  assert.equal(isUniqueViolation(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), false);
 });

@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
-import { DomainError, PROBLEMS } from '../../errors.js';
+import { type DomainError, PROBLEMS } from '../../errors.js';
 import { contextOf } from '../../plugins/context.js';
-import { AUTHENTICATE_CHALLENGE, settleError } from '../../plugins/errors.js';
+import { type ErrorShape, handleErrors, noRouteDetail } from '../../plugins/errors.js';
 import { standardErrors } from '../../schemas/common.js';
 import {
   apiKeyListSchema,
@@ -62,24 +62,16 @@ function failureOf(error: DomainError, requestId: string, fieldsInQuery: boolean
   };
 }
 
-function sendFailure(reply: FastifyReply, request: FastifyRequest, error: DomainError, fieldsInQuery: boolean): FastifyReply {
-  const status = PROBLEMS[error.code].status;
-  if (status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
-  if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
-  return reply.code(status).type('application/json').send(failureOf(error, request.id, fieldsInQuery));
-}
+/** Confluent's error shape; field errors name a query parameter or a body pointer, as the request had them. */
+const confluentFailure: ErrorShape = (reply, request, error, thrown) => {
+  const context = (thrown as { validationContext?: string } | undefined)?.validationContext;
+  const fieldsInQuery = context ? context !== 'body' : request.method === 'GET' || request.method === 'DELETE';
+  return reply.type('application/json').send(failureOf(error, request.id, fieldsInQuery));
+};
 
 async function confluentRoutes(scope: FastifyInstance, deps: Deps) {
   // Also reached by the auth hook's 401/403/429, which Fastify hands to the route's own error handler.
-  scope.setErrorHandler(async (error, request, reply) => {
-    const domainError = await settleError(error, request, deps.tarpit);
-    const context = (error as { validationContext?: string }).validationContext;
-    const fieldsInQuery = context ? context !== 'body' : request.method === 'GET' || request.method === 'DELETE';
-    return sendFailure(reply, request, domainError, fieldsInQuery);
-  });
-  scope.setNotFoundHandler((request, reply) =>
-    sendFailure(reply, request, new DomainError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`), false),
-  );
+  handleErrors(scope, deps.tarpit, confluentFailure, noRouteDetail);
 
   const r = scope.withTypeProvider<ZodTypeProvider>();
 

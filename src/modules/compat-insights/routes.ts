@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from '../../deps.js';
-import { DomainError, PROBLEMS } from '../../errors.js';
+import { DomainError } from '../../errors.js';
 import { actorOf } from '../../plugins/auth.js';
 import { contextOf } from '../../plugins/context.js';
-import { AUTHENTICATE_CHALLENGE, settleError } from '../../plugins/errors.js';
+import { type ErrorShape, handleErrors } from '../../plugins/errors.js';
 import { standardErrors } from '../../schemas/common.js';
 import {
   clientDetailsSchema,
@@ -22,12 +22,9 @@ const tags = ['kdb-insights-compatible'];
 const BODY_LIMIT = 64 * 1024;
 const errors = Object.fromEntries(Object.keys(standardErrors).map((status) => [status, failureSchema])) as Record<keyof typeof standardErrors, typeof failureSchema>;
 
-function sendFailure(reply: FastifyReply, error: DomainError): FastifyReply {
-  const status = PROBLEMS[error.code].status;
-  if (status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
-  if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
-  return reply.code(status).type('application/json').send(JSON.stringify({ message: 'failure', detail: error.detail }));
-}
+/** Insights' error shape; the status is the catalogue's, as everywhere. */
+const insightsFailure: ErrorShape = (reply, _request, error) =>
+  reply.type('application/json').send(JSON.stringify({ message: 'failure', detail: error.detail }));
 
 /**
  * What every compatible scope shares: bodies read as JSON whatever the Content-Type (`curl -d`
@@ -45,8 +42,7 @@ function insightsScope(scope: FastifyInstance, deps: Deps, prefix: string): void
       done(new DomainError('malformed_json', 'the body is not valid JSON'));
     }
   });
-  scope.setErrorHandler(async (error, request, reply) => sendFailure(reply, await settleError(error, request, deps.tarpit)));
-  scope.setNotFoundHandler((request, reply) => sendFailure(reply, new DomainError('not_found', `no route ${request.method} under ${prefix}`)));
+  handleErrors(scope, deps.tarpit, insightsFailure, (request) => `no route ${request.method} under ${prefix}`);
 }
 
 async function clientControllerRoutes(scope: FastifyInstance, deps: Deps) {
