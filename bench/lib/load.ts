@@ -5,8 +5,11 @@ export type Outcome = 'ok' | 'intended' | 'error';
 
 export interface LoadSpec {
   title: string;
-  /** Always a 127.0.0.1 URL: load never leaves the machine. */
-  baseUrl: string;
+  /**
+   * Always 127.0.0.1 URLs: load never leaves the machine. Several URLs (replicas) share the
+   * connections in turn, autocannon's own balancing: one histogram, no proxy in between.
+   */
+  baseUrl: string | readonly string[];
   method: 'GET' | 'POST' | 'DELETE';
   headers?: Record<string, string>;
   /** Request paths, used in turn (one entry: a fixed path). */
@@ -56,7 +59,8 @@ function assertLoopback(url: string): void {
 
 /** Runs one autocannon instance over loopback and counts every answer with spec.classify. */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  assertLoopback(spec.baseUrl);
+  const urls = typeof spec.baseUrl === 'string' ? [spec.baseUrl] : spec.baseUrl;
+  for (const url of urls) assertLoopback(url);
   const counts = { ok: 0, intended: 0, error: 0 };
   const statuses: Record<string, number> = {};
   let firstError: string | undefined;
@@ -90,7 +94,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
   const started = process.hrtime.bigint();
   const instance = autocannon({
-    url: spec.baseUrl,
+    // autocannon takes a list of URLs and gives connection i the URL i % length; @types/autocannon
+    // only knows the single string.
+    url: (urls.length === 1 ? urls[0]! : [...urls]) as string,
     connections: spec.connections,
     pipelining: 1,
     timeout: REQUEST_TIMEOUT_SECONDS,
@@ -127,5 +133,20 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     statuses,
     ...(firstError !== undefined ? { firstError } : {}),
     windowUs: [Number(started / 1000n), Number(ended / 1000n)],
+  };
+}
+
+/** A load that runs until `stop()` (bounded by maxSeconds), for what is measured alongside it; stop() answers its result. */
+export function backgroundLoad(spec: Omit<LoadSpec, 'until'>): { stop(): Promise<LoadResult> } {
+  let stop: () => void = () => {};
+  const until = new Promise<void>((resolveStop) => (stop = resolveStop));
+  const run = runLoad({ ...spec, until });
+  // A failure surfaces through stop(); until then it must not count as unhandled.
+  run.catch(() => undefined);
+  return {
+    stop: () => {
+      stop();
+      return run;
+    },
   };
 }
