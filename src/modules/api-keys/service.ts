@@ -296,7 +296,7 @@ export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: strin
     // Only the delete that actually revoked the key audits it; a concurrent one finds it revoked.
     const { count } = await tx.apiKey.updateMany({
       where: { id: keyId, status: 'active' },
-      data: { status: 'revoked', revokedAt: new Date(), previousSecretHash: null, previousSecretExpiresAt: null },
+      data: { status: 'revoked', previousSecretHash: null, previousSecretExpiresAt: null },
     });
     if (count === 0) return;
     await recordAudit(tx, ctx, { orgId, action: 'api_key.delete', target: keyId, details: { owner: existing.ownerId, type: existing.type } });
