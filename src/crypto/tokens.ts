@@ -82,10 +82,9 @@ export const API_KEY_ID_RE = /^[A-Z0-9]{16}$/;
  * only: `lka`, a 16-character public lookup id (finds the row by index), 43 random base62
  * characters (≥ 256 bits; only their argon2id hash is stored), and a CRC32 checksum of all of it.
  */
-export const ACCESS_KEY_PREFIX = 'lka';
+const ACCESS_KEY_PREFIX = 'lka';
 const ACCESS_KEY_LOOKUP_LENGTH = 16;
-export const ACCESS_KEY_LENGTH = ACCESS_KEY_PREFIX.length + ACCESS_KEY_LOOKUP_LENGTH + SECRET_BODY_LENGTH + CHECKSUM_LENGTH;
-export const ACCESS_KEY_LOOKUP_RE = /^[0-9A-Za-z]{16}$/;
+const ACCESS_KEY_LENGTH = ACCESS_KEY_PREFIX.length + ACCESS_KEY_LOOKUP_LENGTH + SECRET_BODY_LENGTH + CHECKSUM_LENGTH;
 
 function randomBase62(length: number): string {
   let out = '';

@@ -10,7 +10,7 @@ import { ResponseMismatchError } from './serializer.js';
 
 export const AUTHENTICATE_CHALLENGE = 'Bearer realm="latchkey", Basic realm="latchkey"';
 
-export interface Problem {
+interface Problem {
   type: string;
   title: string;
   status: number;
@@ -21,7 +21,7 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-export function problemFor(error: DomainError, requestId: string): Problem {
+function problemFor(error: DomainError, requestId: string): Problem {
   const { status, title } = PROBLEMS[error.code];
   return {
     type: `urn:latchkey:problem:${error.code}`,
@@ -105,7 +105,7 @@ export function isStoreDown(error: unknown): boolean {
   return false;
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: DomainError): FastifyReply {
+function sendProblem(reply: FastifyReply, request: FastifyRequest, error: DomainError): FastifyReply {
   const problem = problemFor(error, request.id);
   if (problem.status === 401) reply.header('www-authenticate', AUTHENTICATE_CHALLENGE);
   if (error.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.options.retryAfterSeconds));
@@ -157,7 +157,7 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   socket.destroy();
 }
 
-export interface ErrorsPluginOptions {
+interface ErrorsPluginOptions {
   /** Where 429 answers wait before they are sent. */
   tarpit: Tarpit;
 }

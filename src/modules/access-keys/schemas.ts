@@ -3,19 +3,19 @@ import type { AccessKey } from '../../generated/prisma/client.js';
 import { isoTime, isoTimeOrNull, orgIdParam, pageQuery, timestamp } from '../../schemas/common.js';
 import { KEY_FILTER_URL_MAX_LENGTH } from './key-filter.js';
 
-export const accessKeyName = z
+const accessKeyName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1 to 63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit');
 
 /** Fluvio's own rule for topic names. */
-export const fluvioTopic = z
+const fluvioTopic = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a Fluvio topic name: at most 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen');
 
 const PARAM_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** `PARAM:URL`. The URL's own rules (https, no credentials, refused literals) are checked by the service. */
-export const keyFilterRemote = z
+const keyFilterRemote = z
   .string()
   .max(64 + 1 + KEY_FILTER_URL_MAX_LENGTH)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (percent-encode anything else in the URL)')
@@ -129,7 +129,7 @@ export const verifyAccessKeyBody = z.strictObject({
     .describe('The other query parameters of the client’s WebSocket URL'),
 }).meta({ examples: [{ access_key: 'lkaQ3VJ8T2M5XK4N7B1D9wE6rT0yU2iO4pA8sD1fG3hJ5kL7zX9cV0bN2mQ4wE6rT8yU0iOp3Fk2', cluster_id: 'fc-2h7x9k1m4p', operation: 'consume', topic: 'orders', params: { tenant: 'acme' } }] });
 
-export const verifyAccessKeyCodes = ['VALID', 'INVALID', 'WRONG_RESOURCE', 'FORBIDDEN', 'KEY_FILTER_REQUIRED', 'KEY_FILTER_UNAVAILABLE'] as const;
+const verifyAccessKeyCodes = ['VALID', 'INVALID', 'WRONG_RESOURCE', 'FORBIDDEN', 'KEY_FILTER_REQUIRED', 'KEY_FILTER_UNAVAILABLE'] as const;
 
 export const accessKeyVerificationSchema = z
   .object({

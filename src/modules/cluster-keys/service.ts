@@ -39,7 +39,7 @@ const presentedColumns = {
   lastUsedAt: true,
 } as const satisfies Prisma.ClusterKeySelect;
 
-export const issuerOf = (deps: Deps, orgId: string) => `${publicUrlOf(deps.config)}/v1/orgs/${orgId}`;
+const issuerOf = (deps: Deps, orgId: string) => `${publicUrlOf(deps.config)}/v1/orgs/${orgId}`;
 
 /**
  * Admins of the organization, of the cluster's environment or of the cluster manage any key;

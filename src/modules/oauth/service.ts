@@ -4,7 +4,7 @@ import { API_KEY_ID_RE, isWellFormedSecret, SecretPrefix } from '../../crypto/to
 import type { Deps } from '../../deps.js';
 import type { KeyActor } from './actor-cache.js';
 
-export const ACCESS_TOKEN_AUDIENCE = 'latchkey-management';
+const ACCESS_TOKEN_AUDIENCE = 'latchkey-management';
 
 /** RFC 6749 §5.2 error codes. */
 export class OAuthError extends Error {
@@ -68,7 +68,7 @@ async function authenticateCloudKeySecret(deps: Deps, keyId: string, secret: str
  * A cloud API key presented to the management API (Basic, or as OAuth client credentials).
  * Any other kind of key, an expired or revoked one, or a wrong secret: null.
  */
-export async function authenticateCloudKey(deps: Deps, keyId: string, secret: string, throttled = false): Promise<Actor | null> {
+async function authenticateCloudKey(deps: Deps, keyId: string, secret: string, throttled = false): Promise<Actor | null> {
   return (await authenticateCloudKeySecret(deps, keyId, secret, throttled))?.actor ?? null;
 }
 
