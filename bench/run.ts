@@ -654,10 +654,10 @@ async function main(): Promise<number> {
 
   mkdirSync(RESULTS, { recursive: true });
   const out = args.out ? resolve(args.out) : join(RESULTS, 'latest.json');
-  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 
   process.stdout.write(`\nLatchkey benchmark (${report.mode}${quick ? ': shorter runs, 10,000-key list' : ''}) on ${storeLabel}, node ${report.node}, ${report.cpus} CPUs\n\n`);
-  process.stdout.write(renderTable(report) + '\n\n');
+  process.stdout.write(`${renderTable(report)}\n\n`);
   process.stdout.write(`targets (issue 4)${args.check ? '' : ', informational without --check'}:\n${renderChecks(checks)}\n\n`);
   process.stdout.write(`results written to ${out}\n`);
   const missed = checks.filter((c) => !c.ok);

@@ -23,9 +23,10 @@ function randomString(alphabet: string, length: number): string {
 
 function base62(value: number, width: number): string {
   let out = '';
+  let rest = value;
   for (let i = 0; i < width; i++) {
-    out = BASE62[value % 62] + out;
-    value = Math.floor(value / 62);
+    out = BASE62[rest % 62] + out;
+    rest = Math.floor(rest / 62);
   }
   return out;
 }

@@ -82,7 +82,7 @@ interface IdempotencyPluginOptions {
 async function idempotencyPlugin(app: FastifyInstance, { db, masterKey }: IdempotencyPluginOptions) {
   app.decorateRequest('idempotencyClaim', null);
 
-  const claim: preHandlerHookHandler = async function (request: FastifyRequest, reply: FastifyReply) {
+  const claim: preHandlerHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers[HEADER];
     if (header === undefined) return;
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
@@ -119,7 +119,7 @@ async function idempotencyPlugin(app: FastifyInstance, { db, masterKey }: Idempo
     }
   };
 
-  const settle: onSendHookHandler = async function (request, reply, payload) {
+  const settle: onSendHookHandler = async (request, reply, payload) => {
     const held = request.idempotencyClaim;
     if (!held) return payload;
     request.idempotencyClaim = null;

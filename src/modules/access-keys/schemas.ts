@@ -115,12 +115,14 @@ export function presentAccessKey(key: PresentedAccessKey): z.output<typeof acces
   };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
 const paramValue = z.string().max(4096).regex(/^[^\u0000]*$/, 'must not contain NUL');
 
 export const verifyAccessKeyBody = z.strictObject({
   access_key: z.string().max(128).describe('The `?access_key=` value the gateway received'),
   cluster_id: z.string().min(1).max(80),
   operation: z.enum(['consume', 'produce', 'fluvio']).describe('/wsr/v1/simple/consume, /wsr/v1/simple/produce or /wsr/v1/fluvio'),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
   topic: z.string().max(255).regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters').optional().describe('The topic the client asks for (simple endpoints)'),
   params: z
     .record(z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/, 'must be a query parameter name'), paramValue)

@@ -36,7 +36,7 @@ async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<KeyActor 
       owner: { include: { roleBindings: true } },
     },
   });
-  if (!key || key.status !== 'active' || key.type !== 'cloud') return null;
+  if (key?.status !== 'active' || key.type !== 'cloud') return null;
   const now = Date.now();
   if (key.expiresAt && key.expiresAt.getTime() <= now) return null;
   const actor: Actor = {
@@ -110,7 +110,7 @@ export async function authenticateAccessToken(deps: Deps, token: string): Promis
   const generation = claims.gen ?? 1;
   if (typeof generation !== 'number') return null;
   const keyActor = await actorForCloudKey(deps, keyId);
-  if (!keyActor || keyActor.actor.kind !== 'principal' || keyActor.actor.principalId !== claims.sub) return null;
+  if (keyActor?.actor.kind !== 'principal' || keyActor.actor.principalId !== claims.sub) return null;
   const live =
     generation === keyActor.generation ||
     (generation === keyActor.generation - 1 && keyActor.previousGenerationUntil !== null && keyActor.previousGenerationUntil > Date.now());

@@ -162,7 +162,10 @@ export class ApiKeyVerifier {
     }
     this.#cache.set(digest, { key, until });
     let digests = this.#digestsByKey.get(key.keyId);
-    if (!digests) this.#digestsByKey.set(key.keyId, (digests = new Set()));
+    if (!digests) {
+      digests = new Set();
+      this.#digestsByKey.set(key.keyId, digests);
+    }
     digests.add(digest);
   }
 
