@@ -49,7 +49,7 @@ function owner(frame: CallFrame): string {
   if (!url) return functionName.startsWith('(') ? functionName : `native ${functionName}`;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
-  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
   const src = /\/(src\/.*)$/.exec(url);
   if (src) return src[1]!;
   if (url.startsWith('wasm')) return 'wasm';

@@ -181,7 +181,7 @@ async function main(): Promise<number> {
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
 
   process.stdout.write(`\nLatchkey benchmark (${report.mode}${quick ? ': shorter runs, 10,000-key list' : ''}) on ${store.label}, node ${report.node}, ${report.cpus} CPUs${replicas > 1 ? `, ${replicas} Latchkey replicas` : ''}\n\n`);
-  process.stdout.write(renderTable(report) + '\n\n');
+  process.stdout.write(`${renderTable(report)}\n\n`);
   process.stdout.write(`targets${args.check ? '' : ', informational without --check'}:\n${renderChecks(checks)}\n\n`);
   process.stdout.write(`results written to ${out}\n`);
   const missed = checks.filter((c) => !c.ok);

@@ -43,7 +43,7 @@ import { Metrics } from './metrics.js';
 import metricsPlugin from './plugins/metrics.js';
 import type { Store } from './store/index.js';
 
-export const VERSION = '0.1.0';
+const VERSION = '0.1.0';
 const BODY_LIMIT = 1024 * 1024;
 
 export interface AppOptions {

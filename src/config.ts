@@ -4,12 +4,6 @@ import { z } from 'zod';
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-export const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => value === 'true' || value === '1');
-
 /** One proxy address or CIDR (IPv4 or IPv6), as proxy-addr (Fastify's trustProxy list) reads it. */
 function isProxyAddress(entry: string): boolean {
   const [address, prefix, ...rest] = entry.split('/');
@@ -67,7 +61,7 @@ const keyFilterAllowedHosts = z
   });
 
 /** The environment, validated once. The only place in the code base that reads process.env. */
-export const configSchema = z
+const configSchema = z
   .object({
     PORT: int(8080, 0, 65535),
     HOST: z.string().min(1).default('127.0.0.1'),

@@ -4,7 +4,7 @@ import type { LoggerOptions } from 'pino';
  * Every secret-bearing field Latchkey knows of, in request headers and in any object that is
  * logged. Bodies are never logged, but a redaction list that covers them costs nothing.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
@@ -28,7 +28,7 @@ export const REDACT_PATHS = [
 /** Paths that carry a credential, logged by their route template instead. */
 const CREDENTIAL_PATHS: Array<[RegExp, string]> = [[/^\/informationservice\/details\/.*$/is, '/informationservice/details/{client_id}']];
 
-export function pathForLog(url: string): string {
+function pathForLog(url: string): string {
   const path = url.split('?')[0]!;
   for (const [pattern, template] of CREDENTIAL_PATHS) if (pattern.test(path)) return template;
   return path;

@@ -30,7 +30,7 @@ async function resolveMasterKey(config: Config, logger: Logger): Promise<Buffer>
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
-  await writeFile(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  await writeFile(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   await chmod(file, 0o600);
   logger.warn({ file }, 'LATCHKEY_MASTER_KEY is not set: generated a master key in the data directory; back it up with the data, or set LATCHKEY_MASTER_KEY');
   return key;

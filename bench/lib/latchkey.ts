@@ -6,7 +6,7 @@ import { runLoad } from './load.js';
 const MAX_ATTEMPTS = 5;
 const CALL_TIMEOUT_MS = 30_000;
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: string,
@@ -16,7 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 export const bearer = (token: string) => `Bearer ${token}`;
 
 /** One JSON call; 429 and 503 are retried after their Retry-After (bounded). */
@@ -113,7 +113,7 @@ export function createKeyBodies(org: BenchOrg, displayName: string, owners = org
   return org.ownerIds.slice(0, owners).map((owner) => createKeyBody(org, owner, displayName));
 }
 
-export function createKeyBody(org: BenchOrg, owner: string, displayName: string): string {
+function createKeyBody(org: BenchOrg, owner: string, displayName: string): string {
   return JSON.stringify({
     owner,
     scope: { type: 'resource', resource_id: org.resourceId },
@@ -197,12 +197,12 @@ export function verifyBody(key: CreatedKey, resourceId: string): string {
   return JSON.stringify({ key: key.id, secret: key.secret, resource_id: resourceId });
 }
 
-export interface VerifyAnswer {
+interface VerifyAnswer {
   valid: boolean;
   code: string;
 }
 
-export async function verifyOnce(baseUrl: string, auth: string, key: CreatedKey, resourceId: string): Promise<VerifyAnswer> {
+async function verifyOnce(baseUrl: string, auth: string, key: CreatedKey, resourceId: string): Promise<VerifyAnswer> {
   return call<VerifyAnswer>(baseUrl, 'POST', '/v1/verify/api-key', auth, JSON.parse(verifyBody(key, resourceId)));
 }
 

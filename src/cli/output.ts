@@ -35,7 +35,7 @@ function alignedRows(rows: string[][]): string {
 }
 
 /** A list page as aligned columns; one object as aligned `field  value` lines. */
-export function renderTable(body: unknown, view: View = {}): string {
+function renderTable(body: unknown, view: View = {}): string {
   const list = body && typeof body === 'object' && Array.isArray((body as { data?: unknown }).data) ? ((body as { data: unknown[] }).data) : undefined;
   if (list) {
     const columns = view.columns ?? columnsOf(list);

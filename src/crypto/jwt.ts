@@ -61,7 +61,7 @@ export class SigningKeys {
 
   async #loadOrCreate(): Promise<{ kid: string; key: Key }> {
     const existing = await this.db.signingKey.findFirst({
-      where: { purpose: this.purpose, retiredAt: null },
+      where: { purpose: this.purpose },
       orderBy: { createdAt: 'desc' },
     });
     if (existing) {

@@ -14,8 +14,8 @@ export class MasterKeyMismatchError extends Error {
 }
 
 /** HMAC-SHA256 of a constant under the master key: proves which key is in use, reveals nothing of it. */
-export function masterKeyCheckValue(masterKey: Buffer): string {
-  return 'v1:' + createHmac('sha256', masterKey).update(CONSTANT).digest('base64url');
+function masterKeyCheckValue(masterKey: Buffer): string {
+  return `v1:${createHmac('sha256', masterKey).update(CONSTANT).digest('base64url')}`;
 }
 
 /**

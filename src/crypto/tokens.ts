@@ -23,9 +23,10 @@ function randomString(alphabet: string, length: number): string {
 
 function base62(value: number, width: number): string {
   let out = '';
+  let rest = value;
   for (let i = 0; i < width; i++) {
-    out = BASE62[value % 62] + out;
-    value = Math.floor(value / 62);
+    out = BASE62[rest % 62] + out;
+    rest = Math.floor(rest / 62);
   }
   return out;
 }
@@ -82,10 +83,9 @@ export const API_KEY_ID_RE = /^[A-Z0-9]{16}$/;
  * only: `lka`, a 16-character public lookup id (finds the row by index), 43 random base62
  * characters (≥ 256 bits; only their argon2id hash is stored), and a CRC32 checksum of all of it.
  */
-export const ACCESS_KEY_PREFIX = 'lka';
+const ACCESS_KEY_PREFIX = 'lka';
 const ACCESS_KEY_LOOKUP_LENGTH = 16;
-export const ACCESS_KEY_LENGTH = ACCESS_KEY_PREFIX.length + ACCESS_KEY_LOOKUP_LENGTH + SECRET_BODY_LENGTH + CHECKSUM_LENGTH;
-export const ACCESS_KEY_LOOKUP_RE = /^[0-9A-Za-z]{16}$/;
+const ACCESS_KEY_LENGTH = ACCESS_KEY_PREFIX.length + ACCESS_KEY_LOOKUP_LENGTH + SECRET_BODY_LENGTH + CHECKSUM_LENGTH;
 
 function randomBase62(length: number): string {
   let out = '';

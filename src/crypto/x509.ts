@@ -38,7 +38,7 @@ export interface SigningAuthority {
  * A 128-bit random serial with its top bit clear, so its DER INTEGER is positive; a leading zero
  * byte is drawn again, so the encoding is always 16 bytes and the hex always 32 characters.
  */
-export function randomSerial(): string {
+function randomSerial(): string {
   for (;;) {
     const bytes = randomBytes(16);
     bytes[0]! &= 0x7f;

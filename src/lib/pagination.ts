@@ -25,7 +25,7 @@ export function isStorableTime(date: Date): boolean {
   return time >= EARLIEST && time <= LATEST;
 }
 
-export function encodePageToken(row: Cursor): string {
+function encodePageToken(row: Cursor): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 }
 

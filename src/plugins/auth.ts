@@ -10,7 +10,7 @@ import type { CredentialKind } from '../store/invalidation.js';
  * through a cloud API key or an access token. A route without `auth` is a management route:
  * public routes opt out explicitly.
  */
-export type AuthMode = 'public' | 'root' | 'management';
+type AuthMode = 'public' | 'root' | 'management';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,7 +41,7 @@ export interface Authenticator {
   authenticate(credential: string, request: FastifyRequest, throttled: boolean): Promise<Actor | null>;
 }
 
-export interface AuthPluginOptions {
+interface AuthPluginOptions {
   authenticators: Authenticator[];
   failures: FailureLimiter;
 }

@@ -18,12 +18,12 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7E]{16,255}$/;
 const HEADER = 'idempotency-key';
 
 /** A response is replayable for this long after the first attempt completed. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 /**
  * An in-flight claim whose request died (the process crashed mid-create) blocks duplicates for at
  * most this long; requests time out after 30 s, so a live one never outlasts it.
  */
-export const IDEMPOTENCY_LEASE_MS = 2 * 60_000;
+const IDEMPOTENCY_LEASE_MS = 2 * 60_000;
 const PURGE_EVERY_MS = 10 * 60_000;
 /** Headers of the first response that a replay repeats; the rest (request id, security headers) are per request. */
 const REPLAYED_HEADERS = ['content-type', 'location'] as const;
@@ -49,7 +49,7 @@ declare module 'fastify' {
 }
 
 /** JSON with object keys sorted at every depth: bodies that differ only in key order are the same request. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
@@ -67,7 +67,7 @@ export function requestFingerprint(method: string, route: string, params: unknow
   return sha256([method, route, canonicalJson(params ?? {}), canonicalJson(body ?? null)].join('\n'));
 }
 
-export interface IdempotencyPluginOptions {
+interface IdempotencyPluginOptions {
   db: Db;
   masterKey: Buffer;
 }
@@ -82,7 +82,7 @@ export interface IdempotencyPluginOptions {
 async function idempotencyPlugin(app: FastifyInstance, { db, masterKey }: IdempotencyPluginOptions) {
   app.decorateRequest('idempotencyClaim', null);
 
-  const claim: preHandlerHookHandler = async function (request: FastifyRequest, reply: FastifyReply) {
+  const claim: preHandlerHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers[HEADER];
     if (header === undefined) return;
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
@@ -119,7 +119,7 @@ async function idempotencyPlugin(app: FastifyInstance, { db, masterKey }: Idempo
     }
   };
 
-  const settle: onSendHookHandler = async function (request, reply, payload) {
+  const settle: onSendHookHandler = async (request, reply, payload) => {
     const held = request.idempotencyClaim;
     if (!held) return payload;
     request.idempotencyClaim = null;

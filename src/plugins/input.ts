@@ -3,15 +3,15 @@ import fp from 'fastify-plugin';
 import { DomainError, type FieldError } from '../errors.js';
 
 /** Deeper JSON than this is no request Latchkey understands; walking it must stay cheap. */
-export const MAX_INPUT_DEPTH = 32;
+const MAX_INPUT_DEPTH = 32;
 /** Longer URLs are answered 414 (Node's header limit answers 431 beyond ~16 KiB). */
-export const MAX_URL_LENGTH = 8192;
+const MAX_URL_LENGTH = 8192;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** Why a string cannot be stored, or undefined when it can. */
-export function stringProblem(value: string): string | undefined {
+function stringProblem(value: string): string | undefined {
   // Postgres text cannot hold NUL, and a lone surrogate would be stored as U+FFFD: both would
   // silently differ from what the caller sent, so they are refused before any work.
   if (value.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
@@ -23,7 +23,7 @@ export function stringProblem(value: string): string | undefined {
  * Every string (keys included) in one request part that cannot be stored, with its path. The walk
  * is iterative and bounded by MAX_INPUT_DEPTH, so a deeply nested body cannot exhaust the stack.
  */
-export function inputProblems(value: unknown, root: string): FieldError[] {
+function inputProblems(value: unknown, root: string): FieldError[] {
   const problems: FieldError[] = [];
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 0 }];
   const join = (base: string, key: string) => (base ? `${base}.${key}` : key);

@@ -11,9 +11,9 @@ declare module 'fastify' {
 }
 
 /** The route label of requests no route matched: raw paths would make one series per scanner probe. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
-export interface MetricsPluginOptions {
+interface MetricsPluginOptions {
   metrics: Metrics;
   bus: InvalidationBus;
 }

@@ -22,7 +22,7 @@ export function requestIdFrom(header: string | string[] | undefined): string {
  * carry secrets shown once, so no cache may keep them. Setting a fixed table costs a fraction of
  * running helmet's middleware chain per request.
  */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',

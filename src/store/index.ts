@@ -10,7 +10,7 @@ import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { migrate } from './migrator.js';
 import type { SqlSession } from './sql.js';
 
-export type StoreKind = 'postgres' | 'pglite';
+type StoreKind = 'postgres' | 'pglite';
 export type Db = PrismaClient;
 /** The client handed to a `$transaction(async (tx) => ...)` callback. */
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0] & {};

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 export const INVALIDATION_CHANNEL = 'latchkey_invalidation';
 
 /** Every credential family whose verification results are cached per replica. */
-export const CREDENTIAL_KINDS = ['api_key', 'cluster_key', 'access_key', 'client'] as const;
+const CREDENTIAL_KINDS = ['api_key', 'cluster_key', 'access_key', 'client'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 // NOTIFY payloads are capped at 8000 bytes by Postgres; ids are at most 64 characters.

@@ -9,7 +9,7 @@ import type { SqlSession } from './sql.js';
  * prisma/migrations at the package root. This file runs from src/store (tsx) and, one level
  * deeper, from dist/src/store (compiled, and in the Docker image), so both depths are tried.
  */
-export const MIGRATIONS_DIR = locateMigrations();
+const MIGRATIONS_DIR = locateMigrations();
 
 function locateMigrations(): string {
   const candidates = ['../../prisma/migrations/', '../../../prisma/migrations/'].map((up) => fileURLToPath(new URL(up, import.meta.url)));

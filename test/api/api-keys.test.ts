@@ -161,7 +161,7 @@ describe('API keys', () => {
     const del = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/api-keys/${key.id}`, headers: t.root });
     assert.equal(del.statusCode, 204);
     assert.equal((await verify(key.id, key.secret, resourceId)).json().code, 'REVOKED');
-    const wrong = key.secret.slice(0, -10) + 'AAAAAAAAAA';
+    const wrong = `${key.secret.slice(0, -10)}AAAAAAAAAA`;
     assert.equal((await verify(key.id, wrong, resourceId)).json().code, 'INVALID');
     const list = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/api-keys?status=revoked`, headers: t.root });
     assert.deepEqual(list.json().data.map((k: { id: string }) => k.id), [key.id]);

@@ -221,7 +221,7 @@ describe('environments', () => {
     const owner = await t.store.prisma.principal.create({ data: { id: newId('sa'), orgId, kind: 'service_account', displayName: uniqueName('sa') } });
     const keyId = newApiKeyId();
     await t.store.prisma.apiKey.create({
-      data: { id: keyId, orgId, ownerId: owner.id, type: 'flink', environmentId: envId, cloud: 'aws', region: 'us-east-2', secretHash: '$argon2id$fixture', secretHint: 'abcd', status: 'revoked', revokedAt: new Date() },
+      data: { id: keyId, orgId, ownerId: owner.id, type: 'flink', environmentId: envId, cloud: 'aws', region: 'us-east-2', secretHash: '$argon2id$fixture', secretHint: 'abcd', status: 'revoked' },
     });
     const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/environments/${envId}`, headers: t.root });
     assert.equal(res.statusCode, 204, res.body);

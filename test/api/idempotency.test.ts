@@ -168,7 +168,7 @@ describe('Idempotency-Key on creates', () => {
     const bob = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
     const key = newKey();
     const create = (authorization: string) =>
-      t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/service-accounts`, headers: { authorization, 'idempotency-key': key }, payload: { display_name: 'same-name-per-caller' + key.slice(-6) } });
+      t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/service-accounts`, headers: { authorization, 'idempotency-key': key }, payload: { display_name: `same-name-per-caller${key.slice(-6)}` } });
     const a = await create(alice.authorization);
     assert.equal(a.statusCode, 201, a.body);
     const b = await create(bob.authorization);

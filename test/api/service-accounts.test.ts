@@ -200,7 +200,7 @@ describe('service accounts', () => {
     assert.equal(forced.statusCode, 204);
     assert.equal(await t.store.prisma.principal.count({ where: { id: saId } }), 0);
     const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'service_account.delete' } });
-    assert.equal((event?.details as { force: boolean }).force, true);
+    assert.equal((event?.details as { force: boolean } | undefined)?.force, true);
   });
 
   test('the organization’s recent_use_hours overrides the 24-hour default', async () => {

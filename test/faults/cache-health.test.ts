@@ -36,7 +36,7 @@ describe('caches stop serving while the invalidation channel is unhealthy', () =
 
     assert.equal(await verify(), 'VALID');
     // A revocation whose notification never arrives (what a half-open LISTEN connection loses).
-    await store.prisma.apiKey.update({ where: { id: key.id }, data: { status: 'revoked', revokedAt: new Date() } });
+    await store.prisma.apiKey.update({ where: { id: key.id }, data: { status: 'revoked' } });
     assert.equal(await verify(), 'VALID', 'healthy: served from the cache (the notification would have dropped it)');
 
     store.bus.setHealthy(false);
@@ -47,7 +47,7 @@ describe('caches stop serving while the invalidation channel is unhealthy', () =
     const verifyDuring = async () => (await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: duringPayload })).json().code;
     assert.equal(await verifyDuring(), 'VALID');
     assert.equal(await verifyDuring(), 'VALID');
-    await store.prisma.apiKey.update({ where: { id: during.id }, data: { status: 'revoked', revokedAt: new Date() } });
+    await store.prisma.apiKey.update({ where: { id: during.id }, data: { status: 'revoked' } });
     assert.equal(await verifyDuring(), 'REVOKED', 'unhealthy: nothing was cached');
 
     // Healthy again: caching resumes (a fresh key is cached; changing its row behind it does not show).
@@ -55,7 +55,7 @@ describe('caches stop serving while the invalidation channel is unhealthy', () =
     const other = await createAsRoot(t, `/v1/orgs/${orgId}/api-keys`, { owner: owner.id, scope: { type: 'resource', resource_id: resourceId } });
     const otherPayload = { key: other.id, secret: other.secret, resource_id: resourceId };
     assert.equal((await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: otherPayload })).json().code, 'VALID');
-    await store.prisma.apiKey.update({ where: { id: other.id }, data: { status: 'revoked', revokedAt: new Date() } });
+    await store.prisma.apiKey.update({ where: { id: other.id }, data: { status: 'revoked' } });
     assert.equal((await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: otherPayload })).json().code, 'VALID');
   });
 

@@ -44,7 +44,7 @@ describe('secrets are shown once and stored nowhere', () => {
       await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: { key: resourceKey.json().id, secret, resource_id: resourceId } });
     }
     // Failures are logged too; the presented (wrong) secret must not be.
-    await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: { key: resourceKey.json().id, secret: 'lks_' + 'x'.repeat(49), resource_id: resourceId } });
+    await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: { key: resourceKey.json().id, secret: `lks_${'x'.repeat(49)}`, resource_id: resourceId } });
     await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: { authorization: `Basic ${Buffer.from(`${admin.keyId}:wrong-${admin.secret}`).toString('base64')}` } });
 
     for (const secret of secrets) assert.ok(secret && secret.length >= 32, 'every secret was issued');

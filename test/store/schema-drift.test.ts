@@ -80,8 +80,8 @@ describe('schema drift: a change on one side only is reported', () => {
     },
     {
       name: 'a field added to the schema only',
-      from: '  revokedAt                 DateTime?',
-      to: '  rotatedAt DateTime? @map("rotated_at") @db.Timestamptz(3)\n  revokedAt                 DateTime?',
+      from: '  lastUsedAt                DateTime?',
+      to: '  rotatedAt DateTime? @map("rotated_at") @db.Timestamptz(3)\n  lastUsedAt                DateTime?',
       reported: /^column api_keys\.rotated_at is missing$/,
     },
     {
@@ -92,9 +92,9 @@ describe('schema drift: a change on one side only is reported', () => {
     },
     {
       name: 'a type changed',
-      from: 'retiredAt           DateTime? @map("retired_at") @db.Timestamptz(3)',
-      to: 'retiredAt           DateTime? @map("retired_at")',
-      reported: /^column signing_keys\.retired_at has type timestamp\(3\) with time zone, schema says timestamp\(3\) without time zone$/,
+      from: 'activateAt          DateTime? @map("activate_at") @db.Timestamptz(3)',
+      to: 'activateAt          DateTime? @map("activate_at")',
+      reported: /^column signing_keys\.activate_at has type timestamp\(3\) with time zone, schema says timestamp\(3\) without time zone$/,
     },
     {
       name: 'a unique constraint removed from the schema',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { apiKeySchema } from '../../src/modules/api-keys/schemas.js';
 import { ResponseMismatchError, responseSerializerCompiler } from '../../src/plugins/serializer.js';
 import { listOf } from '../../src/schemas/common.js';

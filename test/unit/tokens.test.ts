@@ -23,7 +23,7 @@ describe('secret formats', () => {
     const secret = generateSecret(SecretPrefix.apiKey);
     assert.equal(isWellFormedSecret(SecretPrefix.root, secret), false);
     assert.equal(isWellFormedSecret(SecretPrefix.apiKey, secret.slice(0, -1)), false);
-    assert.equal(isWellFormedSecret(SecretPrefix.apiKey, secret.slice(0, 10) + '-' + secret.slice(11)), false);
+    assert.equal(isWellFormedSecret(SecretPrefix.apiKey, `${secret.slice(0, 10)}-${secret.slice(11)}`), false);
   });
 
   test('secrets do not repeat and use the whole alphabet', () => {

@@ -7,7 +7,7 @@ import type { Cli } from '../runtime.js';
  * recognised anywhere on the command line, so main() hands a --token written after
  * `verify cluster-key` to this command as --cluster-key-token (see clusterKeyTokenArgs).
  */
-export const CLUSTER_KEY_TOKEN_FLAG = '--cluster-key-token';
+const CLUSTER_KEY_TOKEN_FLAG = '--cluster-key-token';
 
 /** The program's options that take a value (its first non-option word is the command). */
 const GLOBAL_WITH_VALUE = new Set(['--url', '--token', '--org', '--profile', '-o', '--output']);

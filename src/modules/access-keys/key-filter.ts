@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 
 /** The answer may not be larger than this (bytes). */
-export const KEY_FILTER_MAX_BYTES = 4096;
+const KEY_FILTER_MAX_BYTES = 4096;
 export const KEY_FILTER_URL_MAX_LENGTH = 2048;
 
 /**
@@ -37,10 +37,10 @@ const systemLookup: LookupAll = (hostname) =>
     dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses)));
   });
 
-export class KeyFilterRefused extends Error {}
+class KeyFilterRefused extends Error {}
 
 /** The parts of a remote filter URL the checks need; null when it is not one we would ever call. */
-export function parseFilterUrl(text: string): { url: URL; hostname: string; origin: string; literal: string | null } | null {
+function parseFilterUrl(text: string): { url: URL; hostname: string; origin: string; literal: string | null } | null {
   if (text.length > KEY_FILTER_URL_MAX_LENGTH) return null;
   let url: URL;
   try {

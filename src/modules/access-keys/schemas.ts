@@ -3,19 +3,19 @@ import type { AccessKey } from '../../generated/prisma/client.js';
 import { isoTime, isoTimeOrNull, orgIdParam, pageQuery, timestamp } from '../../schemas/common.js';
 import { KEY_FILTER_URL_MAX_LENGTH } from './key-filter.js';
 
-export const accessKeyName = z
+const accessKeyName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1 to 63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit');
 
 /** Fluvio's own rule for topic names. */
-export const fluvioTopic = z
+const fluvioTopic = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a Fluvio topic name: at most 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen');
 
 const PARAM_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** `PARAM:URL`. The URL's own rules (https, no credentials, refused literals) are checked by the service. */
-export const keyFilterRemote = z
+const keyFilterRemote = z
   .string()
   .max(64 + 1 + KEY_FILTER_URL_MAX_LENGTH)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (percent-encode anything else in the URL)')
@@ -115,12 +115,14 @@ export function presentAccessKey(key: PresentedAccessKey): z.output<typeof acces
   };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
 const paramValue = z.string().max(4096).regex(/^[^\u0000]*$/, 'must not contain NUL');
 
 export const verifyAccessKeyBody = z.strictObject({
   access_key: z.string().max(128).describe('The `?access_key=` value the gateway received'),
   cluster_id: z.string().min(1).max(80),
   operation: z.enum(['consume', 'produce', 'fluvio']).describe('/wsr/v1/simple/consume, /wsr/v1/simple/produce or /wsr/v1/fluvio'),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
   topic: z.string().max(255).regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters').optional().describe('The topic the client asks for (simple endpoints)'),
   params: z
     .record(z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/, 'must be a query parameter name'), paramValue)
@@ -129,7 +131,7 @@ export const verifyAccessKeyBody = z.strictObject({
     .describe('The other query parameters of the client’s WebSocket URL'),
 }).meta({ examples: [{ access_key: 'lkaQ3VJ8T2M5XK4N7B1D9wE6rT0yU2iO4pA8sD1fG3hJ5kL7zX9cV0bN2mQ4wE6rT8yU0iOp3Fk2', cluster_id: 'fc-2h7x9k1m4p', operation: 'consume', topic: 'orders', params: { tenant: 'acme' } }] });
 
-export const verifyAccessKeyCodes = ['VALID', 'INVALID', 'WRONG_RESOURCE', 'FORBIDDEN', 'KEY_FILTER_REQUIRED', 'KEY_FILTER_UNAVAILABLE'] as const;
+const verifyAccessKeyCodes = ['VALID', 'INVALID', 'WRONG_RESOURCE', 'FORBIDDEN', 'KEY_FILTER_REQUIRED', 'KEY_FILTER_UNAVAILABLE'] as const;
 
 export const accessKeyVerificationSchema = z
   .object({

@@ -158,7 +158,7 @@ export async function rotateAccessKey(deps: Deps, ctx: RequestContext, orgId: st
   return { accessKey, key, previousKeyExpiresAt };
 }
 
-export type AccessKeyVerifyCode = 'VALID' | 'INVALID' | 'WRONG_RESOURCE' | 'FORBIDDEN' | 'KEY_FILTER_REQUIRED' | 'KEY_FILTER_UNAVAILABLE';
+type AccessKeyVerifyCode = 'VALID' | 'INVALID' | 'WRONG_RESOURCE' | 'FORBIDDEN' | 'KEY_FILTER_REQUIRED' | 'KEY_FILTER_UNAVAILABLE';
 
 export type AccessKeyVerifyResult =
   | { valid: false; code: Exclude<AccessKeyVerifyCode, 'VALID'> }

@@ -160,7 +160,10 @@ export class AccessKeyVerifier {
     }
     this.#cache.set(digest, { key, until });
     let digests = this.#digestsById.get(key.id);
-    if (!digests) this.#digestsById.set(key.id, (digests = new Set()));
+    if (!digests) {
+      digests = new Set();
+      this.#digestsById.set(key.id, digests);
+    }
     digests.add(digest);
   }
 

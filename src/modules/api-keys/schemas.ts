@@ -40,7 +40,7 @@ export const rotateApiKeyBody = z
   .nullish()
   .meta({ examples: [{ grace_period_seconds: 3600 }] });
 
-export const apiKeyStatus = z.enum(['active', 'expired', 'revoked']);
+const apiKeyStatus = z.enum(['active', 'expired', 'revoked']);
 
 export const listApiKeysQuery = pageQuery.extend({
   owner: z.string().max(80).optional(),
@@ -102,7 +102,7 @@ export const presentedKeyColumns = {
 
 export type ApiKeyWithOwner = Prisma.ApiKeyGetPayload<{ select: typeof presentedKeyColumns }>;
 
-export function keyStatus(key: Pick<ApiKey, 'status' | 'expiresAt'>, now = new Date()): z.infer<typeof apiKeyStatus> {
+function keyStatus(key: Pick<ApiKey, 'status' | 'expiresAt'>, now = new Date()): z.infer<typeof apiKeyStatus> {
   if (key.status === 'revoked') return 'revoked';
   if (key.expiresAt && key.expiresAt <= now) return 'expired';
   return 'active';

@@ -64,10 +64,13 @@ async function resolveScope(tx: Tx | Deps['db'], orgId: string, scope: ApiKeySco
  * the Developer roles qualify only for keys their holder owns.
  */
 function assertMayManage(actor: Actor, type: ApiKeyType, target: Target, ownerId: string): void {
-  if (type === 'cloud') return assertAllowed(actor, 'api_key.manage_cloud', target);
+  if (type === 'cloud') {
+    assertAllowed(actor, 'api_key.manage_cloud', target);
+    return;
+  }
   if (isAllowed(actor, 'api_key.manage_scoped', target)) return;
-  if (actor.kind === 'principal' && actor.principalId === ownerId) return assertAllowed(actor, 'api_key.manage_own_scoped', target);
-  assertAllowed(actor, 'api_key.manage_scoped', target);
+  const own = actor.kind === 'principal' && actor.principalId === ownerId;
+  assertAllowed(actor, own ? 'api_key.manage_own_scoped' : 'api_key.manage_scoped', target);
 }
 
 /** The owner as the policy judges it: its kind and where each of its roles applies. */
@@ -296,7 +299,7 @@ export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: strin
     // Only the delete that actually revoked the key audits it; a concurrent one finds it revoked.
     const { count } = await tx.apiKey.updateMany({
       where: { id: keyId, status: 'active' },
-      data: { status: 'revoked', revokedAt: new Date(), previousSecretHash: null, previousSecretExpiresAt: null },
+      data: { status: 'revoked', previousSecretHash: null, previousSecretExpiresAt: null },
     });
     if (count === 0) return;
     await recordAudit(tx, ctx, { orgId, action: 'api_key.delete', target: keyId, details: { owner: existing.ownerId, type: existing.type } });

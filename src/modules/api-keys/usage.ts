@@ -59,8 +59,4 @@ export class UsageRecorder {
     });
     return this.#flushing;
   }
-
-  forget(keyIds: Iterable<string>): void {
-    for (const id of keyIds) this.#lastWritten.delete(id);
-  }
 }

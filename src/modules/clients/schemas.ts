@@ -4,7 +4,7 @@ import { isoTime, orgIdParam, pageQuery, timestamp } from '../../schemas/common.
 import { topicName } from '../resources/schemas.js';
 
 /** A kdb Insights client name, as the client controller accepts it. */
-export const clientName = z
+const clientName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1 to 64 characters of letters, digits, ".", "_" and "-", starting with a letter or digit');
 
@@ -19,7 +19,6 @@ export const enrolBody = z.strictObject({
   }),
   csr: pem.optional().describe('A PEM PKCS#10 request: its key is certified and no private key is generated or kept'),
 }).meta({ examples: [{ name: 'my-client', topics: { insert: 'data', query: 'requests' } }] });
-export type EnrolBody = z.infer<typeof enrolBody>;
 
 export const leaveBody = z.strictObject({ name: clientName }).meta({ examples: [{ name: 'my-client' }] });
 

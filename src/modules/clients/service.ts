@@ -197,7 +197,7 @@ export async function enrolClient(deps: Deps, ctx: RequestContext, deployment: R
   }
   const ca = await deps.db.certificateAuthority.findUnique({ where: { resourceId: deployment.id } });
   if (!ca) throw notADeployment(deployment.id);
-  let publicKey;
+  let publicKey: Awaited<ReturnType<typeof publicKeyOfCsr>> | undefined;
   if (input.csr !== undefined) {
     try {
       publicKey = await publicKeyOfCsr(input.csr);

@@ -47,7 +47,7 @@ function sendWithEtag(request: FastifyRequest, reply: FastifyReply, body: string
   reply.header('etag', etag);
   if (cacheControl) reply.header('cache-control', cacheControl);
   const presented = request.headers['if-none-match'];
-  if (presented && presented.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) return reply.code(304).send();
+  if (presented?.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) return reply.code(304).send();
   return reply.type(contentType).send(body);
 }
 

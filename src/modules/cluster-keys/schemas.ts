@@ -7,9 +7,10 @@ const storableText = (max: number) =>
   z
     .string()
     .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
     .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, 'must not contain control characters');
 
-export const clusterKeyName = z
+const clusterKeyName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1 to 64 letters, digits, dots, underscores or hyphens, starting with a letter or digit');
 
@@ -27,7 +28,7 @@ export const createClusterKeyBody = z.strictObject({
     .describe('Must be in the future; omitted: 30 days from now (LATCHKEY_CLUSTER_KEY_DEFAULT_DAYS); null: never expires'),
 }).meta({ examples: [{ name: 'orders-broker-client', owner: 'sa-rsd4zqh9h2', cluster_id: 'pc-7q2w9e4r1t', description: 'Producer of the orders service', expires_at: '2027-06-01T00:00:00Z' }] });
 
-export const clusterKeyStatus = z.enum(['active', 'revoked', 'expired']);
+const clusterKeyStatus = z.enum(['active', 'revoked', 'expired']);
 
 export const listClusterKeysQuery = pageQuery.extend({
   owner: z.string().max(80).regex(/^[A-Za-z0-9_-]*$/, 'must be a principal id').optional(),
@@ -63,7 +64,7 @@ export type ClusterKeyRow = Pick<
   'id' | 'name' | 'ownerId' | 'clusterId' | 'description' | 'createdAt' | 'expiresAt' | 'revokedAt' | 'lastUsedAt'
 >;
 
-export function clusterKeyStatusOf(key: Pick<ClusterKey, 'revokedAt' | 'expiresAt'>, now = new Date()): z.infer<typeof clusterKeyStatus> {
+function clusterKeyStatusOf(key: Pick<ClusterKey, 'revokedAt' | 'expiresAt'>, now = new Date()): z.infer<typeof clusterKeyStatus> {
   if (key.revokedAt) return 'revoked';
   if (key.expiresAt && key.expiresAt <= now) return 'expired';
   return 'active';
@@ -84,7 +85,7 @@ export function presentClusterKey(key: ClusterKeyRow): z.output<typeof clusterKe
   };
 }
 
-export const signingAlgorithm = z.enum(['RS256', 'ES256']);
+const signingAlgorithm = z.enum(['RS256', 'ES256']);
 
 export const createSigningKeyBody = z
   .strictObject({

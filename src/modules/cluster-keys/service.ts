@@ -39,7 +39,7 @@ const presentedColumns = {
   lastUsedAt: true,
 } as const satisfies Prisma.ClusterKeySelect;
 
-export const issuerOf = (deps: Deps, orgId: string) => `${publicUrlOf(deps.config)}/v1/orgs/${orgId}`;
+const issuerOf = (deps: Deps, orgId: string) => `${publicUrlOf(deps.config)}/v1/orgs/${orgId}`;
 
 /**
  * Admins of the organization, of the cluster's environment or of the cluster manage any key;
@@ -47,8 +47,8 @@ export const issuerOf = (deps: Deps, orgId: string) => `${publicUrlOf(deps.confi
  */
 function assertMayManage(actor: Actor, target: Target, ownerId: string): void {
   if (isAllowed(actor, 'cluster_key.manage', target)) return;
-  if (actor.kind === 'principal' && actor.principalId === ownerId) return assertAllowed(actor, 'cluster_key.manage_own', target);
-  assertAllowed(actor, 'cluster_key.manage', target);
+  const own = actor.kind === 'principal' && actor.principalId === ownerId;
+  assertAllowed(actor, own ? 'cluster_key.manage_own' : 'cluster_key.manage', target);
 }
 
 const keyTarget = (key: { orgId: string; environmentId: string; clusterId: string }): Target => ({

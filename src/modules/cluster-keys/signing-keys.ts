@@ -4,11 +4,11 @@ import { open, seal } from '../../crypto/envelope.js';
 import type { Prisma, SigningKey } from '../../generated/prisma/client.js';
 import type { Db, Tx } from '../../store/index.js';
 
-export const CLUSTER_KEY_PURPOSE = 'cluster_key';
+const CLUSTER_KEY_PURPOSE = 'cluster_key';
 export const CLUSTER_KEY_ALGORITHMS = ['RS256', 'ES256'] as const;
 export type ClusterKeyAlgorithm = (typeof CLUSTER_KEY_ALGORITHMS)[number];
 /** Our kids: 16 base64url characters (96 random bits). Anything else is refused without I/O. */
-export const KID_RE = /^[A-Za-z0-9_-]{16}$/;
+const KID_RE = /^[A-Za-z0-9_-]{16}$/;
 
 type Key = Awaited<ReturnType<typeof importJWK>>;
 export interface PublicSigningKey {

@@ -94,7 +94,8 @@ export class ClusterKeyVerifier {
       loading.catch(() => {
         if (this.#revoked.get(orgId) === loading) this.#revoked.delete(orgId);
       });
-      this.#revoked.set(orgId, (set = loading));
+      set = loading;
+      this.#revoked.set(orgId, set);
     }
     return (await set).has(jti);
   }
@@ -196,7 +197,10 @@ export class ClusterKeyVerifier {
     }
     this.#cache.set(digest, { key, until: Date.now() + this.options.cacheTtlMs });
     let digests = this.#digestsByKey.get(key.jti);
-    if (!digests) this.#digestsByKey.set(key.jti, (digests = new Set()));
+    if (!digests) {
+      digests = new Set();
+      this.#digestsByKey.set(key.jti, digests);
+    }
     digests.add(digest);
   }
 

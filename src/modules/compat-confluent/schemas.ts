@@ -79,6 +79,7 @@ const filterName = z
   .string()
   .min(1)
   .max(128)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
 export const listServiceAccountsQuery = z.object({

@@ -25,7 +25,7 @@ import type { CreateApiKeyBody } from './schemas.js';
  * /iam/v2 has no organization in its paths: it acts in the caller's own. The root token belongs to
  * none, so it is refused here rather than guessing one.
  */
-export function organizationOf(actor: Actor): string {
+function organizationOf(actor: Actor): string {
   if (actor.kind === 'root') {
     throw new DomainError(
       'forbidden',

@@ -14,7 +14,7 @@ const nameTaken = (orgId: string, name: string) =>
   new DomainError('name_taken', `organization ${orgId} already has an environment named "${name}"; pick another display_name`);
 
 /** The environment if it belongs to the organization; another organization's is absent (404). */
-export async function requireEnvironment(db: Db | Tx, orgId: string, envId: string): Promise<Environment> {
+async function requireEnvironment(db: Db | Tx, orgId: string, envId: string): Promise<Environment> {
   const environment = await db.environment.findFirst({ where: { id: envId, orgId } });
   if (!environment) throw notFound('environment', envId);
   return environment;

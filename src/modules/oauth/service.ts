@@ -4,7 +4,7 @@ import { API_KEY_ID_RE, isWellFormedSecret, SecretPrefix } from '../../crypto/to
 import type { Deps } from '../../deps.js';
 import type { KeyActor } from './actor-cache.js';
 
-export const ACCESS_TOKEN_AUDIENCE = 'latchkey-management';
+const ACCESS_TOKEN_AUDIENCE = 'latchkey-management';
 
 /** RFC 6749 §5.2 error codes. */
 export class OAuthError extends Error {
@@ -36,7 +36,7 @@ async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<KeyActor 
       owner: { include: { roleBindings: true } },
     },
   });
-  if (!key || key.status !== 'active' || key.type !== 'cloud') return null;
+  if (key?.status !== 'active' || key.type !== 'cloud') return null;
   const now = Date.now();
   if (key.expiresAt && key.expiresAt.getTime() <= now) return null;
   const actor: Actor = {
@@ -68,7 +68,7 @@ async function authenticateCloudKeySecret(deps: Deps, keyId: string, secret: str
  * A cloud API key presented to the management API (Basic, or as OAuth client credentials).
  * Any other kind of key, an expired or revoked one, or a wrong secret: null.
  */
-export async function authenticateCloudKey(deps: Deps, keyId: string, secret: string, throttled = false): Promise<Actor | null> {
+async function authenticateCloudKey(deps: Deps, keyId: string, secret: string, throttled = false): Promise<Actor | null> {
   return (await authenticateCloudKeySecret(deps, keyId, secret, throttled))?.actor ?? null;
 }
 
@@ -110,7 +110,7 @@ export async function authenticateAccessToken(deps: Deps, token: string): Promis
   const generation = claims.gen ?? 1;
   if (typeof generation !== 'number') return null;
   const keyActor = await actorForCloudKey(deps, keyId);
-  if (!keyActor || keyActor.actor.kind !== 'principal' || keyActor.actor.principalId !== claims.sub) return null;
+  if (keyActor?.actor.kind !== 'principal' || keyActor.actor.principalId !== claims.sub) return null;
   const live =
     generation === keyActor.generation ||
     (generation === keyActor.generation - 1 && keyActor.previousGenerationUntil !== null && keyActor.previousGenerationUntil > Date.now());

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Organization } from '../../generated/prisma/client.js';
 import { displayName, isoTime, timestamp } from '../../schemas/common.js';
 
-export const orgSlug = z
+const orgSlug = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a slug: lowercase letters, digits and inner hyphens, at most 63 characters');
 
@@ -24,7 +24,7 @@ export const createOrgBody = z.strictObject({
 }).meta({ examples: [{ name: 'acme', display_name: 'Acme Corp' }] });
 
 /** PATCH merges: a named setting changes, `null` removes it (back to the service default), others stay. */
-export const orgSettingsPatch = z
+const orgSettingsPatch = z
   .strictObject(
     Object.fromEntries(Object.entries(orgSettings.shape).map(([name, field]) => [name, field.nullable()])) as {
       [K in keyof typeof orgSettings.shape]: z.ZodNullable<(typeof orgSettings.shape)[K]>;

@@ -22,7 +22,7 @@ const ID_PREFIX: Record<PrincipalKind, string> = { service_account: 'sa', user: 
  * The principal if it belongs to the organization and is of this kind: a user's id under
  * /service-accounts (or the reverse) is absent (404), as is another organization's principal.
  */
-export async function requirePrincipal(db: Db | Tx, orgId: string, kind: PrincipalKind, principalId: string): Promise<Principal> {
+async function requirePrincipal(db: Db | Tx, orgId: string, kind: PrincipalKind, principalId: string): Promise<Principal> {
   const principal = await db.principal.findFirst({ where: { id: principalId, orgId, kind } });
   if (!principal) throw notFound(NOUN[kind], principalId);
   return principal;
@@ -41,7 +41,7 @@ export async function holdPrincipal(tx: Tx, orgId: string, principalId: string):
  * Active API keys of the principal whose last use is at or after `since`: deleting their owner
  * would break a client that is probably still running. Revoked keys already broke it.
  */
-export async function recentlyUsedKeyIds(tx: Tx, principalId: string, since: Date): Promise<string[]> {
+async function recentlyUsedKeyIds(tx: Tx, principalId: string, since: Date): Promise<string[]> {
   const keys = await tx.apiKey.findMany({
     where: { ownerId: principalId, status: 'active', lastUsedAt: { gte: since } },
     select: { id: true },

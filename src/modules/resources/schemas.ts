@@ -3,7 +3,7 @@ import type { Resource } from '../../generated/prisma/client.js';
 import { ResourceKind } from '../../generated/prisma/enums.js';
 import { displayName, isoTime, orgIdParam, pageQuery, prefixedId, timestamp } from '../../schemas/common.js';
 
-export const resourceKind = z.enum(ResourceKind).describe('What the resource is; decides its id prefix');
+const resourceKind = z.enum(ResourceKind).describe('What the resource is; decides its id prefix');
 
 /** Id prefixes by kind, as in Confluent Cloud (lkc-, lsrc-, lksqlc-) and StreamNative/InfinyOn (pc-, fc-). */
 export const RESOURCE_ID_PREFIX: Record<ResourceKind, string> = {
@@ -32,7 +32,7 @@ const endpoint = z
 const endpointList = z.array(endpoint).max(64);
 
 /** Settings of a kdb_insights deployment, as sent: every field optional (defaults fill them on create, PATCH merges). */
-export const kdbSettingsInput = z.strictObject({
+const kdbSettingsInput = z.strictObject({
   sequencer_topic: topicName.optional().describe('Insights\' rt.sequencer.topic; enrolment requires topics.insert to equal it (default "data")'),
   endpoints: z
     .strictObject({
@@ -45,7 +45,7 @@ export const kdbSettingsInput = z.strictObject({
 });
 export type KdbSettingsInput = z.infer<typeof kdbSettingsInput>;
 
-export const kdbSettingsSchema = z
+const kdbSettingsSchema = z
   .object({
     sequencer_topic: z.string(),
     endpoints: z.object({ insert: z.object({ insert: z.array(z.string()), query: z.array(z.string()) }), query: z.array(z.string()) }),

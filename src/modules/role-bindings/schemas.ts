@@ -10,7 +10,7 @@ const principalId = z
   .string()
   .regex(/^(sa|u)-[a-z0-9]{1,64}$/, 'must be a service account or user id (sa-... or u-...)');
 
-export const roleBindingScope = z.discriminatedUnion('type', [
+const roleBindingScope = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('organization') }),
   z.strictObject({ type: z.literal('environment'), id: prefixedId('env', 'environment') }),
   z.strictObject({ type: z.literal('resource'), id: resourceId }),

@@ -6,7 +6,7 @@ import { DomainError } from '../../errors.js';
 import type { ApiKeyScope } from '../api-keys/schemas.js';
 import type { MatchedKey } from './verifier.js';
 
-export type VerifyCode = 'VALID' | 'INVALID' | 'EXPIRED' | 'REVOKED' | 'WRONG_RESOURCE';
+type VerifyCode = 'VALID' | 'INVALID' | 'EXPIRED' | 'REVOKED' | 'WRONG_RESOURCE';
 
 export type VerifyResult =
   | { valid: false; code: Exclude<VerifyCode, 'VALID'> }

@@ -12,8 +12,6 @@ export interface MatchedKey {
   scope: ApiKeyScope;
   principal: { id: string; type: 'service_account' | 'user' };
   expiresAt: Date | null;
-  /** Absent: the entry lasts the cache TTL. Set: the previous secret of a rotated key, valid until then. */
-  previousSecretUntil: number | undefined;
   /** The secret generation that matched: the key's current one, or the one before during a grace. */
   secretGeneration: number;
 }
@@ -149,7 +147,6 @@ export class ApiKeyVerifier {
       scope: scopeOf(row),
       principal: { id: row.owner.id, type: row.owner.kind },
       expiresAt: row.expiresAt,
-      previousSecretUntil,
       secretGeneration: previousSecretUntil === undefined ? row.secretGeneration : row.secretGeneration - 1,
     };
     if (epoch === this.#epoch && (this.options.cacheUsable?.() ?? true)) this.#remember(digest, key, Math.min(now + this.options.cacheTtlMs, previousSecretUntil ?? Infinity));
@@ -165,7 +162,10 @@ export class ApiKeyVerifier {
     }
     this.#cache.set(digest, { key, until });
     let digests = this.#digestsByKey.get(key.keyId);
-    if (!digests) this.#digestsByKey.set(key.keyId, (digests = new Set()));
+    if (!digests) {
+      digests = new Set();
+      this.#digestsByKey.set(key.keyId, digests);
+    }
     digests.add(digest);
   }
 
