@@ -14,7 +14,7 @@ export interface Target {
  * - `primary`: the shared Latchkey (`--replicas N` processes, started once, seeded once);
  * - `restart`: Latchkey processes of its own on the same store, after the primary has stopped.
  */
-export type ServerUse = 'none' | 'primary' | 'restart';
+type ServerUse = 'none' | 'primary' | 'restart';
 
 /**
  * A benchmark scenario: the unit `--only` selects. Its name, what it measures, its targets and the

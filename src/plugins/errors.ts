@@ -159,7 +159,7 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   socket.destroy();
 }
 
-export interface ErrorsPluginOptions {
+interface ErrorsPluginOptions {
   /** Where 429 answers wait before they are sent. */
   tarpit: Tarpit;
 }
