@@ -30,6 +30,7 @@ import orgRoutes from './modules/orgs/routes.js';
 import principalRoutes from './modules/principals/routes.js';
 import resourceRoutes from './modules/resources/routes.js';
 import roleBindingRoutes from './modules/role-bindings/routes.js';
+import verifyBatchRoutes from './modules/verify/batch.js';
 import verifyRoutes from './modules/verify/routes.js';
 import { ApiKeyVerifier } from './modules/verify/verifier.js';
 import authPlugin, { type Authenticator } from './plugins/auth.js';
@@ -205,6 +206,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     accessKeyRoutes,
     clusterKeyRoutes,
     verifyRoutes,
+    verifyBatchRoutes,
     auditRoutes,
     confluentCompatRoutes,
     clientRoutes,

@@ -6,6 +6,8 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** How a command's answer reads as a table: the columns of a list, as dotted paths. */
 export interface View {
   columns?: string[];
+  /** The field holding the list's rows (a page's `data` unless named). */
+  list?: string;
 }
 
 function valueAt(item: unknown, path: string): unknown {
@@ -36,7 +38,8 @@ function alignedRows(rows: string[][]): string {
 
 /** A list page as aligned columns; one object as aligned `field  value` lines. */
 function renderTable(body: unknown, view: View = {}): string {
-  const list = body && typeof body === 'object' && Array.isArray((body as { data?: unknown }).data) ? ((body as { data: unknown[] }).data) : undefined;
+  const rows = body && typeof body === 'object' ? (body as Record<string, unknown>)[view.list ?? 'data'] : undefined;
+  const list = Array.isArray(rows) ? (rows as unknown[]) : undefined;
   if (list) {
     const columns = view.columns ?? columnsOf(list);
     if (list.length === 0) return '(none)\n';

@@ -194,6 +194,10 @@ export interface paths {
     /** Verify an API key secret for a resource (root, or the Verifier role of the key’s organization) */
     post: operations["verifyApiKey"];
   };
+  "/v1/verify/batch": {
+    /** Verify up to 100 API keys, cluster keys and access keys in one call; results in the order of the items (root, or the Verifier role of the credentials’ organization) */
+    post: operations["verifyBatch"];
+  };
   "/v1/orgs/{org_id}/audit-events": {
     /** List the audit trail of an organization, oldest first */
     get: operations["listAuditEvents"];
@@ -973,6 +977,10 @@ export interface components {
       };
       org_id?: string;
     };
+    BatchVerificationInput: {
+      /** @description One per item, in the order of the items: what the item’s single verify route answers */
+      results: (components["schemas"]["ApiKeyVerificationInput"] | components["schemas"]["ClusterKeyVerificationInput"] | components["schemas"]["AccessKeyVerificationInput"])[];
+    };
     /** @description RFC 9457 problem details */
     Problem: {
       type: string;
@@ -1679,6 +1687,10 @@ export interface components {
         type: "service_account" | "user";
       };
       org_id?: string;
+    };
+    BatchVerification: {
+      /** @description One per item, in the order of the items: what the item’s single verify route answers */
+      results: (components["schemas"]["ApiKeyVerification"] | components["schemas"]["ClusterKeyVerification"] | components["schemas"]["AccessKeyVerification"])[];
     };
   };
   responses: never;
@@ -6964,6 +6976,150 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ApiKeyVerification"];
+        };
+      };
+      /** @description Problem details */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      413: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      429: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      500: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Verify up to 100 API keys, cluster keys and access keys in one call; results in the order of the items (root, or the Verifier role of the credentials’ organization) */
+  verifyBatch: {
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *   "items": [
+         *     {
+         *       "kind": "api_key",
+         *       "key": "AVB70UZ0J0HSHWNR",
+         *       "secret": "lks_5ga6jf2kadQPco0DrO9BDgjFi5W9EczWzVNDYUanNe512YUdx",
+         *       "resource_id": "lkc-v3kb92fbb4"
+         *     },
+         *     {
+         *       "kind": "cluster_key",
+         *       "token": "eyJhbGciOiJSUzI1NiIsImtpZCI6IkJ2b0p0bTlZcUZ3cjNXaGEiLCJ0eXAiOiJKV1QifQ.eyJzdWIiOiJzYS1yc2Q0enFoOWgyIn0.c2lnbmF0dXJl",
+         *       "cluster_id": "pc-7q2w9e4r1t"
+         *     },
+         *     {
+         *       "kind": "access_key",
+         *       "access_key": "lkaQ3VJ8T2M5XK4N7B1D9wE6rT0yU2iO4pA8sD1fG3hJ5kL7zX9cV0bN2mQ4wE6rT8yU0iOp3Fk2",
+         *       "cluster_id": "fc-2h7x9k1m4p",
+         *       "operation": "consume",
+         *       "topic": "orders",
+         *       "params": {
+         *         "tenant": "acme"
+         *       }
+         *     }
+         *   ]
+         * }
+         */
+        "application/json": {
+          /** @description 1 to 100 credentials to verify, of any kinds */
+          items: (OneOf<[{
+              /** @description API key id */
+              key: string;
+              secret: string;
+              /** @description What the caller guards: a resource id, `cloud`, or `env-xxx.<cloud>.<region>` */
+              resource_id: string;
+              /** @enum {string} */
+              kind: "api_key";
+            }, {
+              /** @description The cluster key (a JWT) as presented to the broker */
+              token: string;
+              /** @description The pulsar_cluster the caller guards */
+              cluster_id: string;
+              /** @enum {string} */
+              kind: "cluster_key";
+            }, {
+              /** @description The `?access_key=` value the gateway received */
+              access_key: string;
+              cluster_id: string;
+              /**
+               * @description /wsr/v1/simple/consume, /wsr/v1/simple/produce or /wsr/v1/fluvio
+               * @enum {string}
+               */
+              operation: "consume" | "produce" | "fluvio";
+              /** @description The topic the client asks for (simple endpoints) */
+              topic?: string;
+              /** @description The other query parameters of the client’s WebSocket URL */
+              params?: {
+                [key: string]: string;
+              };
+              /** @enum {string} */
+              kind: "access_key";
+            }]>)[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["BatchVerification"];
         };
       };
       /** @description Problem details */

@@ -1,14 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Metrics } from '../metrics.js';
-import type { InvalidationBus } from '../store/invalidation.js';
+import type { CredentialKind, InvalidationBus } from '../store/invalidation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The app's Prometheus series; null when LATCHKEY_METRICS_PORT is unset. */
     metrics: Metrics | null;
   }
+  interface FastifyContextConfig {
+    /** A batch verification route: each answer in `results` counts under its item's `kind` (metrics). */
+    verifyBatch?: boolean;
+  }
 }
+
+type PreSerialization = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => void;
 
 /** The route label of requests no route matched: raw paths would make one series per scanner probe. */
 const UNMATCHED_ROUTE = 'unmatched';
@@ -36,16 +42,28 @@ async function metricsPlugin(app: FastifyInstance, { metrics, bus }: MetricsPlug
     done();
   });
 
-  // Verifications are counted in one place: a hook on the routes that declare their credential kind.
+  // Verifications are counted in one place: a hook on the routes that declare their credential
+  // kind, and on the batch route, whose answers line up with its items.
   app.addHook('onRoute', (route) => {
     const kind = route.config?.verifyKind;
-    if (!kind) return;
-    for (const code of declaredCodes(route)) metrics.verifications.inc({ kind, code }, 0);
-    const count = (_request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
-      const code = (payload as { code?: unknown } | null)?.code;
-      if (typeof code === 'string') metrics.verifications.inc({ kind, code });
-      done(null, payload);
-    };
+    let count: PreSerialization;
+    if (kind) {
+      for (const code of declaredCodes(route)) metrics.verifications.inc({ kind, code }, 0);
+      count = (_request, _reply, payload, done) => {
+        const code = (payload as { code?: unknown } | null)?.code;
+        if (typeof code === 'string') metrics.verifications.inc({ kind, code });
+        done(null, payload);
+      };
+    } else if (route.config?.verifyBatch) {
+      count = (request, _reply, payload, done) => {
+        const { items } = request.body as { items: Array<{ kind: CredentialKind }> };
+        const results = (payload as { results?: Array<{ code: string }> } | null)?.results ?? [];
+        for (const [index, result] of results.entries()) metrics.verifications.inc({ kind: items[index]!.kind, code: result.code });
+        done(null, payload);
+      };
+    } else {
+      return;
+    }
     const existing = route.preSerialization;
     route.preSerialization = existing ? [...(Array.isArray(existing) ? existing : [existing]), count] : [count];
   });

@@ -4,13 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics.js';
 import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
 import { createClusterKey, pulsarSetup, verifyCode } from '../helpers/cluster-keys.js';
+import { sample } from '../helpers/metrics.js';
 import { createAsRoot, createCluster, createOrg } from '../helpers/principals.js';
-
-/** The value of one sample line, e.g. `http_requests_total{method="GET",route="/x",status="200"}`. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 const FAMILIES = [
   ['http_requests_total', 'counter'],

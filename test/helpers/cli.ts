@@ -44,13 +44,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a child process to its end; a non-zero exit is a result, not an exception. */
-function run(file: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string }): Promise<CliResult> {
+/** Runs a child process to its end; a non-zero exit is a result, not an exception. `input` is written to its stdin. */
+function run(file: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string }, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { ...options, timeout: 60_000 }, (error, stdout, stderr) => {
+    const child = execFile(file, args, { ...options, timeout: 60_000 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') return reject(error);
       resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
     });
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 
@@ -61,8 +62,8 @@ export interface CliHarness {
   /** A home directory of its own (XDG_CONFIG_HOME inside it) for profile files. */
   home: string;
   configDir: string;
-  /** Runs `latchkey ARGS` as a child process; env holds only what the test gives (plus PATH, HOME). */
-  latchkey(args: string[], env?: Record<string, string>): Promise<CliResult>;
+  /** Runs `latchkey ARGS` as a child process; env holds only what the test gives (plus PATH, HOME); `input` is its stdin. */
+  latchkey(args: string[], env?: Record<string, string>, input?: string): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -79,7 +80,7 @@ export async function startCliHarness(): Promise<CliHarness> {
     url: `http://127.0.0.1:${port}`,
     home,
     configDir,
-    latchkey: (args, env = {}) => run(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: configDir, ...env }, cwd: home }),
+    latchkey: (args, env = {}, input) => run(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: configDir, ...env }, cwd: home }, input),
     close: async () => {
       await t.close();
       await rm(home, { recursive: true, force: true });

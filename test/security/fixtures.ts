@@ -205,6 +205,13 @@ export const BODIES: Record<string, (fx: Fixture) => Record<string, unknown>> = 
   createAccessKey: () => ({ name: uniqueName('ak'), protocol: 'simple', topic: 'orders', consume: true, produce: false, key_filter_remote: 'tenant:https://filter.example.com/keys' }),
   rotateAccessKey: () => ({ grace_period_seconds: 60 }),
   verifyAccessKey: (fx) => ({ access_key: fx.accessKey, cluster_id: fx.resources.fluvio_cluster, operation: 'produce', topic: 'orders', params: { tenant: 'a' } }),
+  verifyBatch: (fx) => ({
+    items: [
+      { kind: 'api_key', ...BODIES.verifyApiKey!(fx) },
+      { kind: 'cluster_key', ...BODIES.verifyClusterKey!(fx) },
+      { kind: 'access_key', ...BODIES.verifyAccessKey!(fx) },
+    ],
+  }),
   createInsightsServerCertificate: () => ({ dns_names: ['kx.example.com'], ip_addresses: ['10.0.0.1'], days: 10 }),
   insightsEnrolClient: () => ({ name: uniqueName('client'), topics: { insert: 'data', query: 'requests' } }),
   insightsLeaveClient: (fx) => ({ name: fx.clientName }),

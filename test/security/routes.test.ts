@@ -146,6 +146,7 @@ const NOT_TENANT_ADDRESSED: Record<string, { status: number; why: string }> = {
   'POST /iam/v2/service-accounts': { status: 201, why: 'creates in the caller’s organization; names nothing of another' },
   'POST /v1/verify/cluster-key': { status: 200, why: 'a token of another organization answers 200 INVALID, never 403 (API.md)' },
   'POST /v1/verify/access-key': { status: 403, why: 'the caller is no Verifier of its own organization (its own role, as /v1/verify/api-key); a Verifier of another organization gets 200 INVALID (test below)' },
+  'POST /v1/verify/batch': { status: 403, why: 'the caller is no Verifier of its own organization, checked before any item (as /v1/verify/api-key); a Verifier of another organization gets 200 INVALID per item (test below)' },
   'POST /clientcontroller/enrol': { status: 404, why: 'names this organization’s deployment by ?resource_id (QUERY_PARAMS): not another tenant’s to address' },
   'POST /clientcontroller/leave': { status: 404, why: 'names this organization’s deployment by ?resource_id (QUERY_PARAMS): not another tenant’s to address' },
 };
@@ -185,6 +186,7 @@ const OPEN_TO_MEMBERS: Record<string, string> = {
   'POST /v1/verify/api-key': 'the Verifier’s purpose',
   'POST /v1/verify/cluster-key': 'the Verifier’s purpose',
   'POST /v1/verify/access-key': 'the Verifier’s purpose',
+  'POST /v1/verify/batch': 'the Verifier’s purpose',
   'GET /v1/orgs/:org_id/cluster-keys/revocations': 'the revocation feed is for brokers and gateways: Verifier or admin (API.md)',
 };
 
@@ -201,6 +203,7 @@ interface SchemaObject {
   oneOf?: SchemaObject[];
   allOf?: SchemaObject[];
   properties?: Record<string, SchemaObject>;
+  items?: SchemaObject;
   $ref?: string;
   minimum?: number;
   maximum?: number;
@@ -246,6 +249,20 @@ function resolve(doc: { components?: { schemas?: Record<string, SchemaObject> } 
   let s = schema ?? {};
   for (let i = 0; s.$ref && i < 10; i++) s = doc.components?.schemas?.[s.$ref.split('/').at(-1)!] ?? {};
   return s;
+}
+
+/** The alternative of a union (oneOf/anyOf) an example object is an instance of: it has all of its fields and their constants. */
+function branchOf(doc: object, raw: SchemaObject | undefined, example: Record<string, unknown>): SchemaObject {
+  const schema = resolve(doc, raw);
+  const alternatives = (schema.oneOf ?? schema.anyOf ?? [schema]).map((s) => resolve(doc, s));
+  const fits = (branch: SchemaObject) =>
+    Object.entries(example).every(([key, value]) => {
+      const property = branch.properties?.[key];
+      if (!property) return false;
+      if (property.const !== undefined) return property.const === value;
+      return property.enum?.length !== 1 || property.enum[0] === value;
+    });
+  return alternatives.find(fits) ?? schema;
 }
 
 /** The JSON types a schema admits (all of them when it says nothing). */
@@ -499,19 +516,24 @@ describe('generated security suite: every route in the table', () => {
   test("(b) verify routes: another organization's Verifier gets 200 INVALID for this organization's credentials, never 403/404", async (t_) => {
     const failures: string[] = [];
     const verifyRoutes = routes.filter((r) => r.method === 'POST' && r.url.startsWith('/v1/verify/'));
+    // A single route's answer, or each of the batch route's results.
+    const answersOf = (res: LightMyRequestResponse): Array<{ valid?: unknown; code?: unknown }> => {
+      const body = json(res);
+      return Array.isArray(body?.results) ? body.results : [body ?? {}];
+    };
     for (const route of verifyRoutes) {
       // The fixture's own Verifier gets VALID with the same body: the INVALID below is the tenant boundary, not a bad example.
       const mine = await t.inject(request(route, { authorization: fx.weak.authorization }));
-      if (mine.statusCode !== 200 || json(mine)?.code !== 'VALID') failures.push(`${route.key}: the fixture's own Verifier expected 200 VALID, got ${mine.statusCode} ${mine.body.slice(0, 160)}`);
+      if (mine.statusCode !== 200 || !answersOf(mine).every((answer) => answer.code === 'VALID')) failures.push(`${route.key}: the fixture's own Verifier expected 200 VALID, got ${mine.statusCode} ${mine.body.slice(0, 160)}`);
       const before = await countRows(t.store);
       const res = await t.inject(request(route, { authorization: fx.otherTenantVerifier.authorization }));
-      if (res.statusCode !== 200 || json(res)?.valid !== false || json(res)?.code !== 'INVALID') failures.push(`${route.key}: expected 200 INVALID, got ${res.statusCode} ${res.body.slice(0, 160)}`);
+      if (res.statusCode !== 200 || !answersOf(res).every((answer) => answer.valid === false && answer.code === 'INVALID')) failures.push(`${route.key}: expected 200 INVALID, got ${res.statusCode} ${res.body.slice(0, 160)}`);
       const leaked = [fx.orgId, fx.serviceAccountId, fx.apiKeyId, fx.clusterKeyId, fx.accessKeyName].filter((id) => res.body.includes(id));
       if (leaked.length > 0) failures.push(`${route.key}: another tenant's Verifier was told this organization's ids ${leaked.join(', ')}`);
       if (JSON.stringify(await countRows(t.store)) !== JSON.stringify(before)) failures.push(`${route.key}: another tenant's verify changed rows`);
     }
     assert.deepEqual(failures, []);
-    assert.ok(verifyRoutes.length >= 3, 'the api-key, cluster-key and access-key verify routes are in the table');
+    assert.ok(verifyRoutes.length >= 4, 'the api-key, cluster-key, access-key and batch verify routes are in the table');
     t_.diagnostic(`${verifyRoutes.length} verify routes`);
   });
 
@@ -579,12 +601,20 @@ describe('generated security suite: every route in the table', () => {
       if (base) {
         const content = route.operation.requestBody!.content['application/json'];
         const schema = resolve(doc, content?.schema);
-        // Top-level fields from the schema, and one level down into the example's objects.
+        // Top-level fields from the schema, and one level down into the example's objects and
+        // into each object in the example's arrays (e.g. items.0.secret of the batch route).
         const fields: Array<{ path: string[]; schema: SchemaObject | undefined }> = Object.entries(schema.properties ?? {}).map(([name, s]) => ({ path: [name], schema: s }));
         for (const [name, value] of Object.entries(base)) {
           if (value && typeof value === 'object' && !Array.isArray(value)) {
             const parent = resolve(doc, schema.properties?.[name]);
             for (const child of Object.keys(value)) fields.push({ path: [name, child], schema: parent.properties?.[child] });
+          }
+          if (Array.isArray(value)) {
+            for (const [index, element] of value.entries()) {
+              if (!element || typeof element !== 'object' || Array.isArray(element)) continue;
+              const elementSchema = branchOf(doc, resolve(doc, schema.properties?.[name]).items, element as Record<string, unknown>);
+              for (const child of Object.keys(element)) fields.push({ path: [name, String(index), child], schema: elementSchema.properties?.[child] });
+            }
           }
         }
         for (const field of fields) {

@@ -1,6 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { operations } from '../../client/index.js';
 import { UsageError } from '../errors.js';
 import type { Cli } from '../runtime.js';
+
+type BatchItems = operations['verifyBatch']['requestBody']['content']['application/json']['items'];
 
 /**
  * `verify cluster-key --token JWT`: the program's own --token (the caller's credential) is
@@ -90,4 +95,36 @@ export function registerVerifyCommands(program: Command, cli: Cli): void {
       };
       cli.print(await cli.call(client.POST('/v1/verify/access-key', { body, parseAs: 'text' })));
     });
+
+  verify
+    .command('batch')
+    .description('Verify up to 100 credentials of any kind in one call; one result per item, in order')
+    .requiredOption(
+      '--file <path>',
+      'a JSON array of items, each {"kind":"api_key"|"cluster_key"|"access_key", …the body of that verify route}, or {"items":[…]}; - reads standard input',
+    )
+    .action(async (options: { file: string }) => {
+      const items = await readBatchItems(options.file);
+      const client = await cli.client();
+      cli.print(await cli.call(client.POST('/v1/verify/batch', { body: { items }, parseAs: 'text' })), { list: 'results' });
+    });
+}
+
+/** The items of `verify batch --file`; the service checks each item (422 naming items.N.field). */
+async function readBatchItems(file: string): Promise<BatchItems> {
+  let content: string;
+  try {
+    content = file === '-' ? await text(process.stdin) : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    throw new UsageError(`--file ${file} is not JSON`);
+  }
+  const items = Array.isArray(parsed) ? parsed : (parsed as { items?: unknown } | null)?.items;
+  if (!Array.isArray(items)) throw new UsageError(`--file ${file} must hold a JSON array of items, or {"items":[…]}`);
+  return items as BatchItems;
 }

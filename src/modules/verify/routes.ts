@@ -6,13 +6,13 @@ import { contextOf } from '../../plugins/context.js';
 import { apiKeyScope } from '../api-keys/schemas.js';
 import { verifyApiKey } from './service.js';
 
-const verifyApiKeyBody = z.strictObject({
+export const verifyApiKeyBody = z.strictObject({
   key: z.string().max(64).describe('API key id'),
   secret: z.string().max(256),
   resource_id: z.string().min(1).max(160).describe('What the caller guards: a resource id, `cloud`, or `env-xxx.<cloud>.<region>`'),
 }).meta({ examples: [{ key: 'AVB70UZ0J0HSHWNR', secret: 'lks_5ga6jf2kadQPco0DrO9BDgjFi5W9EczWzVNDYUanNe512YUdx', resource_id: 'lkc-v3kb92fbb4' }] });
 
-const verifyResultSchema = z
+export const verifyResultSchema = z
   .object({
     valid: z.boolean(),
     code: z.enum(['VALID', 'INVALID', 'EXPIRED', 'REVOKED', 'WRONG_RESOURCE']),
