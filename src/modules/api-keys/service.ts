@@ -1,5 +1,6 @@
 import type { Actor, RequestContext } from '../../auth/actor.js';
-import { assertAllowed, assertMayIssueKeyFor, bindingTarget, isAllowed, type KeyOwner, type Role, type Target } from '../../auth/policy.js';
+import { assertMayIssueKeyFor, authorize, bindingTarget, isAllowed, type KeyOwner } from '../../auth/policy.js';
+import type { Role, Target } from '../../auth/roles.js';
 import { generateSecret, newApiKeyId, SecretPrefix, secretHint } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, invalidField, notFound } from '../../errors.js';
@@ -64,10 +65,7 @@ async function resolveScope(tx: Tx | Deps['db'], orgId: string, scope: ApiKeySco
  * the Developer roles qualify only for keys their holder owns.
  */
 function assertMayManage(actor: Actor, type: ApiKeyType, target: Target, ownerId: string): void {
-  if (type === 'cloud') return assertAllowed(actor, 'api_key.manage_cloud', target);
-  if (isAllowed(actor, 'api_key.manage_scoped', target)) return;
-  if (actor.kind === 'principal' && actor.principalId === ownerId) return assertAllowed(actor, 'api_key.manage_own_scoped', target);
-  assertAllowed(actor, 'api_key.manage_scoped', target);
+  authorize(actor, type === 'cloud' ? 'api_key.manage_cloud' : 'api_key.manage_scoped', { ...target, ownerId });
 }
 
 /** The owner as the policy judges it: its kind and where each of its roles applies. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Actor, RequestContext } from '../../auth/actor.js';
-import { assertAllowed, bindingTarget, isAllowed, type Target } from '../../auth/policy.js';
+import { authorize, bindingTarget, isAllowed } from '../../auth/policy.js';
+import type { Target } from '../../auth/roles.js';
 import { publicUrlOf } from '../../config.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
@@ -46,9 +47,7 @@ export const issuerOf = (deps: Deps, orgId: string) => `${publicUrlOf(deps.confi
  * the Developer roles only keys their holder owns (the same rule shape as API keys).
  */
 function assertMayManage(actor: Actor, target: Target, ownerId: string): void {
-  if (isAllowed(actor, 'cluster_key.manage', target)) return;
-  if (actor.kind === 'principal' && actor.principalId === ownerId) return assertAllowed(actor, 'cluster_key.manage_own', target);
-  assertAllowed(actor, 'cluster_key.manage', target);
+  authorize(actor, 'cluster_key.manage', { ...target, ownerId });
 }
 
 const keyTarget = (key: { orgId: string; environmentId: string; clusterId: string }): Target => ({
@@ -297,7 +296,7 @@ export async function purgeClusterKeys(deps: Deps, now = new Date()): Promise<{ 
 export async function revocationFeed(deps: Deps, ctx: RequestContext, orgId: string, clusterId: string | undefined) {
   await requireOrg(deps.db, ctx.actor, orgId);
   const cluster = clusterId ? await deps.db.resource.findFirst({ where: { id: clusterId, orgId } }) : null;
-  assertAllowed(ctx.actor, 'cluster_key.read_revocations', cluster ? resourceTarget(cluster) : { orgId });
+  authorize(ctx.actor, 'cluster_key.read_revocations', cluster ? resourceTarget(cluster) : { orgId });
   const now = new Date();
   const rows = await deps.db.clusterKey.findMany({
     where: { orgId, revokedAt: { not: null }, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }], ...(clusterId ? { clusterId } : {}) },
@@ -322,7 +321,7 @@ async function requireOrgExists(db: Db, orgId: string): Promise<void> {
 
 export async function listSigningKeys(deps: Deps, ctx: RequestContext, orgId: string) {
   await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'signing_key.manage', { orgId });
+  authorize(ctx.actor, 'signing_key.manage', { orgId });
   const [keys, active] = await Promise.all([
     deps.db.signingKey.findMany({ where: clusterSigningKeysOf(orgId), orderBy: [{ createdAt: 'asc' }, { kid: 'asc' }] }),
     activeSigningKey(deps.db, orgId),
@@ -337,7 +336,7 @@ export async function createSigningKey(
   input: { activate_at?: string | undefined; algorithm?: ClusterKeyAlgorithm | undefined },
 ) {
   const org = await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'signing_key.manage', { orgId });
+  authorize(ctx.actor, 'signing_key.manage', { orgId });
   const now = Date.now();
   const activateAt = input.activate_at ? new Date(input.activate_at) : new Date(now);
   // A minute of slack for clocks; an activation further in the past would rewrite history.

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../auth/actor.js';
-import { assertAllowed } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, notFound } from '../../errors.js';
@@ -37,7 +37,7 @@ export async function createEnvironment(
   input: { display_name: string },
 ): Promise<Environment> {
   await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'environment.manage', { orgId });
+  authorize(ctx.actor, 'environment.manage', { orgId });
   try {
     return await deps.db.$transaction(async (tx) => {
       const environment = await tx.environment.create({ data: { id: newId('env'), orgId, displayName: input.display_name } });
@@ -52,14 +52,14 @@ export async function createEnvironment(
 
 export async function listEnvironments(deps: Deps, ctx: RequestContext, orgId: string, page: PageRequest) {
   await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'environment.read', { orgId });
+  authorize(ctx.actor, 'environment.read', { orgId });
   return paginate(page, (args) => deps.db.environment.findMany({ ...args, where: { AND: [{ orgId }, args.where] } }));
 }
 
 export async function getEnvironment(deps: Deps, ctx: RequestContext, orgId: string, envId: string): Promise<Environment> {
   await requireOrg(deps.db, ctx.actor, orgId);
   const environment = await requireEnvironment(deps.db, orgId, envId);
-  assertAllowed(ctx.actor, 'environment.read', { orgId, environmentId: envId });
+  authorize(ctx.actor, 'environment.read', { orgId, environmentId: envId });
   return environment;
 }
 
@@ -72,7 +72,7 @@ export async function updateEnvironment(
 ): Promise<Environment> {
   await requireOrg(deps.db, ctx.actor, orgId);
   const existing = await requireEnvironment(deps.db, orgId, envId);
-  assertAllowed(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
+  authorize(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
   const displayName = input.display_name;
   if (displayName === undefined) return existing;
   try {
@@ -98,7 +98,7 @@ const SHOWN_IDS = 5;
 export async function deleteEnvironment(deps: Deps, ctx: RequestContext, orgId: string, envId: string): Promise<void> {
   await requireOrg(deps.db, ctx.actor, orgId);
   await requireEnvironment(deps.db, orgId, envId);
-  assertAllowed(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
+  authorize(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
   await deps.db.$transaction(async (tx) => {
     // FOR UPDATE waits for transactions creating something inside it (they hold it FOR KEY SHARE).
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM environments WHERE id = ${envId} AND org_id = ${orgId} FOR UPDATE`;

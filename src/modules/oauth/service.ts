@@ -1,5 +1,5 @@
 import type { Actor } from '../../auth/actor.js';
-import type { Role } from '../../auth/policy.js';
+import type { Role } from '../../auth/roles.js';
 import { API_KEY_ID_RE, isWellFormedSecret, SecretPrefix } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import type { KeyActor } from './actor-cache.js';

@@ -1,5 +1,5 @@
 import type { Actor, RequestContext } from '../../auth/actor.js';
-import { assertAllowed, assertInOrg } from '../../auth/policy.js';
+import { authorize, assertInOrg } from '../../auth/policy.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { Organization } from '../../generated/prisma/client.js';
@@ -47,7 +47,7 @@ export async function listOrganizations(deps: Deps, ctx: RequestContext, page: P
 
 export async function getOrganization(deps: Deps, ctx: RequestContext, orgId: string): Promise<Organization> {
   const org = await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'org.read', { orgId });
+  authorize(ctx.actor, 'org.read', { orgId });
   return org;
 }
 
@@ -58,7 +58,7 @@ export async function updateOrganization(
   input: { display_name?: string | undefined; settings?: OrgSettingsPatch | undefined },
 ): Promise<Organization> {
   await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'org.update', { orgId });
+  authorize(ctx.actor, 'org.update', { orgId });
   return deps.db.$transaction(async (tx) => {
     let settings: OrgSettings | undefined;
     if (input.settings !== undefined) {
@@ -94,7 +94,7 @@ function mergeSettings(current: OrgSettings, patch: OrgSettingsPatch): OrgSettin
  */
 export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId: string, force: boolean): Promise<void> {
   await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'org.delete', { orgId });
+  authorize(ctx.actor, 'org.delete', { orgId });
   await runMutation(deps.store, async (tx, invalidate) => {
     // Of concurrent deletes, one deletes and audits; the others wait here, then find nothing (404).
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM organizations WHERE id = ${orgId} FOR UPDATE`;

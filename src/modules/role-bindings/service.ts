@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../auth/actor.js';
-import { assertAllowed, ROLE_SCOPES, type Role, type Target } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
+import { ROLE_SCOPES, type Role, type Target } from '../../auth/roles.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, type FieldError, notFound } from '../../errors.js';
@@ -82,7 +83,7 @@ export async function createRoleBinding(deps: Deps, ctx: RequestContext, orgId: 
       if (errors.length > 0 || !scope) {
         throw new DomainError('validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
       }
-      assertAllowed(ctx.actor, 'role_binding.manage', scope.target);
+      authorize(ctx.actor, 'role_binding.manage', scope.target);
       const binding = await tx.roleBinding.create({
         data: { id: newId('rb'), orgId, principalId: input.principal, role: input.role, scopeType: scope.scopeType, scopeId: scope.scopeId },
       });
@@ -116,7 +117,7 @@ export interface RoleBindingFilters {
 
 export async function listRoleBindings(deps: Deps, ctx: RequestContext, orgId: string, filters: RoleBindingFilters, page: PageRequest) {
   await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'role_binding.read', { orgId });
+  authorize(ctx.actor, 'role_binding.read', { orgId });
   const where = {
     orgId,
     ...(filters.principal ? { principalId: filters.principal } : {}),
@@ -134,7 +135,7 @@ async function requireRoleBinding(db: Db, orgId: string, bindingId: string): Pro
 export async function getRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, bindingId: string): Promise<RoleBinding> {
   await requireOrg(deps.db, ctx.actor, orgId);
   const binding = await requireRoleBinding(deps.db, orgId, bindingId);
-  assertAllowed(ctx.actor, 'role_binding.read', { orgId });
+  authorize(ctx.actor, 'role_binding.read', { orgId });
   return binding;
 }
 
@@ -148,7 +149,7 @@ async function cloudKeyIds(tx: Tx, principalId: string): Promise<string[]> {
 export async function deleteRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, bindingId: string): Promise<void> {
   await requireOrg(deps.db, ctx.actor, orgId);
   const binding = await requireRoleBinding(deps.db, orgId, bindingId);
-  assertAllowed(ctx.actor, 'role_binding.manage', await targetOf(deps.db, binding));
+  authorize(ctx.actor, 'role_binding.manage', await targetOf(deps.db, binding));
   await runMutation(deps.store, async (tx, invalidate) => {
     const { count } = await tx.roleBinding.deleteMany({ where: { id: bindingId, orgId } });
     if (count === 0) throw notFound('role binding', bindingId);
