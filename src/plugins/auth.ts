@@ -1,6 +1,7 @@
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Actor } from '../auth/actor.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import { DomainError } from '../errors.js';
 import type { FailureLimiter } from '../lib/rate-limit.js';
 import type { CredentialKind } from '../store/invalidation.js';
@@ -27,18 +28,6 @@ declare module 'fastify' {
     /** Every route with the auth mode it ends up with (HEAD twins excluded): what the security suite walks. */
     readonly routeTable: ReadonlyArray<{ method: string; url: string; auth: AuthMode }>;
   }
-}
-
-/** One way of presenting a credential. New schemes are added by handing the plugin another one. */
-export interface Authenticator {
-  scheme: 'bearer' | 'basic';
-  /** Whether this authenticator recognises the credential (the part after the scheme). */
-  accepts(credential: string): boolean;
-  /**
-   * The actor, or null when the credential is not valid. `throttled`: the client address is over its
-   * failure limit; answer credentials known to be good, but spend no argon2 work on unknown ones.
-   */
-  authenticate(credential: string, request: FastifyRequest, throttled: boolean): Promise<Actor | null>;
 }
 
 export interface AuthPluginOptions {

@@ -2,9 +2,10 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { decodeBasic } from '../../auth/basic.js';
 import type { Deps } from '../../deps.js';
 import { DomainError } from '../../errors.js';
-import { decodeBasic, issueAccessToken, OAuthError } from './service.js';
+import { issueAccessToken, OAuthError } from './service.js';
 
 const tokenRequest = z.object({
   grant_type: z.string().max(64).describe('client_credentials'),
