@@ -2,6 +2,8 @@ import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteOption
 import fp from 'fastify-plugin';
 import type { Actor } from '../auth/actor.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { assertInOrg } from '../auth/policy.js';
+import type { Action } from '../auth/roles.js';
 import { DomainError } from '../errors.js';
 import type { FailureLimiter } from '../lib/rate-limit.js';
 import type { CredentialKind } from '../store/invalidation.js';
@@ -13,9 +15,17 @@ import type { CredentialKind } from '../store/invalidation.js';
  */
 export type AuthMode = 'public' | 'root' | 'management';
 
+/**
+ * What a route declares: `public`, `root`, or the action it performs, which makes it a management
+ * route. The service authorizes that action (authorize in auth/policy.ts) on the target it loads.
+ */
+export type RouteAuth = 'public' | 'root' | Action;
+
+export const modeOf = (auth: RouteAuth | undefined): AuthMode => (auth === 'public' || auth === 'root' ? auth : 'management');
+
 declare module 'fastify' {
   interface FastifyContextConfig {
-    auth?: AuthMode;
+    auth?: RouteAuth;
     /** A verification route: the credential family its answers count under (metrics). */
     verifyKind?: CredentialKind;
     /** A route that creates something: an Idempotency-Key header makes a retry safe. */
@@ -25,8 +35,11 @@ declare module 'fastify' {
     actor: Actor | null;
   }
   interface FastifyInstance {
-    /** Every route with the auth mode it ends up with (HEAD twins excluded): what the security suite walks. */
-    readonly routeTable: ReadonlyArray<{ method: string; url: string; auth: AuthMode }>;
+    /**
+     * Every route with the auth mode it ends up with and the action it declares (HEAD twins
+     * excluded): what the security suite walks.
+     */
+    readonly routeTable: ReadonlyArray<{ method: string; url: string; auth: AuthMode; action: Action | undefined }>;
   }
 }
 
@@ -51,7 +64,11 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       routes.flatMap((route) =>
         (Array.isArray(route.method) ? route.method : [route.method])
           .filter((method) => method !== 'HEAD')
-          .map((method) => ({ method, url: route.url, auth: (route.config as FastifyContextConfig | undefined)?.auth ?? 'management' })),
+          .map((method) => {
+            const auth = (route.config as FastifyContextConfig | undefined)?.auth;
+            const mode = modeOf(auth);
+            return { method, url: route.url, auth: mode, action: mode === 'management' ? (auth as Action | undefined) : undefined };
+          }),
       ),
   });
 
@@ -59,7 +76,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     // Unknown routes fall through to the 404 handler.
     if (request.is404) return;
     // Default-closed: a route that does not say otherwise needs a management credential.
-    const mode = request.routeOptions.config.auth ?? 'management';
+    const mode = modeOf(request.routeOptions.config.auth);
     if (mode === 'public') return;
 
     // The limit slows down failures only: a correct credential from a throttled address gets through.
@@ -83,6 +100,13 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       throw new DomainError('forbidden', 'only the root token may do this');
     }
     request.actor = actor;
+  });
+
+  // Tenancy, after validation as before: another organization's :org_id does not exist for this
+  // actor (404, never 403), whatever the route then authorizes.
+  app.addHook('preHandler', async (request) => {
+    const orgId = (request.params as { org_id?: unknown } | undefined)?.org_id;
+    if (request.actor && typeof orgId === 'string') assertInOrg(request.actor, orgId);
   });
 }
 
