@@ -15,7 +15,7 @@ import { type CreateAccessKeyInput, type PresentedAccessKey, presentedAccessKeyC
 
 /** The fluvio_cluster the path names, once the actor may manage its access keys. */
 async function requireManagedCluster(deps: Deps, ctx: RequestContext, orgId: string, clusterId: string): Promise<Resource> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const cluster = await requireResource(deps.db, orgId, clusterId);
   if (cluster.kind !== 'fluvio_cluster') {
     throw invalidField('cluster_id', `${clusterId} is a ${cluster.kind}; access keys are for fluvio_cluster resources`);

@@ -105,7 +105,7 @@ export interface CreateApiKeyInput {
 }
 
 export async function createApiKey(deps: Deps, ctx: RequestContext, orgId: string, input: CreateApiKeyInput) {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, orgId);
   const owner = await deps.db.principal.findFirst({ where: { id: input.owner, orgId } });
   if (!owner) throw invalidField('owner', `${input.owner} is not a service account or user of organization ${orgId}`);
   const scope = await resolveScope(deps.db, orgId, input.scope);
@@ -217,7 +217,7 @@ function visibleTo(actor: Actor, orgId: string): Prisma.ApiKeyWhereInput {
 }
 
 export async function listApiKeys(deps: Deps, ctx: RequestContext, orgId: string, filters: ApiKeyFilters, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const where: Prisma.ApiKeyWhereInput = {
     orgId,
     ...(filters.owner ? { ownerId: filters.owner } : {}),
@@ -245,7 +245,7 @@ async function findVisibleKey(db: Deps['db'] | Tx, actor: Actor, orgId: string, 
 }
 
 export async function getApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<ApiKeyWithOwner> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   return findVisibleKey(deps.db, ctx.actor, orgId, keyId);
 }
 
@@ -264,7 +264,7 @@ export async function updateApiKey(
       errors: immutable.map((path) => ({ path, message: 'cannot be changed' })),
     });
   }
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   return deps.db.$transaction(async (tx) => {
@@ -286,7 +286,7 @@ export async function updateApiKey(
  * REVOKED to the holder of the right secret and the audit trail keeps its subject. Idempotent.
  */
 export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   if (existing.status === 'revoked') return;
@@ -306,7 +306,7 @@ export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: strin
  * A new secret; the old one keeps verifying for the grace period, never past the key's expiry.
  */
 export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string, gracePeriodSeconds: number) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   await assertMayIssueSecret(deps, ctx.actor, orgId, existing.owner);

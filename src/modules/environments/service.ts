@@ -36,7 +36,7 @@ export async function createEnvironment(
   orgId: string,
   input: { display_name: string },
 ): Promise<Environment> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'environment.manage', { orgId });
   try {
     return await deps.db.$transaction(async (tx) => {
@@ -51,13 +51,13 @@ export async function createEnvironment(
 }
 
 export async function listEnvironments(deps: Deps, ctx: RequestContext, orgId: string, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'environment.read', { orgId });
   return paginate(page, (args) => deps.db.environment.findMany({ ...args, where: { AND: [{ orgId }, args.where] } }));
 }
 
 export async function getEnvironment(deps: Deps, ctx: RequestContext, orgId: string, envId: string): Promise<Environment> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const environment = await requireEnvironment(deps.db, orgId, envId);
   authorize(ctx.actor, 'environment.read', { orgId, environmentId: envId });
   return environment;
@@ -70,7 +70,7 @@ export async function updateEnvironment(
   envId: string,
   input: { display_name?: string | undefined },
 ): Promise<Environment> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await requireEnvironment(deps.db, orgId, envId);
   authorize(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
   const displayName = input.display_name;
@@ -96,7 +96,7 @@ const SHOWN_IDS = 5;
  * with it. Role bindings on it and revoked Flink keys are removed, as they grant nothing.
  */
 export async function deleteEnvironment(deps: Deps, ctx: RequestContext, orgId: string, envId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   await requireEnvironment(deps.db, orgId, envId);
   authorize(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
   await deps.db.$transaction(async (tx) => {

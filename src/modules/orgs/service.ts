@@ -1,5 +1,5 @@
-import type { Actor, RequestContext } from '../../auth/actor.js';
-import { authorize, assertInOrg } from '../../auth/policy.js';
+import type { RequestContext } from '../../auth/actor.js';
+import { authorize } from '../../auth/policy.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { Organization } from '../../generated/prisma/client.js';
@@ -12,9 +12,11 @@ import { recordAudit } from '../audit/service.js';
 import { clusterKeyIdsOf } from '../cluster-keys/service.js';
 import { orgSettings, type OrgSettings, type OrgSettingsPatch } from './schemas.js';
 
-/** The organization, if it exists and the actor belongs to it; 404 otherwise (never 403). */
-export async function requireOrg(db: Db | Tx, actor: Actor, orgId: string): Promise<Organization> {
-  assertInOrg(actor, orgId);
+/**
+ * The organization, if it exists; 404 otherwise. Tenancy is settled before a service runs: the auth
+ * plugin answers another organization's :org_id with 404, and authorize() checks every target.
+ */
+export async function requireOrg(db: Db | Tx, orgId: string): Promise<Organization> {
   const org = await db.organization.findUnique({ where: { id: orgId } });
   if (!org) throw notFound('organization', orgId);
   return org;
@@ -46,7 +48,7 @@ export async function listOrganizations(deps: Deps, ctx: RequestContext, page: P
 }
 
 export async function getOrganization(deps: Deps, ctx: RequestContext, orgId: string): Promise<Organization> {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'org.read', { orgId });
   return org;
 }
@@ -57,7 +59,7 @@ export async function updateOrganization(
   orgId: string,
   input: { display_name?: string | undefined; settings?: OrgSettingsPatch | undefined },
 ): Promise<Organization> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'org.update', { orgId });
   return deps.db.$transaction(async (tx) => {
     let settings: OrgSettings | undefined;
@@ -93,7 +95,7 @@ function mergeSettings(current: OrgSettings, patch: OrgSettingsPatch): OrgSettin
  * still holds environments or principals needs `force`.
  */
 export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId: string, force: boolean): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'org.delete', { orgId });
   await runMutation(deps.store, async (tx, invalidate) => {
     // Of concurrent deletes, one deletes and audits; the others wait here, then find nothing (404).

@@ -63,7 +63,7 @@ async function createPrincipal(
   data: Omit<Prisma.PrincipalUncheckedCreateInput, 'id' | 'orgId' | 'kind'>,
   nameTaken: () => DomainError,
 ): Promise<Principal> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'principal.manage', { orgId });
   try {
     return await deps.db.$transaction(async (tx) => {
@@ -79,13 +79,13 @@ async function createPrincipal(
 }
 
 async function listPrincipals(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, page: PageRequest, filter: Prisma.PrincipalWhereInput = {}) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'principal.read', { orgId });
   return paginate(page, (args) => deps.db.principal.findMany({ ...args, where: { AND: [{ orgId, kind }, filter, args.where] } }));
 }
 
 async function getPrincipal(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, principalId: string): Promise<Principal> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const principal = await requirePrincipal(deps.db, orgId, kind, principalId);
   authorize(ctx.actor, 'principal.read', { orgId });
   return principal;
@@ -101,7 +101,7 @@ async function updatePrincipal(
   fields: string[],
   nameTaken: () => DomainError,
 ): Promise<Principal> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await requirePrincipal(deps.db, orgId, kind, principalId);
   authorize(ctx.actor, 'principal.manage', { orgId });
   if (Object.keys(data).length === 0) return existing;
@@ -124,7 +124,7 @@ async function updatePrincipal(
  * recent_use_hours make it a 409 unless forced.
  */
 async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, principalId: string, force: boolean): Promise<void> {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, orgId);
   await requirePrincipal(deps.db, orgId, kind, principalId);
   authorize(ctx.actor, 'principal.manage', { orgId });
   const hours = orgSettings.parse(org.settings).recent_use_hours ?? deps.config.LATCHKEY_RECENT_USE_HOURS;

@@ -51,7 +51,7 @@ export interface CreateResourceInput {
 }
 
 export async function createResource(deps: Deps, ctx: RequestContext, orgId: string, input: CreateResourceInput): Promise<Resource> {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, orgId);
   if (input.settings !== undefined && input.kind !== 'kdb_insights') throw settingsOnlyForKdb();
   const id = newId(RESOURCE_ID_PREFIX[input.kind]);
   // A kdb Insights deployment gets its own CA, made before the transaction and stored in it.
@@ -93,7 +93,7 @@ export interface ResourceFilters {
 }
 
 export async function listResources(deps: Deps, ctx: RequestContext, orgId: string, filters: ResourceFilters, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'resource.read', { orgId });
   const where = {
     orgId,
@@ -104,7 +104,7 @@ export async function listResources(deps: Deps, ctx: RequestContext, orgId: stri
 }
 
 export async function getResource(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string): Promise<Resource> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const resource = await requireResource(deps.db, orgId, resourceId);
   authorize(ctx.actor, 'resource.read', resourceTarget(resource));
   return resource;
@@ -126,7 +126,7 @@ export async function updateResource(
   resourceId: string,
   input: UpdateResourceInput,
 ): Promise<Resource> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const immutable: FieldError[] = (['kind', 'environment_id'] as const)
     .filter((field) => input[field] !== undefined)
     .map((path) => ({ path, message: 'cannot be changed after creation' }));
@@ -160,7 +160,7 @@ export async function updateResource(
 
 /** Deleting a resource deletes the API keys and access keys for it and the role bindings on it; caches drop the keys. */
 export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'resource.manage', resourceTarget(await requireResource(deps.db, orgId, resourceId)));
   await runMutation(deps.store, async (tx, invalidate) => {
     // FOR UPDATE waits for transactions attaching keys or bindings to it (they hold it FOR KEY SHARE).

@@ -65,7 +65,7 @@ export interface CreateRoleBindingInput {
 
 /** Every reason the binding cannot exist is reported at once, each naming its field. */
 export async function createRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, input: CreateRoleBindingInput): Promise<RoleBinding> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   try {
     return await runMutation(deps.store, async (tx, invalidate) => {
       const errors: FieldError[] = [];
@@ -116,7 +116,7 @@ export interface RoleBindingFilters {
 }
 
 export async function listRoleBindings(deps: Deps, ctx: RequestContext, orgId: string, filters: RoleBindingFilters, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'role_binding.read', { orgId });
   const where = {
     orgId,
@@ -133,7 +133,7 @@ async function requireRoleBinding(db: Db, orgId: string, bindingId: string): Pro
 }
 
 export async function getRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, bindingId: string): Promise<RoleBinding> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const binding = await requireRoleBinding(deps.db, orgId, bindingId);
   authorize(ctx.actor, 'role_binding.read', { orgId });
   return binding;
@@ -147,7 +147,7 @@ async function cloudKeyIds(tx: Tx, principalId: string): Promise<string[]> {
 
 /** Takes effect on the principal's next request on every replica: its cached actors are invalidated. */
 export async function deleteRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, bindingId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const binding = await requireRoleBinding(deps.db, orgId, bindingId);
   authorize(ctx.actor, 'role_binding.manage', await targetOf(deps.db, binding));
   await runMutation(deps.store, async (tx, invalidate) => {
