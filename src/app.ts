@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { RootTokenVerifier } from './auth/root-token.js';
+import { accessTokenAuthenticator } from './auth/access-token.js';
+import { ActorCache } from './auth/actor-cache.js';
+import { basicAuthenticator } from './auth/basic.js';
+import { RootTokenVerifier, rootTokenAuthenticator } from './auth/root-token.js';
 import { SigningKeys } from './crypto/jwt.js';
 import { type Config, fastifyTrustProxy, publicUrlOf } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
@@ -23,9 +26,7 @@ import insightsCompatRoutes from './modules/compat-insights/routes.js';
 import confluentCompatRoutes from './modules/compat-confluent/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
-import { ActorCache } from './modules/oauth/actor-cache.js';
 import oauthRoutes from './modules/oauth/routes.js';
-import { authenticateAccessToken, authenticateBasic } from './modules/oauth/service.js';
 import orgRoutes from './modules/orgs/routes.js';
 import principalRoutes from './modules/principals/routes.js';
 import resourceRoutes from './modules/resources/routes.js';
@@ -33,7 +34,7 @@ import roleBindingRoutes from './modules/role-bindings/routes.js';
 import verifyBatchRoutes from './modules/verify/batch.js';
 import verifyRoutes from './modules/verify/routes.js';
 import { ApiKeyVerifier } from './modules/verify/verifier.js';
-import authPlugin, { type Authenticator } from './plugins/auth.js';
+import authPlugin from './plugins/auth.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js';
 import inputPlugin from './plugins/input.js';
 import idempotencyPlugin from './plugins/idempotency.js';
@@ -163,19 +164,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await deps.clusterKeyUsage.flush();
   });
 
-  // A JWT's header is base64url JSON, so it starts with `eyJ`; any other bearer (a configured root
-  // token may contain dots) is a root token.
-  const isJwt = (credential: string) => /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(credential);
-  const authenticators: Authenticator[] = [
-    {
-      scheme: 'bearer',
-      accepts: (credential) => !isJwt(credential),
-      authenticate: async (credential, _request, throttled) => ((await rootTokens.verify(credential, throttled)) ? { kind: 'root' } : null),
-    },
-    // A signature check costs no argon2 work: tokens are checked even from a throttled address.
-    { scheme: 'bearer', accepts: isJwt, authenticate: (credential) => authenticateAccessToken(deps, credential) },
-    { scheme: 'basic', accepts: () => true, authenticate: (credential, _request, throttled) => authenticateBasic(deps, credential, throttled) },
-  ];
+  const authenticators = [rootTokenAuthenticator(rootTokens), accessTokenAuthenticator(deps), basicAuthenticator(deps)];
 
   await app.register(errorsPlugin, { tarpit: deps.tarpit });
   await app.register(securityPlugin);

@@ -1,3 +1,4 @@
+import type { ActorCache } from './auth/actor-cache.js';
 import type { Config } from './config.js';
 import type { SecretHasher } from './crypto/hashing.js';
 import type { SigningKeys } from './crypto/jwt.js';
@@ -6,7 +7,6 @@ import type { KeyFilterFetcher } from './modules/access-keys/key-filter.js';
 import type { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
 import type { ClientDetailsCache } from './modules/clients/details-cache.js';
-import type { ActorCache } from './modules/oauth/actor-cache.js';
 import type { ApiKeyVerifier } from './modules/verify/verifier.js';
 import type { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
 import type { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';

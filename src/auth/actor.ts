@@ -1,12 +1,4 @@
-import type { Role } from './policy.js';
-
-export type ScopeType = 'organization' | 'environment' | 'resource';
-
-export interface Binding {
-  role: Role;
-  scopeType: ScopeType;
-  scopeId: string;
-}
+import type { Binding } from './roles.js';
 
 /** Who is making a request, as established by the auth plugin. */
 export type Actor =

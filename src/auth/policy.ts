@@ -1,69 +1,9 @@
 import { DomainError } from '../errors.js';
-import type { Actor, Binding, ScopeType } from './actor.js';
-
-/** Confluent Cloud's roles, plus Verifier (may call /v1/verify for the organization's credentials). */
-export const ROLES = [
-  'OrganizationAdmin',
-  'EnvironmentAdmin',
-  'CloudClusterAdmin',
-  'Operator',
-  'ResourceOwner',
-  'DeveloperManage',
-  'DeveloperRead',
-  'DeveloperWrite',
-  'Verifier',
-] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Where each role may be bound. Binding a role elsewhere is refused with 422. */
-export const ROLE_SCOPES: Record<Role, readonly ScopeType[]> = {
-  OrganizationAdmin: ['organization'],
-  EnvironmentAdmin: ['environment'],
-  CloudClusterAdmin: ['resource'],
-  Operator: ['organization', 'environment', 'resource'],
-  ResourceOwner: ['environment', 'resource'],
-  DeveloperManage: ['environment', 'resource'],
-  DeveloperRead: ['environment', 'resource'],
-  DeveloperWrite: ['environment', 'resource'],
-  Verifier: ['organization'],
-};
+import type { Actor } from './actor.js';
+import { type Action, type Binding, ROLES, type Role, type Target } from './roles.js';
 
 const CONFLUENT_ROLES = ROLES.filter((role) => role !== 'Verifier');
 const DEVELOPER_ROLES: readonly Role[] = ['DeveloperManage', 'DeveloperRead', 'DeveloperWrite'];
-
-/** The point in the hierarchy an action applies to. Narrower ids imply the wider ones. */
-export interface Target {
-  orgId: string;
-  environmentId?: string | undefined;
-  resourceId?: string | undefined;
-}
-
-export type Action =
-  | 'org.read'
-  | 'org.update'
-  | 'org.delete'
-  | 'environment.read'
-  | 'environment.manage'
-  | 'resource.read'
-  | 'resource.manage'
-  | 'principal.read'
-  | 'principal.manage'
-  | 'role_binding.read'
-  | 'role_binding.manage'
-  | 'audit.read'
-  | 'api_key.manage_cloud'
-  | 'api_key.manage_scoped'
-  | 'api_key.manage_own_scoped'
-  | 'access_key.manage'
-  | 'credential.verify'
-  | 'api_key.issue_for_anyone'
-  | 'cluster_key.manage'
-  | 'cluster_key.manage_own'
-  | 'cluster_key.read_revocations'
-  | 'signing_key.manage'
-  | 'client.manage'
-  | 'client.read'
-  | 'server_certificate.issue';
 
 /**
  * `member`: any principal of the organization. `any_role`: a principal holding a Confluent role
@@ -133,7 +73,11 @@ export function bindingTarget(binding: Binding, orgId: string): Target {
   }
 }
 
-/** The single authorization decision. Pure: no I/O, so every rule is unit-testable. */
+/**
+ * Whether the actor may perform the action at the target, without the tenancy step: for callers
+ * that must not throw (listing filters, a verification answering INVALID). `authorize` decides
+ * with it.
+ */
 export function isAllowed(actor: Actor, action: Action, target: Target): boolean {
   if (actor.kind === 'root') return true;
   if (actor.orgId !== target.orgId) return false;
@@ -154,11 +98,27 @@ export function assertInOrg(actor: Actor, orgId: string): void {
   }
 }
 
-export function assertAllowed(actor: Actor, action: Action, target: Target): void {
+/**
+ * Actions with a narrower variant for the object's owner: the Developer roles manage only keys
+ * their holder owns. A target with `ownerId` is judged by the variant when the actor owns it.
+ */
+const OWNER_VARIANT: Partial<Record<Action, Action>> = {
+  'api_key.manage_scoped': 'api_key.manage_own_scoped',
+  'cluster_key.manage': 'cluster_key.manage_own',
+};
+
+/**
+ * The authorization decision: 404 for another tenant's target, 403 when no binding of the actor
+ * grants the action there (or, on an object the actor owns, the action's owner variant).
+ */
+export function authorize(actor: Actor, action: Action, target: Target): void {
   assertInOrg(actor, target.orgId);
-  if (!isAllowed(actor, action, target)) {
-    throw new DomainError('forbidden', `this credential may not perform ${action} here; ask an OrganizationAdmin for a role binding`);
-  }
+  if (isAllowed(actor, action, target)) return;
+  const ownerVariant = OWNER_VARIANT[action];
+  const owns = ownerVariant !== undefined && actor.kind === 'principal' && target.ownerId === actor.principalId;
+  const decided = owns ? ownerVariant : action;
+  if (owns && isAllowed(actor, decided, target)) return;
+  throw new DomainError('forbidden', `this credential may not perform ${decided} here; ask an OrganizationAdmin for a role binding`);
 }
 
 /**
@@ -189,7 +149,7 @@ export interface KeyOwner {
  * rights. Root and OrganizationAdmins may issue keys for anyone in the organization; anyone may for
  * itself. Otherwise the owner must be a service account (never another human), and every role it
  * holds must be implied by one of the caller's roles at a scope that covers it: nobody borrows
- * rights they do not have. The scope rules of the key itself (assertAllowed) apply on top.
+ * rights they do not have. The scope rules of the key itself (authorize) apply on top.
  */
 export function assertMayIssueKeyFor(actor: Actor, orgId: string, owner: KeyOwner): void {
   assertInOrg(actor, orgId);

@@ -2,6 +2,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { SecretHasher } from '../crypto/hashing.js';
 import { generateSecret, isWellFormedSecret, SecretPrefix } from '../crypto/tokens.js';
 import type { Db } from '../store/index.js';
+import { isJwt } from './access-token.js';
+import type { Authenticator } from './authenticator.js';
 
 const SETTING = 'root_token_hash';
 const CACHE_MS = 60_000;
@@ -69,3 +71,10 @@ export class RootTokenVerifier {
     return createHmac('sha256', this.#pepper).update(token).digest('base64');
   }
 }
+
+/** The root token as `Authorization: Bearer <token>`: any bearer that is not a JWT (access-token.ts). */
+export const rootTokenAuthenticator = (rootTokens: RootTokenVerifier): Authenticator => ({
+  scheme: 'bearer',
+  accepts: (credential) => !isJwt(credential),
+  authenticate: async (credential, _request, throttled) => ((await rootTokens.verify(credential, throttled)) ? { kind: 'root' } : null),
+});

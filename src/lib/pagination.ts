@@ -10,6 +10,9 @@ export interface Page<T> {
   next_page_token: string | null;
 }
 
+/** A page of rows as the API shows it: each row presented, the token unchanged. */
+export const presentPage = <T, U>(page: Page<T>, present: (row: T) => U): Page<U> => ({ data: page.data.map(present), next_page_token: page.next_page_token });
+
 interface Cursor {
   createdAt: Date;
   id: string;

@@ -1,6 +1,9 @@
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Actor } from '../auth/actor.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { assertInOrg } from '../auth/policy.js';
+import type { Action } from '../auth/roles.js';
 import { DomainError } from '../errors.js';
 import type { FailureLimiter } from '../lib/rate-limit.js';
 import type { CredentialKind } from '../store/invalidation.js';
@@ -10,13 +13,23 @@ import type { CredentialKind } from '../store/invalidation.js';
  * through a cloud API key or an access token. A route without `auth` is a management route:
  * public routes opt out explicitly.
  */
-type AuthMode = 'public' | 'root' | 'management';
+export type AuthMode = 'public' | 'root' | 'management';
+
+/**
+ * What a route declares: `public`, `root`, or the action it performs, which makes it a management
+ * route. The service authorizes that action (authorize in auth/policy.ts) on the target it loads.
+ */
+export type RouteAuth = 'public' | 'root' | Action;
+
+export const modeOf = (auth: RouteAuth | undefined): AuthMode => (auth === 'public' || auth === 'root' ? auth : 'management');
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    auth?: AuthMode;
+    auth?: RouteAuth;
     /** A verification route: the credential family its answers count under (metrics). */
     verifyKind?: CredentialKind;
+    /** The batch verification route: each answer in `results` counts under its item's `kind` (metrics). */
+    verifyBatch?: boolean;
     /** A route that creates something: an Idempotency-Key header makes a retry safe. */
     idempotent?: boolean;
   }
@@ -24,21 +37,12 @@ declare module 'fastify' {
     actor: Actor | null;
   }
   interface FastifyInstance {
-    /** Every route with the auth mode it ends up with (HEAD twins excluded): what the security suite walks. */
-    readonly routeTable: ReadonlyArray<{ method: string; url: string; auth: AuthMode }>;
+    /**
+     * Every route with the auth mode it ends up with and the action it declares (HEAD twins
+     * excluded): what the security suite walks.
+     */
+    readonly routeTable: ReadonlyArray<{ method: string; url: string; auth: AuthMode; action: Action | undefined }>;
   }
-}
-
-/** One way of presenting a credential. New schemes are added by handing the plugin another one. */
-export interface Authenticator {
-  scheme: 'bearer' | 'basic';
-  /** Whether this authenticator recognises the credential (the part after the scheme). */
-  accepts(credential: string): boolean;
-  /**
-   * The actor, or null when the credential is not valid. `throttled`: the client address is over its
-   * failure limit; answer credentials known to be good, but spend no argon2 work on unknown ones.
-   */
-  authenticate(credential: string, request: FastifyRequest, throttled: boolean): Promise<Actor | null>;
 }
 
 interface AuthPluginOptions {
@@ -62,7 +66,11 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       routes.flatMap((route) =>
         (Array.isArray(route.method) ? route.method : [route.method])
           .filter((method) => method !== 'HEAD')
-          .map((method) => ({ method, url: route.url, auth: (route.config as FastifyContextConfig | undefined)?.auth ?? 'management' })),
+          .map((method) => {
+            const auth = (route.config as FastifyContextConfig | undefined)?.auth;
+            const mode = modeOf(auth);
+            return { method, url: route.url, auth: mode, action: mode === 'management' ? (auth as Action | undefined) : undefined };
+          }),
       ),
   });
 
@@ -70,7 +78,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     // Unknown routes fall through to the 404 handler.
     if (request.is404) return;
     // Default-closed: a route that does not say otherwise needs a management credential.
-    const mode = request.routeOptions.config.auth ?? 'management';
+    const mode = modeOf(request.routeOptions.config.auth);
     if (mode === 'public') return;
 
     // The limit slows down failures only: a correct credential from a throttled address gets through.
@@ -94,6 +102,13 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       throw new DomainError('forbidden', 'only the root token may do this');
     }
     request.actor = actor;
+  });
+
+  // Tenancy, after validation as before: another organization's :org_id does not exist for this
+  // actor (404, never 403), whatever the route then authorizes.
+  app.addHook('preHandler', async (request) => {
+    const orgId = (request.params as { org_id?: unknown } | undefined)?.org_id;
+    if (request.actor && typeof orgId === 'string') assertInOrg(request.actor, orgId);
   });
 }
 

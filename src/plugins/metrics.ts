@@ -8,10 +8,6 @@ declare module 'fastify' {
     /** The app's Prometheus series; null when LATCHKEY_METRICS_PORT is unset. */
     metrics: Metrics | null;
   }
-  interface FastifyContextConfig {
-    /** A batch verification route: each answer in `results` counts under its item's `kind` (metrics). */
-    verifyBatch?: boolean;
-  }
 }
 
 type PreSerialization = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => void;

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { modeOf } from './auth.js';
 import { standardErrors } from '../schemas/common.js';
 
 const DOCS_PREFIX = '/docs';
@@ -38,8 +39,8 @@ const SECURITY = {
 } as const;
 
 /**
- * The OpenAPI document is generated from the routes' zod schemas. Each route states its auth mode
- * once (config.auth); this plugin derives the security requirement and adds the shared problem
+ * The OpenAPI document is generated from the routes' zod schemas. Each route states its auth
+ * once (config.auth: public, root or an action); this plugin derives the security requirement and adds the shared problem
  * responses, so no route repeats them.
  */
 async function swaggerPlugin(app: FastifyInstance, options: { version: string }) {
@@ -56,7 +57,7 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
     if (body?.safeParse?.(undefined).success) {
       for (const method of [route.method].flat()) optionalBodies.add(`${method.toLowerCase()} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
     }
-    const auth = route.config?.auth ?? 'management';
+    const auth = modeOf(route.config?.auth);
     schema.security ??= SECURITY[auth];
     const response = (schema.response ?? {}) as Record<string, unknown>;
     const errors: Record<string, unknown> = auth === 'public' ? { 400: standardErrors[400], 413: standardErrors[413], 415: standardErrors[415], 422: standardErrors[422], 500: standardErrors[500], 503: standardErrors[503] } : standardErrors;

@@ -221,6 +221,8 @@ interface Route {
   url: string;
   key: string;
   auth: 'public' | 'root' | 'management';
+  /** The action a management route declares it performs (config.auth). */
+  action: string | undefined;
   operation: Operation | undefined;
   pathParams: string[];
   family: Family;
@@ -231,13 +233,14 @@ const isPublicListed = (key: string) =>
 
 function routesOf(t: TestApp): Route[] {
   const doc = t.app.swagger() as unknown as { paths: Record<string, Record<string, Operation>> };
-  return t.app.routeTable.map(({ method, url, auth }) => {
+  return t.app.routeTable.map(({ method, url, auth, action }) => {
     const openApiPath = url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     return {
       method,
       url,
       key: `${method} ${url}`,
       auth,
+      action,
       operation: doc.paths[openApiPath]?.[method.toLowerCase()],
       pathParams: [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!),
       family: familyOf(url),
@@ -458,6 +461,7 @@ describe('generated security suite: every route in the table', () => {
     for (const route of routes) {
       if (route.auth === 'public' && !isPublicListed(route.key)) problems.push(`${route.key} is public but not in PUBLIC_ROUTES: declare it (with why) or give it config.auth`);
       if (route.auth !== 'public' && !route.operation) problems.push(`${route.key} requires a credential but is not in the OpenAPI document`);
+      if (route.auth === 'management' && !route.action) problems.push(`${route.key} declares no action: give it config.auth 'root' or the action it performs`);
       try {
         urlOf(route);
         bodyOf(route);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Actor, Binding, ScopeType } from '../../src/auth/actor.js';
-import { type Action, assertAllowed, assertMayIssueKeyFor, covers, isAllowed, type KeyOwner, ROLE_SCOPES, ROLES, type Role, type Target } from '../../src/auth/policy.js';
+import type { Actor } from '../../src/auth/actor.js';
+import { assertMayIssueKeyFor, authorize, covers, isAllowed, type KeyOwner } from '../../src/auth/policy.js';
+import { type Action, type Binding, ROLE_SCOPES, ROLES, type Role, type ScopeType, type Target } from '../../src/auth/roles.js';
 import { DomainError } from '../../src/errors.js';
 
 const ORG = 'org-acme';
@@ -189,20 +190,30 @@ describe('isAllowed', () => {
   });
 });
 
-describe('assertAllowed', () => {
+describe('authorize', () => {
   test('another organization is not_found (404), so ids cannot be probed across tenants', () => {
     const admin = principal([binding('OrganizationAdmin', 'organization', OTHER_ORG)], OTHER_ORG);
-    assert.throws(() => assertAllowed(admin, 'environment.read', atEnv), (error) => error instanceof DomainError && error.code === 'not_found');
+    assert.throws(() => authorize(admin, 'environment.read', atEnv), (error) => error instanceof DomainError && error.code === 'not_found');
   });
 
   test('a refusal inside the organization is forbidden (403) and says what to ask for', () => {
     const member = principal([]);
     assert.throws(
-      () => assertAllowed(member, 'environment.manage', atEnv),
+      () => authorize(member, 'environment.manage', atEnv),
       (error) => error instanceof DomainError && error.code === 'forbidden' && /environment\.manage/.test(error.detail),
     );
-    assert.doesNotThrow(() => assertAllowed(member, 'environment.read', atEnv));
-    assert.doesNotThrow(() => assertAllowed(root, 'org.delete', atOrg));
+    assert.doesNotThrow(() => authorize(member, 'environment.read', atEnv));
+    assert.doesNotThrow(() => authorize(root, 'org.delete', atOrg));
+  });
+
+  test("a Developer role manages a key it owns (the action's owner variant), not another's, and the refusal names the variant it was judged by", () => {
+    const developer = principal([binding('DeveloperManage', 'resource', CLUSTER)]);
+    for (const action of ['api_key.manage_scoped', 'cluster_key.manage'] as const) {
+      assert.doesNotThrow(() => authorize(developer, action, { ...atCluster, ownerId: 'sa-alice' }));
+      assert.throws(() => authorize(developer, action, { ...atCluster, ownerId: 'sa-bob' }), (error) => error instanceof DomainError && error.code === 'forbidden' && error.detail.includes(action));
+    }
+    const reader = principal([binding('Verifier', 'organization', ORG)]);
+    assert.throws(() => authorize(reader, 'cluster_key.manage', { ...atCluster, ownerId: 'sa-alice' }), (error) => error instanceof DomainError && error.detail.includes('cluster_key.manage_own'));
   });
 });
 

@@ -1,5 +1,5 @@
 import { actorId, type RequestContext } from '../../auth/actor.js';
-import { assertAllowed } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
 import { accessKeyLookupId, generateAccessKey, newAccessKeyLookupId, secretHint } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, type FieldError, invalidField, notFound } from '../../errors.js';
@@ -15,12 +15,12 @@ import { type CreateAccessKeyInput, type PresentedAccessKey, presentedAccessKeyC
 
 /** The fluvio_cluster the path names, once the actor may manage its access keys. */
 async function requireManagedCluster(deps: Deps, ctx: RequestContext, orgId: string, clusterId: string): Promise<Resource> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const cluster = await requireResource(deps.db, orgId, clusterId);
   if (cluster.kind !== 'fluvio_cluster') {
     throw invalidField('cluster_id', `${clusterId} is a ${cluster.kind}; access keys are for fluvio_cluster resources`);
   }
-  assertAllowed(ctx.actor, 'access_key.manage', resourceTarget(cluster));
+  authorize(ctx.actor, 'access_key.manage', resourceTarget(cluster));
   return cluster;
 }
 
@@ -190,7 +190,7 @@ const INVALID: AccessKeyVerifyResult = { valid: false, code: 'INVALID' };
  */
 export async function verifyAccessKey(deps: Deps, ctx: RequestContext, input: VerifyAccessKeyInput): Promise<AccessKeyVerifyResult> {
   const callerOrg = ctx.actor.kind === 'principal' ? ctx.actor.orgId : undefined;
-  if (callerOrg !== undefined) assertAllowed(ctx.actor, 'credential.verify', { orgId: callerOrg });
+  if (callerOrg !== undefined) authorize(ctx.actor, 'credential.verify', { orgId: callerOrg });
   const lookupId = accessKeyLookupId(input.access_key);
   if (!lookupId) return INVALID;
 

@@ -1,5 +1,6 @@
 import type { Actor, RequestContext } from '../../auth/actor.js';
-import { assertAllowed, assertMayIssueKeyFor, bindingTarget, isAllowed, type KeyOwner, type Role, type Target } from '../../auth/policy.js';
+import { assertMayIssueKeyFor, authorize, bindingTarget, isAllowed, type KeyOwner } from '../../auth/policy.js';
+import type { Role, Target } from '../../auth/roles.js';
 import { generateSecret, newApiKeyId, SecretPrefix, secretHint } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, invalidField, notFound } from '../../errors.js';
@@ -64,13 +65,7 @@ async function resolveScope(tx: Tx | Deps['db'], orgId: string, scope: ApiKeySco
  * the Developer roles qualify only for keys their holder owns.
  */
 function assertMayManage(actor: Actor, type: ApiKeyType, target: Target, ownerId: string): void {
-  if (type === 'cloud') {
-    assertAllowed(actor, 'api_key.manage_cloud', target);
-    return;
-  }
-  if (isAllowed(actor, 'api_key.manage_scoped', target)) return;
-  const own = actor.kind === 'principal' && actor.principalId === ownerId;
-  assertAllowed(actor, own ? 'api_key.manage_own_scoped' : 'api_key.manage_scoped', target);
+  authorize(actor, type === 'cloud' ? 'api_key.manage_cloud' : 'api_key.manage_scoped', { ...target, ownerId });
 }
 
 /** The owner as the policy judges it: its kind and where each of its roles applies. */
@@ -110,7 +105,7 @@ export interface CreateApiKeyInput {
 }
 
 export async function createApiKey(deps: Deps, ctx: RequestContext, orgId: string, input: CreateApiKeyInput) {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, orgId);
   const owner = await deps.db.principal.findFirst({ where: { id: input.owner, orgId } });
   if (!owner) throw invalidField('owner', `${input.owner} is not a service account or user of organization ${orgId}`);
   const scope = await resolveScope(deps.db, orgId, input.scope);
@@ -222,7 +217,7 @@ function visibleTo(actor: Actor, orgId: string): Prisma.ApiKeyWhereInput {
 }
 
 export async function listApiKeys(deps: Deps, ctx: RequestContext, orgId: string, filters: ApiKeyFilters, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const where: Prisma.ApiKeyWhereInput = {
     orgId,
     ...(filters.owner ? { ownerId: filters.owner } : {}),
@@ -250,7 +245,7 @@ async function findVisibleKey(db: Deps['db'] | Tx, actor: Actor, orgId: string, 
 }
 
 export async function getApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<ApiKeyWithOwner> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   return findVisibleKey(deps.db, ctx.actor, orgId, keyId);
 }
 
@@ -269,7 +264,7 @@ export async function updateApiKey(
       errors: immutable.map((path) => ({ path, message: 'cannot be changed' })),
     });
   }
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   return deps.db.$transaction(async (tx) => {
@@ -291,7 +286,7 @@ export async function updateApiKey(
  * REVOKED to the holder of the right secret and the audit trail keeps its subject. Idempotent.
  */
 export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   if (existing.status === 'revoked') return;
@@ -311,7 +306,7 @@ export async function deleteApiKey(deps: Deps, ctx: RequestContext, orgId: strin
  * A new secret; the old one keeps verifying for the grace period, never past the key's expiry.
  */
 export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string, gracePeriodSeconds: number) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, existing.type, targetOf(existing), existing.ownerId);
   await assertMayIssueSecret(deps, ctx.actor, orgId, existing.owner);

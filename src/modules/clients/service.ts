@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { Actor, RequestContext } from '../../auth/actor.js';
-import { assertAllowed } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
 import { open, seal } from '../../crypto/envelope.js';
 import { newId } from '../../crypto/tokens.js';
 import {
@@ -163,8 +163,8 @@ export async function resolveDeployment(deps: Deps, actor: Actor, resourceId: st
 }
 
 /** A deployment named in a native /v1 path: in that organization and of kind kdb_insights, else 404. */
-async function requireDeployment(db: Db, actor: Actor, orgId: string, resourceId: string): Promise<Resource> {
-  await requireOrg(db, actor, orgId);
+async function requireDeployment(db: Db, orgId: string, resourceId: string): Promise<Resource> {
+  await requireOrg(db, orgId);
   const resource = await db.resource.findFirst({ where: { id: resourceId, orgId, kind: 'kdb_insights' } });
   if (!resource) throw notADeployment(resourceId);
   return resource;
@@ -185,7 +185,7 @@ const auditTarget = (resourceId: string, name: string) => `${resourceId}/clients
 
 /** Enrols a client; returns its client id, which only this answer ever shows. */
 export async function enrolClient(deps: Deps, ctx: RequestContext, deployment: Resource, input: EnrolInput, force: boolean): Promise<string> {
-  assertAllowed(ctx.actor, 'client.manage', deploymentTarget(deployment));
+  authorize(ctx.actor, 'client.manage', deploymentTarget(deployment));
   const settings = kdbSettingsOf(deployment.settings);
   if (input.topics.insert !== settings.sequencer_topic) {
     throw invalidField('topics.insert', `must be the deployment's sequencer topic "${settings.sequencer_topic}"`);
@@ -263,7 +263,7 @@ export async function enrolClient(deps: Deps, ctx: RequestContext, deployment: R
 
 /** Removes a client: its certificate goes on the CRL, re-signed at once, and its details answer 404. */
 export async function leaveClient(deps: Deps, ctx: RequestContext, deployment: Resource, name: string): Promise<void> {
-  assertAllowed(ctx.actor, 'client.manage', deploymentTarget(deployment));
+  authorize(ctx.actor, 'client.manage', deploymentTarget(deployment));
   const missing = () => new DomainError('not_found', `client ${name} is not enrolled in ${deployment.id}`);
   await runMutation(deps.store, async (tx, invalidate) => {
     const enrollment = await tx.clientEnrollment.findUnique({ where: { resourceId_name: { resourceId: deployment.id, name } } });
@@ -337,21 +337,21 @@ function withPrivateKey(client: CachedClient, clientId: string): ClientDetails {
 // Native API
 
 export async function listClients(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string, page: PageRequest) {
-  const deployment = await requireDeployment(deps.db, ctx.actor, orgId, resourceId);
-  assertAllowed(ctx.actor, 'client.read', deploymentTarget(deployment));
+  const deployment = await requireDeployment(deps.db, orgId, resourceId);
+  authorize(ctx.actor, 'client.read', deploymentTarget(deployment));
   return paginate(page, (args) => deps.db.clientEnrollment.findMany({ ...args, where: { AND: [{ orgId, resourceId }, args.where] } }));
 }
 
 export async function getClient(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string, name: string): Promise<ClientEnrollment> {
-  const deployment = await requireDeployment(deps.db, ctx.actor, orgId, resourceId);
-  assertAllowed(ctx.actor, 'client.read', deploymentTarget(deployment));
+  const deployment = await requireDeployment(deps.db, orgId, resourceId);
+  authorize(ctx.actor, 'client.read', deploymentTarget(deployment));
   const enrollment = await deps.db.clientEnrollment.findUnique({ where: { resourceId_name: { resourceId, name } } });
   if (!enrollment) throw new DomainError('not_found', `client ${name} is not enrolled in ${resourceId}`);
   return enrollment;
 }
 
 export async function deleteClient(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string, name: string): Promise<void> {
-  await leaveClient(deps, ctx, await requireDeployment(deps.db, ctx.actor, orgId, resourceId), name);
+  await leaveClient(deps, ctx, await requireDeployment(deps.db, orgId, resourceId), name);
 }
 
 /** The CA certificate of a deployment (public: relying parties need it). */
@@ -384,8 +384,8 @@ export interface ServerCertificateInput {
 
 /** A serverAuth certificate and a fresh key for one of the deployment's own TLS servers; the key is not kept. */
 export async function issueServerCertificate(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string, input: ServerCertificateInput) {
-  const deployment = await requireDeployment(deps.db, ctx.actor, orgId, resourceId);
-  assertAllowed(ctx.actor, 'server_certificate.issue', deploymentTarget(deployment));
+  const deployment = await requireDeployment(deps.db, orgId, resourceId);
+  authorize(ctx.actor, 'server_certificate.issue', deploymentTarget(deployment));
   if (input.dns_names.length + input.ip_addresses.length === 0) {
     throw invalidField('dns_names', 'or ip_addresses must name at least one host');
   }

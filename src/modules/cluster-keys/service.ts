@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Actor, RequestContext } from '../../auth/actor.js';
-import { assertAllowed, bindingTarget, isAllowed, type Target } from '../../auth/policy.js';
+import { authorize, bindingTarget, isAllowed } from '../../auth/policy.js';
+import type { Target } from '../../auth/roles.js';
 import { publicUrlOf } from '../../config.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
@@ -46,9 +47,7 @@ const issuerOf = (deps: Deps, orgId: string) => `${publicUrlOf(deps.config)}/v1/
  * the Developer roles only keys their holder owns (the same rule shape as API keys).
  */
 function assertMayManage(actor: Actor, target: Target, ownerId: string): void {
-  if (isAllowed(actor, 'cluster_key.manage', target)) return;
-  const own = actor.kind === 'principal' && actor.principalId === ownerId;
-  assertAllowed(actor, own ? 'cluster_key.manage_own' : 'cluster_key.manage', target);
+  authorize(actor, 'cluster_key.manage', { ...target, ownerId });
 }
 
 const keyTarget = (key: { orgId: string; environmentId: string; clusterId: string }): Target => ({
@@ -110,7 +109,7 @@ export interface CreateClusterKeyInput {
 }
 
 export async function createClusterKey(deps: Deps, ctx: RequestContext, orgId: string, input: CreateClusterKeyInput) {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, orgId);
   const owner = await deps.db.principal.findFirst({ where: { id: input.owner, orgId } });
   if (!owner) throw invalidField('owner', `${input.owner} is not a service account of organization ${orgId}`);
   if (owner.kind !== 'service_account') {
@@ -198,7 +197,7 @@ function statusWhere(status: ClusterKeyFilters['status'], now: Date): Prisma.Clu
 }
 
 export async function listClusterKeys(deps: Deps, ctx: RequestContext, orgId: string, filters: ClusterKeyFilters, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const where: Prisma.ClusterKeyWhereInput = {
     orgId,
     listed: true,
@@ -210,13 +209,13 @@ export async function listClusterKeys(deps: Deps, ctx: RequestContext, orgId: st
 }
 
 export async function getClusterKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<ClusterKeyRow> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   return findVisibleKey(deps.db, ctx.actor, orgId, keyId);
 }
 
 /** Revoked keys stay listed (status revoked) for the retention period; repeating a revoke changes nothing. */
 export async function revokeClusterKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<ClusterKeyRow> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, keyTarget(existing), existing.ownerId);
   if (existing.revokedAt) return existing;
@@ -236,7 +235,7 @@ export async function revokeClusterKey(deps: Deps, ctx: RequestContext, orgId: s
 
 /** Deleting revokes and unlists at once; the row stays as the revocation list entry until the token expires. */
 export async function deleteClusterKey(deps: Deps, ctx: RequestContext, orgId: string, keyId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await findVisibleKey(deps.db, ctx.actor, orgId, keyId);
   assertMayManage(ctx.actor, keyTarget(existing), existing.ownerId);
   await runMutation(deps.store, async (tx, invalidate) => {
@@ -295,9 +294,9 @@ export async function purgeClusterKeys(deps: Deps, now = new Date()): Promise<{ 
 }
 
 export async function revocationFeed(deps: Deps, ctx: RequestContext, orgId: string, clusterId: string | undefined) {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const cluster = clusterId ? await deps.db.resource.findFirst({ where: { id: clusterId, orgId } }) : null;
-  assertAllowed(ctx.actor, 'cluster_key.read_revocations', cluster ? resourceTarget(cluster) : { orgId });
+  authorize(ctx.actor, 'cluster_key.read_revocations', cluster ? resourceTarget(cluster) : { orgId });
   const now = new Date();
   const rows = await deps.db.clusterKey.findMany({
     where: { orgId, revokedAt: { not: null }, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }], ...(clusterId ? { clusterId } : {}) },
@@ -321,8 +320,8 @@ async function requireOrgExists(db: Db, orgId: string): Promise<void> {
 }
 
 export async function listSigningKeys(deps: Deps, ctx: RequestContext, orgId: string) {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'signing_key.manage', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'signing_key.manage', { orgId });
   const [keys, active] = await Promise.all([
     deps.db.signingKey.findMany({ where: clusterSigningKeysOf(orgId), orderBy: [{ createdAt: 'asc' }, { kid: 'asc' }] }),
     activeSigningKey(deps.db, orgId),
@@ -336,8 +335,8 @@ export async function createSigningKey(
   orgId: string,
   input: { activate_at?: string | undefined; algorithm?: ClusterKeyAlgorithm | undefined },
 ) {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'signing_key.manage', { orgId });
+  const org = await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'signing_key.manage', { orgId });
   const now = Date.now();
   const activateAt = input.activate_at ? new Date(input.activate_at) : new Date(now);
   // A minute of slack for clocks; an activation further in the past would rewrite history.

@@ -1,32 +1,32 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
+import { routesOf } from '../../lib/route.js';
 import { type DomainError, PROBLEMS } from '../../errors.js';
 import { contextOf } from '../../plugins/context.js';
 import { type ErrorShape, handleErrors, noRouteDetail } from '../../plugins/errors.js';
 import { standardErrors } from '../../schemas/common.js';
 import {
-  apiKeyListSchema,
-  apiKeySchema,
-  createApiKeyBody,
-  createdApiKeySchema,
-  createServiceAccountBody,
-  deleteServiceAccountQuery,
+  confluentApiKeyListSchema,
+  confluentApiKeySchema,
+  createConfluentApiKeyBody,
+  createdConfluentApiKeySchema,
+  createConfluentServiceAccountBody,
+  deleteConfluentServiceAccountQuery,
   type Failure,
   failureSchema,
   keyIdParams,
-  listApiKeysQuery,
+  listConfluentApiKeysQuery,
   listMetadata,
-  listServiceAccountsQuery,
-  presentApiKey,
-  presentCreatedApiKey,
-  presentServiceAccount,
+  listConfluentServiceAccountsQuery,
+  presentConfluentApiKey,
+  presentCreatedConfluentApiKey,
+  presentConfluentServiceAccount,
   serviceAccountIdParams,
-  serviceAccountListSchema,
-  serviceAccountSchema,
-  updateApiKeyBody,
-  updateServiceAccountBody,
+  confluentServiceAccountListSchema,
+  confluentServiceAccountSchema,
+  updateConfluentApiKeyBody,
+  updateConfluentServiceAccountBody,
 } from './schemas.js';
 import {
   createConfluentApiKey,
@@ -41,7 +41,6 @@ import {
   updateConfluentServiceAccount,
 } from './service.js';
 
-const tags = ['confluent-iam-v2'];
 // /iam/v2 acts in the caller's organization, which the root token lacks (403): only principals' credentials.
 const security: Array<Record<string, string[]>> = [{ cloudApiKey: [] }, { accessToken: [] }];
 // Every error status the shared problem responses cover, answered in Confluent's shape instead.
@@ -73,134 +72,92 @@ async function confluentRoutes(scope: FastifyInstance, deps: Deps) {
   // Also reached by the auth hook's 401/403/429, which Fastify hands to the route's own error handler.
   handleErrors(scope, deps.tarpit, confluentFailure, noRouteDetail);
 
-  const r = scope.withTypeProvider<ZodTypeProvider>();
+  const route = routesOf(scope, { tags: ['confluent-iam-v2'], security, errors });
 
-  r.post('/api-keys', {
-    config: { auth: 'management', idempotent: true },
-    schema: {
-      operationId: 'confluentCreateApiKey',
-      tags,
-      security,
-      summary: 'Create an API key (Confluent IAM v2); the secret is in this response only',
-      body: createApiKeyBody,
-      response: { ...errors, 202: createdApiKeySchema },
+  route({
+    method: 'POST', url: '/api-keys', operationId: 'confluentCreateApiKey', summary: 'Create an API key (Confluent IAM v2); the secret is in this response only',
+    auth: 'api_key.manage_scoped', idempotent: true, body: createConfluentApiKeyBody, response: { 202: createdConfluentApiKeySchema },
+    handler: async (request, reply) => {
+      const { key, secret } = await createConfluentApiKey(deps, contextOf(request), request.body);
+      return reply.code(202).header('location', `/iam/v2/api-keys/${key.id}`).send(presentCreatedConfluentApiKey(key, secret));
     },
-  }, async (request, reply) => {
-    const { key, secret } = await createConfluentApiKey(deps, contextOf(request), request.body);
-    return reply.code(202).header('location', `/iam/v2/api-keys/${key.id}`).send(presentCreatedApiKey(key, secret));
   });
 
-  r.get('/api-keys', {
-    config: { auth: 'management' },
-    schema: {
-      operationId: 'confluentListApiKeys',
-      tags,
-      security,
-      summary: 'List API keys (Confluent IAM v2), filtered by spec.owner and spec.resource',
-      querystring: listApiKeysQuery,
-      response: { ...errors, 200: apiKeyListSchema },
+  route({
+    method: 'GET', url: '/api-keys', operationId: 'confluentListApiKeys', summary: 'List API keys (Confluent IAM v2), filtered by spec.owner and spec.resource',
+    auth: 'api_key.manage_scoped', querystring: listConfluentApiKeysQuery, response: { 200: confluentApiKeyListSchema },
+    handler: async (request) => {
+      const { page_size, page_token, ...filters } = request.query;
+      const page = await listConfluentApiKeys(deps, contextOf(request), filters, { page_size, page_token });
+      const query = { 'spec.owner': filters['spec.owner'], 'spec.resource': filters['spec.resource'], page_size };
+      return { api_version: 'iam/v2', kind: 'ApiKeyList', metadata: listMetadata('/iam/v2/api-keys', query, page.next_page_token), data: page.data.map(presentConfluentApiKey) } as const;
     },
-  }, async (request) => {
-    const { page_size, page_token, ...filters } = request.query;
-    const page = await listConfluentApiKeys(deps, contextOf(request), filters, { page_size, page_token });
-    const query = { 'spec.owner': filters['spec.owner'], 'spec.resource': filters['spec.resource'], page_size };
-    return { api_version: 'iam/v2', kind: 'ApiKeyList', metadata: listMetadata('/iam/v2/api-keys', query, page.next_page_token), data: page.data.map(presentApiKey) } as const;
   });
 
-  r.get('/api-keys/:id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'confluentGetApiKey', tags, security, summary: 'Get an API key (Confluent IAM v2), never its secret', params: keyIdParams, response: { ...errors, 200: apiKeySchema } },
-  }, async (request) => presentApiKey(await getConfluentApiKey(deps, contextOf(request), request.params.id)));
-
-  r.patch('/api-keys/:id', {
-    config: { auth: 'management' },
-    schema: {
-      operationId: 'confluentUpdateApiKey',
-      tags,
-      security,
-      summary: 'Change spec.display_name or spec.description of an API key (Confluent IAM v2)',
-      params: keyIdParams,
-      body: updateApiKeyBody,
-      response: { ...errors, 200: apiKeySchema },
-    },
-  }, async (request) => presentApiKey(await updateConfluentApiKey(deps, contextOf(request), request.params.id, request.body.spec)));
-
-  r.delete('/api-keys/:id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'confluentDeleteApiKey', tags, security, summary: 'Delete (revoke) an API key (Confluent IAM v2)', params: keyIdParams, response: { ...errors, 204: z.null().describe('Deleted') } },
-  }, async (request, reply) => {
-    await deleteConfluentApiKey(deps, contextOf(request), request.params.id);
-    return reply.code(204).send(null);
+  route({
+    method: 'GET', url: '/api-keys/:id', operationId: 'confluentGetApiKey', summary: 'Get an API key (Confluent IAM v2), never its secret',
+    auth: 'api_key.manage_scoped', params: keyIdParams, response: { 200: confluentApiKeySchema },
+    handler: async (request) => presentConfluentApiKey(await getConfluentApiKey(deps, contextOf(request), request.params.id)),
   });
 
-  r.post('/service-accounts', {
-    config: { auth: 'management', idempotent: true },
-    schema: {
-      operationId: 'confluentCreateServiceAccount',
-      tags,
-      security,
-      summary: 'Create a service account (Confluent IAM v2)',
-      body: createServiceAccountBody,
-      response: { ...errors, 201: serviceAccountSchema },
-    },
-  }, async (request, reply) => {
-    const { api_version: _apiVersion, kind: _kind, ...input } = request.body;
-    const principal = await createConfluentServiceAccount(deps, contextOf(request), input);
-    return reply.code(201).header('location', `/iam/v2/service-accounts/${principal.id}`).send(presentServiceAccount(principal));
+  route({
+    method: 'PATCH', url: '/api-keys/:id', operationId: 'confluentUpdateApiKey', summary: 'Change spec.display_name or spec.description of an API key (Confluent IAM v2)',
+    auth: 'api_key.manage_scoped', params: keyIdParams, body: updateConfluentApiKeyBody, response: { 200: confluentApiKeySchema },
+    handler: async (request) => presentConfluentApiKey(await updateConfluentApiKey(deps, contextOf(request), request.params.id, request.body.spec)),
   });
 
-  r.get('/service-accounts', {
-    config: { auth: 'management' },
-    schema: {
-      operationId: 'confluentListServiceAccounts',
-      tags,
-      security,
-      summary: 'List service accounts (Confluent IAM v2)',
-      querystring: listServiceAccountsQuery,
-      response: { ...errors, 200: serviceAccountListSchema },
+  route({
+    method: 'DELETE', url: '/api-keys/:id', operationId: 'confluentDeleteApiKey', summary: 'Delete (revoke) an API key (Confluent IAM v2)',
+    auth: 'api_key.manage_scoped', params: keyIdParams, response: { 204: z.null().describe('Deleted') },
+    handler: async (request, reply) => {
+      await deleteConfluentApiKey(deps, contextOf(request), request.params.id);
+      return reply.code(204).send(null);
     },
-  }, async (request) => {
-    const { page_size, page_token, display_name } = request.query;
-    const page = await listConfluentServiceAccounts(deps, contextOf(request), { display_name }, { page_size, page_token });
-    const metadata = listMetadata('/iam/v2/service-accounts', { page_size, display_name }, page.next_page_token);
-    return { api_version: 'iam/v2', kind: 'ServiceAccountList', metadata, data: page.data.map(presentServiceAccount) } as const;
   });
 
-  r.get('/service-accounts/:id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'confluentGetServiceAccount', tags, security, summary: 'Get a service account (Confluent IAM v2)', params: serviceAccountIdParams, response: { ...errors, 200: serviceAccountSchema } },
-  }, async (request) => presentServiceAccount(await getConfluentServiceAccount(deps, contextOf(request), request.params.id)));
-
-  r.patch('/service-accounts/:id', {
-    config: { auth: 'management' },
-    schema: {
-      operationId: 'confluentUpdateServiceAccount',
-      tags,
-      security,
-      summary: 'Change the display_name or description of a service account (Confluent IAM v2)',
-      params: serviceAccountIdParams,
-      body: updateServiceAccountBody,
-      response: { ...errors, 200: serviceAccountSchema },
+  route({
+    method: 'POST', url: '/service-accounts', operationId: 'confluentCreateServiceAccount', summary: 'Create a service account (Confluent IAM v2)',
+    auth: 'principal.manage', idempotent: true, body: createConfluentServiceAccountBody, response: { 201: confluentServiceAccountSchema },
+    handler: async (request, reply) => {
+      const { api_version: _apiVersion, kind: _kind, ...input } = request.body;
+      const principal = await createConfluentServiceAccount(deps, contextOf(request), input);
+      return reply.code(201).header('location', `/iam/v2/service-accounts/${principal.id}`).send(presentConfluentServiceAccount(principal));
     },
-  }, async (request) => {
-    const { api_version: _apiVersion, kind: _kind, ...input } = request.body;
-    return presentServiceAccount(await updateConfluentServiceAccount(deps, contextOf(request), request.params.id, input));
   });
 
-  r.delete('/service-accounts/:id', {
-    config: { auth: 'management' },
-    schema: {
-      operationId: 'confluentDeleteServiceAccount',
-      tags,
-      security,
-      summary: 'Delete a service account and its API keys (Confluent IAM v2); 409 if its keys were used recently',
-      params: serviceAccountIdParams,
-      querystring: deleteServiceAccountQuery,
-      response: { ...errors, 204: z.null().describe('Deleted') },
+  route({
+    method: 'GET', url: '/service-accounts', operationId: 'confluentListServiceAccounts', summary: 'List service accounts (Confluent IAM v2)',
+    auth: 'principal.read', querystring: listConfluentServiceAccountsQuery, response: { 200: confluentServiceAccountListSchema },
+    handler: async (request) => {
+      const { page_size, page_token, display_name } = request.query;
+      const page = await listConfluentServiceAccounts(deps, contextOf(request), { display_name }, { page_size, page_token });
+      const metadata = listMetadata('/iam/v2/service-accounts', { page_size, display_name }, page.next_page_token);
+      return { api_version: 'iam/v2', kind: 'ServiceAccountList', metadata, data: page.data.map(presentConfluentServiceAccount) } as const;
     },
-  }, async (request, reply) => {
-    await deleteConfluentServiceAccount(deps, contextOf(request), request.params.id, request.query.force === 'true');
-    return reply.code(204).send(null);
+  });
+
+  route({
+    method: 'GET', url: '/service-accounts/:id', operationId: 'confluentGetServiceAccount', summary: 'Get a service account (Confluent IAM v2)',
+    auth: 'principal.read', params: serviceAccountIdParams, response: { 200: confluentServiceAccountSchema },
+    handler: async (request) => presentConfluentServiceAccount(await getConfluentServiceAccount(deps, contextOf(request), request.params.id)),
+  });
+
+  route({
+    method: 'PATCH', url: '/service-accounts/:id', operationId: 'confluentUpdateServiceAccount', summary: 'Change the display_name or description of a service account (Confluent IAM v2)',
+    auth: 'principal.manage', params: serviceAccountIdParams, body: updateConfluentServiceAccountBody, response: { 200: confluentServiceAccountSchema },
+    handler: async (request) => {
+      const { api_version: _apiVersion, kind: _kind, ...input } = request.body;
+      return presentConfluentServiceAccount(await updateConfluentServiceAccount(deps, contextOf(request), request.params.id, input));
+    },
+  });
+
+  route({
+    method: 'DELETE', url: '/service-accounts/:id', operationId: 'confluentDeleteServiceAccount', summary: 'Delete a service account and its API keys (Confluent IAM v2); 409 if its keys were used recently',
+    auth: 'principal.manage', params: serviceAccountIdParams, querystring: deleteConfluentServiceAccountQuery, response: { 204: z.null().describe('Deleted') },
+    handler: async (request, reply) => {
+      await deleteConfluentServiceAccount(deps, contextOf(request), request.params.id, request.query.force === 'true');
+      return reply.code(204).send(null);
+    },
   });
 }
 

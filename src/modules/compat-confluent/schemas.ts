@@ -21,7 +21,7 @@ const objectReference = {
   resource_name: z.string().max(2048).optional().describe('Ignored'),
 };
 
-export const createApiKeyBody = z.strictObject({
+export const createConfluentApiKeyBody = z.strictObject({
   api_version: z.literal(API_VERSION).optional(),
   kind: z.literal('ApiKey').optional(),
   spec: z.strictObject({
@@ -35,10 +35,10 @@ export const createApiKeyBody = z.strictObject({
       .describe('`lkc-`/`lsrc-`/`lksqlc-` id, `cloud` (case-insensitive; also when omitted) or `env-xxx.<cloud>.<region>` for Flink'),
   }),
 }).meta({ examples: [{ spec: { display_name: 'orders-producer', description: 'CI for the orders service', owner: { id: 'sa-rsd4zqh9h2' }, resource: { id: 'lkc-v3kb92fbb4' } } }] });
-export type CreateApiKeyBody = z.infer<typeof createApiKeyBody>;
+export type CreateConfluentApiKeyBody = z.infer<typeof createConfluentApiKeyBody>;
 
 /** Only spec.display_name and spec.description change; other spec fields are answered 422 immutable_field. */
-export const updateApiKeyBody = z.strictObject({
+export const updateConfluentApiKeyBody = z.strictObject({
   api_version: z.literal(API_VERSION).optional(),
   kind: z.literal('ApiKey').optional(),
   spec: z
@@ -53,7 +53,7 @@ const pageFields = {
   page_token: z.string().max(255).optional().describe('From `metadata.next` of the previous page'),
 };
 
-export const listApiKeysQuery = z.object({
+export const listConfluentApiKeysQuery = z.object({
   'spec.owner': z.string().max(80).optional().describe('Keys of this service account or user'),
   'spec.resource': z.string().max(160).optional().describe('Keys of this resource id, `cloud`, or `env-xxx.<cloud>.<region>`'),
   ...pageFields,
@@ -61,14 +61,14 @@ export const listApiKeysQuery = z.object({
 
 export const keyIdParams = z.strictObject({ id: z.string().min(1).max(80) });
 
-export const createServiceAccountBody = z.strictObject({
+export const createConfluentServiceAccountBody = z.strictObject({
   api_version: z.literal(API_VERSION).optional(),
   kind: z.literal('ServiceAccount').optional(),
   display_name: displayName.describe('Unique within the organization'),
   description: z.string().max(1024).optional(),
 }).meta({ examples: [{ display_name: 'orders-service', description: 'Produces to the orders topics' }] });
 
-export const updateServiceAccountBody = z.strictObject({
+export const updateConfluentServiceAccountBody = z.strictObject({
   api_version: z.literal(API_VERSION).optional(),
   kind: z.literal('ServiceAccount').optional(),
   display_name: displayName.optional(),
@@ -82,7 +82,7 @@ const filterName = z
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
-export const listServiceAccountsQuery = z.object({
+export const listConfluentServiceAccountsQuery = z.object({
   display_name: z
     .union([filterName, z.array(filterName).max(100)])
     .optional()
@@ -92,7 +92,7 @@ export const listServiceAccountsQuery = z.object({
 
 export const serviceAccountIdParams = z.strictObject({ id: z.string().min(1).max(80) });
 
-export const deleteServiceAccountQuery = z.object({
+export const deleteConfluentServiceAccountQuery = z.object({
   force: z
     .enum(['true', 'false'])
     .default('false')
@@ -128,19 +128,19 @@ const apiKeyFields = {
   metadata: objectMeta,
 };
 
-export const apiKeySchema = z.object({ ...apiKeyFields, spec: z.object(apiKeySpec) }).meta({ id: 'IamV2ApiKey' });
-export const createdApiKeySchema = z
+export const confluentApiKeySchema = z.object({ ...apiKeyFields, spec: z.object(apiKeySpec) }).meta({ id: 'IamV2ApiKey' });
+export const createdConfluentApiKeySchema = z
   .object({ ...apiKeyFields, spec: z.object({ ...apiKeySpec, secret: z.string().describe('Shown in this response only') }) })
   .meta({ id: 'IamV2ApiKeyWithSecret' });
 
 /** `next` is absent on the last page: the confluent CLI dereferences a null `next`. */
 const listMeta = z.object({ first: z.string(), next: z.string().optional() });
 
-export const apiKeyListSchema = z
-  .object({ api_version: z.literal(API_VERSION), kind: z.literal('ApiKeyList'), metadata: listMeta, data: z.array(apiKeySchema) })
+export const confluentApiKeyListSchema = z
+  .object({ api_version: z.literal(API_VERSION), kind: z.literal('ApiKeyList'), metadata: listMeta, data: z.array(confluentApiKeySchema) })
   .meta({ id: 'IamV2ApiKeyList' });
 
-export const serviceAccountSchema = z
+export const confluentServiceAccountSchema = z
   .object({
     api_version: z.literal(API_VERSION),
     kind: z.literal('ServiceAccount'),
@@ -151,12 +151,12 @@ export const serviceAccountSchema = z
   })
   .meta({ id: 'IamV2ServiceAccount' });
 
-export const serviceAccountListSchema = z
+export const confluentServiceAccountListSchema = z
   .object({
     api_version: z.literal(API_VERSION),
     kind: z.literal('ServiceAccountList'),
     metadata: listMeta,
-    data: z.array(serviceAccountSchema),
+    data: z.array(confluentServiceAccountSchema),
   })
   .meta({ id: 'IamV2ServiceAccountList' });
 
@@ -176,9 +176,9 @@ export const failureSchema = z
   .meta({ id: 'IamV2Failure', description: 'Confluent’s error shape' });
 export type Failure = z.output<typeof failureSchema>;
 
-type ApiKeyOut = z.output<typeof apiKeySchema>;
+type ConfluentApiKeyOut = z.output<typeof confluentApiKeySchema>;
 
-function ownerReference(orgId: string, owner: ApiKeyWithOwner['owner']): ApiKeyOut['spec']['owner'] {
+function ownerReference(orgId: string, owner: ApiKeyWithOwner['owner']): ConfluentApiKeyOut['spec']['owner'] {
   const isUser = owner.kind === 'user';
   return {
     id: owner.id,
@@ -196,7 +196,7 @@ const RESOURCE_KINDS = [
   { prefix: 'lksqlc-', kind: 'ksqlDB', api_version: 'ksqldbcm/v2', crn: 'ksql' },
 ] as const;
 
-function resourceReference(key: ApiKeyWithOwner): ApiKeyOut['spec']['resource'] {
+function resourceReference(key: ApiKeyWithOwner): ConfluentApiKeyOut['spec']['resource'] {
   const org = `${CRN}/organization=${key.orgId}`;
   switch (key.type) {
     case 'cloud':
@@ -227,7 +227,7 @@ function resourceReference(key: ApiKeyWithOwner): ApiKeyOut['spec']['resource'] 
   }
 }
 
-export function presentApiKey(key: ApiKeyWithOwner): ApiKeyOut {
+export function presentConfluentApiKey(key: ApiKeyWithOwner): ConfluentApiKeyOut {
   return {
     api_version: API_VERSION,
     kind: 'ApiKey',
@@ -248,12 +248,12 @@ export function presentApiKey(key: ApiKeyWithOwner): ApiKeyOut {
   };
 }
 
-export function presentCreatedApiKey(key: ApiKeyWithOwner, secret: string): z.output<typeof createdApiKeySchema> {
-  const presented = presentApiKey(key);
+export function presentCreatedConfluentApiKey(key: ApiKeyWithOwner, secret: string): z.output<typeof createdConfluentApiKeySchema> {
+  const presented = presentConfluentApiKey(key);
   return { ...presented, spec: { ...presented.spec, secret } };
 }
 
-export function presentServiceAccount(principal: Principal): z.output<typeof serviceAccountSchema> {
+export function presentConfluentServiceAccount(principal: Principal): z.output<typeof confluentServiceAccountSchema> {
   return {
     api_version: API_VERSION,
     kind: 'ServiceAccount',

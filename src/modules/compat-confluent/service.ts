@@ -13,7 +13,7 @@ import {
   type ServiceAccountInput,
   updateServiceAccount,
 } from '../principals/service.js';
-import type { CreateApiKeyBody } from './schemas.js';
+import type { CreateConfluentApiKeyBody } from './schemas.js';
 
 /*
  * Confluent's IAM v2 API over the /v1 services: this file only translates names and shapes.
@@ -39,7 +39,7 @@ function organizationOf(actor: Actor): string {
  * Confluent's `resource.id` (case-insensitive): a resource id, `cloud` (also when there is no
  * resource, as Terraform sends cloud keys), or `env-xxx.<cloud>.<region>` for Flink.
  */
-function scopeOf(resource: CreateApiKeyBody['spec']['resource']): ApiKeyScope {
+function scopeOf(resource: CreateConfluentApiKeyBody['spec']['resource']): ApiKeyScope {
   const id = resource?.id.toLowerCase();
   if (id === undefined || id === 'cloud') return { type: 'cloud' };
   const flink = parseFlinkScope(id);
@@ -76,7 +76,7 @@ async function renamingFields<T>(rename: (path: string) => string, run: () => Pr
   }
 }
 
-export function createConfluentApiKey(deps: Deps, ctx: RequestContext, body: CreateApiKeyBody) {
+export function createConfluentApiKey(deps: Deps, ctx: RequestContext, body: CreateConfluentApiKeyBody) {
   const orgId = organizationOf(ctx.actor);
   const { spec } = body;
   const input = { owner: spec.owner.id, scope: scopeOf(spec.resource), display_name: spec.display_name, description: spec.description };

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from '../../deps.js';
+import { routesOf } from '../../lib/route.js';
 import { DomainError } from '../../errors.js';
 import { actorOf } from '../../plugins/auth.js';
 import { contextOf } from '../../plugins/context.js';
@@ -47,60 +47,49 @@ function insightsScope(scope: FastifyInstance, deps: Deps, prefix: string): void
 
 async function clientControllerRoutes(scope: FastifyInstance, deps: Deps) {
   insightsScope(scope, deps, '/clientcontroller');
-  const r = scope.withTypeProvider<ZodTypeProvider>();
+  const route = routesOf(scope, { tags, errors });
 
-  r.post('/enrol', {
-    config: { auth: 'management', idempotent: true },
-    schema: {
-      operationId: 'insightsEnrolClient',
-      tags,
-      summary: 'Enrol a client in a kdb Insights deployment (Insights client controller); the client id is in this response only',
-      querystring: deploymentQuery,
-      body: enrolBody,
-      response: { ...errors, 200: enrolledSchema },
+  route({
+    method: 'POST', url: '/enrol', operationId: 'insightsEnrolClient', summary: 'Enrol a client in a kdb Insights deployment (Insights client controller); the client id is in this response only',
+    auth: 'client.manage', idempotent: true, querystring: deploymentQuery, body: enrolBody, response: { 200: enrolledSchema },
+    handler: async (request) => {
+      const deployment = await resolveDeployment(deps, actorOf(request), request.query.resource_id);
+      const clientId = await enrolClient(deps, contextOf(request), deployment, request.body, request.query.force === 'true');
+      return { message: 'success', detail: 'Client enrolled', url: clientId } as const;
     },
-  }, async (request) => {
-    const deployment = await resolveDeployment(deps, actorOf(request), request.query.resource_id);
-    const clientId = await enrolClient(deps, contextOf(request), deployment, request.body, request.query.force === 'true');
-    return { message: 'success', detail: 'Client enrolled', url: clientId } as const;
   });
 
-  r.post('/leave', {
-    config: { auth: 'management' },
-    schema: { operationId: 'insightsLeaveClient', tags, summary: 'Remove a client; its certificate goes on the CRL at once', querystring: deploymentQuery, body: leaveBody, response: { ...errors, 200: removedSchema } },
-  }, async (request) => {
-    const deployment = await resolveDeployment(deps, actorOf(request), request.query.resource_id);
-    await leaveClient(deps, contextOf(request), deployment, request.body.name);
-    return { message: 'success', detail: 'Client removed' } as const;
+  route({
+    method: 'POST', url: '/leave', operationId: 'insightsLeaveClient', summary: 'Remove a client; its certificate goes on the CRL at once',
+    auth: 'client.manage', querystring: deploymentQuery, body: leaveBody, response: { 200: removedSchema },
+    handler: async (request) => {
+      const deployment = await resolveDeployment(deps, actorOf(request), request.query.resource_id);
+      await leaveClient(deps, contextOf(request), deployment, request.body.name);
+      return { message: 'success', detail: 'Client removed' } as const;
+    },
   });
 }
 
 async function informationServiceRoutes(scope: FastifyInstance, deps: Deps) {
   insightsScope(scope, deps, '/informationservice');
-  const r = scope.withTypeProvider<ZodTypeProvider>();
+  const route = routesOf(scope, { tags, errors });
 
-  r.get('/details/:client_id', {
-    config: { auth: 'public' },
-    schema: {
-      operationId: 'insightsClientDetails',
-      tags,
-      security: [],
-      summary: "A client's CA, certificate, key and endpoints; the client id is the credential (re-readable)",
-      params: clientIdParam,
-      response: { ...errors, 200: clientDetailsSchema },
+  route({
+    method: 'GET', url: '/details/:client_id', operationId: 'insightsClientDetails', summary: "A client's CA, certificate, key and endpoints; the client id is the credential (re-readable)",
+    auth: 'public', security: [], params: clientIdParam, response: { 200: clientDetailsSchema },
+    handler: async (request) => {
+      const details = await clientDetails(deps, request.params.client_id, request.ip);
+      if (!details) throw new DomainError('not_found', 'no client is enrolled with this client id');
+      return {
+        name: details.name,
+        topics: { insert: details.insertTopic, query: details.queryTopic },
+        ca: details.caCertificate,
+        cert: details.certificate,
+        key: details.privateKey,
+        insert: { insert: details.endpoints.insert.insert, query: details.endpoints.insert.query },
+        query: details.endpoints.query,
+      };
     },
-  }, async (request) => {
-    const details = await clientDetails(deps, request.params.client_id, request.ip);
-    if (!details) throw new DomainError('not_found', 'no client is enrolled with this client id');
-    return {
-      name: details.name,
-      topics: { insert: details.insertTopic, query: details.queryTopic },
-      ca: details.caCertificate,
-      cert: details.certificate,
-      key: details.privateKey,
-      insert: { insert: details.endpoints.insert.insert, query: details.endpoints.insert.query },
-      query: details.endpoints.query,
-    };
   });
 }
 

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../auth/actor.js';
-import { assertAllowed } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, notFound } from '../../errors.js';
@@ -36,8 +36,8 @@ export async function createEnvironment(
   orgId: string,
   input: { display_name: string },
 ): Promise<Environment> {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'environment.manage', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'environment.manage', { orgId });
   try {
     return await deps.db.$transaction(async (tx) => {
       const environment = await tx.environment.create({ data: { id: newId('env'), orgId, displayName: input.display_name } });
@@ -51,15 +51,15 @@ export async function createEnvironment(
 }
 
 export async function listEnvironments(deps: Deps, ctx: RequestContext, orgId: string, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'environment.read', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'environment.read', { orgId });
   return paginate(page, (args) => deps.db.environment.findMany({ ...args, where: { AND: [{ orgId }, args.where] } }));
 }
 
 export async function getEnvironment(deps: Deps, ctx: RequestContext, orgId: string, envId: string): Promise<Environment> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const environment = await requireEnvironment(deps.db, orgId, envId);
-  assertAllowed(ctx.actor, 'environment.read', { orgId, environmentId: envId });
+  authorize(ctx.actor, 'environment.read', { orgId, environmentId: envId });
   return environment;
 }
 
@@ -70,9 +70,9 @@ export async function updateEnvironment(
   envId: string,
   input: { display_name?: string | undefined },
 ): Promise<Environment> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await requireEnvironment(deps.db, orgId, envId);
-  assertAllowed(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
+  authorize(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
   const displayName = input.display_name;
   if (displayName === undefined) return existing;
   try {
@@ -96,9 +96,9 @@ const SHOWN_IDS = 5;
  * with it. Role bindings on it and revoked Flink keys are removed, as they grant nothing.
  */
 export async function deleteEnvironment(deps: Deps, ctx: RequestContext, orgId: string, envId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   await requireEnvironment(deps.db, orgId, envId);
-  assertAllowed(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
+  authorize(ctx.actor, 'environment.manage', { orgId, environmentId: envId });
   await deps.db.$transaction(async (tx) => {
     // FOR UPDATE waits for transactions creating something inside it (they hold it FOR KEY SHARE).
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM environments WHERE id = ${envId} AND org_id = ${orgId} FOR UPDATE`;

@@ -1,10 +1,11 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { decodeBasic } from '../../auth/basic.js';
 import type { Deps } from '../../deps.js';
+import { routesOf } from '../../lib/route.js';
 import { DomainError } from '../../errors.js';
-import { decodeBasic, issueAccessToken, OAuthError } from './service.js';
+import { issueAccessToken, OAuthError } from './service.js';
 
 const tokenRequest = z.object({
   grant_type: z.string().max(64).describe('client_credentials'),
@@ -33,34 +34,28 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
   // RFC 6749 clients send form bodies; this plugin's encapsulation keeps the parser to this route.
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  app.withTypeProvider<ZodTypeProvider>().post('/oauth2/token', {
-    config: { auth: 'public' },
+  routesOf(app, { tags: ['oauth'] })({
+    method: 'POST', url: '/oauth2/token', operationId: 'issueAccessToken', summary: 'Exchange a cloud API key for a short-lived access token (client credentials)',
     // Errors here follow RFC 6749 §5.2, not problem+json: OAuth clients parse `error`.
-    attachValidation: true,
-    schema: {
-      operationId: 'issueAccessToken',
-      tags: ['oauth'],
-      summary: 'Exchange a cloud API key for a short-lived access token (client credentials)',
-      consumes: ['application/x-www-form-urlencoded', 'application/json'],
-      body: tokenRequest,
-      response: { 200: tokenResponse, 400: oauthError, 401: oauthError },
-    },
-  }, async (request, reply) => {
-    // As on every route, the limit refuses failures, not a client that presents the right secret.
-    const retryAfterSeconds = deps.authFailures.retryAfter(request.ip);
-    try {
-      if (request.validationError) throw new OAuthError('invalid_request', request.validationError.message);
-      const basic = basicCredentials(request.headers.authorization);
-      if (basic === 'unreadable') throw new OAuthError('invalid_client', 'the Basic credential is not base64(client_id:client_secret)');
-      return await issueAccessToken(deps, request.body, basic, retryAfterSeconds > 0);
-    } catch (error) {
-      if (!(error instanceof OAuthError)) throw error;
-      if (retryAfterSeconds > 0) throw new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
-      if (error.error === 'invalid_client') {
-        deps.authFailures.recordFailure(request.ip);
-        reply.header('www-authenticate', 'Basic realm="latchkey"');
+    auth: 'public', attachValidation: true, consumes: ['application/x-www-form-urlencoded', 'application/json'],
+    body: tokenRequest, response: { 200: tokenResponse, 400: oauthError, 401: oauthError },
+    handler: async (request, reply) => {
+      // As on every route, the limit refuses failures, not a client that presents the right secret.
+      const retryAfterSeconds = deps.authFailures.retryAfter(request.ip);
+      try {
+        if (request.validationError) throw new OAuthError('invalid_request', request.validationError.message);
+        const basic = basicCredentials(request.headers.authorization);
+        if (basic === 'unreadable') throw new OAuthError('invalid_client', 'the Basic credential is not base64(client_id:client_secret)');
+        return await issueAccessToken(deps, request.body, basic, retryAfterSeconds > 0);
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        if (retryAfterSeconds > 0) throw new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
+        if (error.error === 'invalid_client') {
+          deps.authFailures.recordFailure(request.ip);
+          reply.header('www-authenticate', 'Basic realm="latchkey"');
+        }
+        return reply.code(error.error === 'invalid_client' ? 401 : 400).header('pragma', 'no-cache').send({ error: error.error, error_description: error.description });
       }
-      return reply.code(error.error === 'invalid_client' ? 401 : 400).header('pragma', 'no-cache').send({ error: error.error, error_description: error.description });
-    }
+    },
   });
 }

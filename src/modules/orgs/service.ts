@@ -1,5 +1,5 @@
-import type { Actor, RequestContext } from '../../auth/actor.js';
-import { assertAllowed, assertInOrg } from '../../auth/policy.js';
+import type { RequestContext } from '../../auth/actor.js';
+import { authorize } from '../../auth/policy.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { Organization } from '../../generated/prisma/client.js';
@@ -12,9 +12,11 @@ import { recordAudit } from '../audit/service.js';
 import { clusterKeyIdsOf } from '../cluster-keys/service.js';
 import { orgSettings, type OrgSettings, type OrgSettingsPatch } from './schemas.js';
 
-/** The organization, if it exists and the actor belongs to it; 404 otherwise (never 403). */
-export async function requireOrg(db: Db | Tx, actor: Actor, orgId: string): Promise<Organization> {
-  assertInOrg(actor, orgId);
+/**
+ * The organization, if it exists; 404 otherwise. Tenancy is settled before a service runs: the auth
+ * plugin answers another organization's :org_id with 404, and authorize() checks every target.
+ */
+export async function requireOrg(db: Db | Tx, orgId: string): Promise<Organization> {
   const org = await db.organization.findUnique({ where: { id: orgId } });
   if (!org) throw notFound('organization', orgId);
   return org;
@@ -46,8 +48,8 @@ export async function listOrganizations(deps: Deps, ctx: RequestContext, page: P
 }
 
 export async function getOrganization(deps: Deps, ctx: RequestContext, orgId: string): Promise<Organization> {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'org.read', { orgId });
+  const org = await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'org.read', { orgId });
   return org;
 }
 
@@ -57,8 +59,8 @@ export async function updateOrganization(
   orgId: string,
   input: { display_name?: string | undefined; settings?: OrgSettingsPatch | undefined },
 ): Promise<Organization> {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'org.update', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'org.update', { orgId });
   return deps.db.$transaction(async (tx) => {
     let settings: OrgSettings | undefined;
     if (input.settings !== undefined) {
@@ -93,8 +95,8 @@ function mergeSettings(current: OrgSettings, patch: OrgSettingsPatch): OrgSettin
  * still holds environments or principals needs `force`.
  */
 export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId: string, force: boolean): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'org.delete', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'org.delete', { orgId });
   await runMutation(deps.store, async (tx, invalidate) => {
     // Of concurrent deletes, one deletes and audits; the others wait here, then find nothing (404).
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM organizations WHERE id = ${orgId} FOR UPDATE`;

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
+import { presentPage } from '../../lib/pagination.js';
+import { routesOf } from '../../lib/route.js';
 import { contextOf } from '../../plugins/context.js';
 import { listOf, orgIdParam, pageQuery } from '../../schemas/common.js';
 import {
@@ -33,86 +34,88 @@ import {
 const deleted = { 204: z.null().describe('Deleted') };
 
 function serviceAccountRoutes(app: FastifyInstance, deps: Deps) {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  const tags = ['service-accounts'];
+  const route = routesOf(app, { tags: ['service-accounts'] });
 
-  r.post('/v1/orgs/:org_id/service-accounts', {
-    config: { auth: 'management', idempotent: true },
-    schema: { operationId: 'createServiceAccount', tags, summary: 'Create a service account', params: orgIdParam, body: createServiceAccountBody, response: { 201: serviceAccountSchema } },
-  }, async (request, reply) => {
-    const principal = await createServiceAccount(deps, contextOf(request), request.params.org_id, request.body);
-    return reply.code(201).send(presentServiceAccount(principal));
+  route({
+    method: 'POST', url: '/v1/orgs/:org_id/service-accounts', operationId: 'createServiceAccount', summary: 'Create a service account',
+    auth: 'principal.manage', idempotent: true, params: orgIdParam, body: createServiceAccountBody, response: { 201: serviceAccountSchema },
+    handler: async (request, reply) => {
+      const principal = await createServiceAccount(deps, contextOf(request), request.params.org_id, request.body);
+      return reply.code(201).send(presentServiceAccount(principal));
+    },
   });
 
-  r.get('/v1/orgs/:org_id/service-accounts', {
-    config: { auth: 'management' },
-    schema: { operationId: 'listServiceAccounts', tags, summary: 'List the service accounts of an organization', params: orgIdParam, querystring: pageQuery, response: { 200: listOf(serviceAccountSchema) } },
-  }, async (request) => {
-    const page = await listServiceAccounts(deps, contextOf(request), request.params.org_id, request.query);
-    return { data: page.data.map(presentServiceAccount), next_page_token: page.next_page_token };
+  route({
+    method: 'GET', url: '/v1/orgs/:org_id/service-accounts', operationId: 'listServiceAccounts', summary: 'List the service accounts of an organization',
+    auth: 'principal.read', params: orgIdParam, querystring: pageQuery, response: { 200: listOf(serviceAccountSchema) },
+    handler: async (request) => presentPage(await listServiceAccounts(deps, contextOf(request), request.params.org_id, request.query), presentServiceAccount),
   });
 
-  r.get('/v1/orgs/:org_id/service-accounts/:sa_id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'getServiceAccount', tags, summary: 'Get a service account', params: serviceAccountParams, response: { 200: serviceAccountSchema } },
-  }, async (request) => presentServiceAccount(await getServiceAccount(deps, contextOf(request), request.params.org_id, request.params.sa_id)));
-
-  r.patch('/v1/orgs/:org_id/service-accounts/:sa_id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'updateServiceAccount', tags, summary: 'Update a service account', params: serviceAccountParams, body: updateServiceAccountBody, response: { 200: serviceAccountSchema } },
-  }, async (request) => {
-    const { org_id, sa_id } = request.params;
-    return presentServiceAccount(await updateServiceAccount(deps, contextOf(request), org_id, sa_id, request.body));
+  route({
+    method: 'GET', url: '/v1/orgs/:org_id/service-accounts/:sa_id', operationId: 'getServiceAccount', summary: 'Get a service account',
+    auth: 'principal.read', params: serviceAccountParams, response: { 200: serviceAccountSchema },
+    handler: async (request) => presentServiceAccount(await getServiceAccount(deps, contextOf(request), request.params.org_id, request.params.sa_id)),
   });
 
-  r.delete('/v1/orgs/:org_id/service-accounts/:sa_id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'deleteServiceAccount', tags, summary: 'Delete a service account with its API keys and role bindings', params: serviceAccountParams, querystring: deletePrincipalQuery, response: deleted },
-  }, async (request, reply) => {
-    await deleteServiceAccount(deps, contextOf(request), request.params.org_id, request.params.sa_id, request.query.force === 'true');
-    return reply.code(204).send(null);
+  route({
+    method: 'PATCH', url: '/v1/orgs/:org_id/service-accounts/:sa_id', operationId: 'updateServiceAccount', summary: 'Update a service account',
+    auth: 'principal.manage', params: serviceAccountParams, body: updateServiceAccountBody, response: { 200: serviceAccountSchema },
+    handler: async (request) => {
+      const { org_id, sa_id } = request.params;
+      return presentServiceAccount(await updateServiceAccount(deps, contextOf(request), org_id, sa_id, request.body));
+    },
+  });
+
+  route({
+    method: 'DELETE', url: '/v1/orgs/:org_id/service-accounts/:sa_id', operationId: 'deleteServiceAccount', summary: 'Delete a service account with its API keys and role bindings',
+    auth: 'principal.manage', params: serviceAccountParams, querystring: deletePrincipalQuery, response: deleted,
+    handler: async (request, reply) => {
+      await deleteServiceAccount(deps, contextOf(request), request.params.org_id, request.params.sa_id, request.query.force === 'true');
+      return reply.code(204).send(null);
+    },
   });
 }
 
 function userRoutes(app: FastifyInstance, deps: Deps) {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  const tags = ['users'];
+  const route = routesOf(app, { tags: ['users'] });
 
-  r.post('/v1/orgs/:org_id/users', {
-    config: { auth: 'management', idempotent: true },
-    schema: { operationId: 'createUser', tags, summary: 'Create a user', params: orgIdParam, body: createUserBody, response: { 201: userSchema } },
-  }, async (request, reply) => {
-    const principal = await createUser(deps, contextOf(request), request.params.org_id, request.body);
-    return reply.code(201).send(presentUser(principal));
+  route({
+    method: 'POST', url: '/v1/orgs/:org_id/users', operationId: 'createUser', summary: 'Create a user',
+    auth: 'principal.manage', idempotent: true, params: orgIdParam, body: createUserBody, response: { 201: userSchema },
+    handler: async (request, reply) => {
+      const principal = await createUser(deps, contextOf(request), request.params.org_id, request.body);
+      return reply.code(201).send(presentUser(principal));
+    },
   });
 
-  r.get('/v1/orgs/:org_id/users', {
-    config: { auth: 'management' },
-    schema: { operationId: 'listUsers', tags, summary: 'List the users of an organization', params: orgIdParam, querystring: pageQuery, response: { 200: listOf(userSchema) } },
-  }, async (request) => {
-    const page = await listUsers(deps, contextOf(request), request.params.org_id, request.query);
-    return { data: page.data.map(presentUser), next_page_token: page.next_page_token };
+  route({
+    method: 'GET', url: '/v1/orgs/:org_id/users', operationId: 'listUsers', summary: 'List the users of an organization',
+    auth: 'principal.read', params: orgIdParam, querystring: pageQuery, response: { 200: listOf(userSchema) },
+    handler: async (request) => presentPage(await listUsers(deps, contextOf(request), request.params.org_id, request.query), presentUser),
   });
 
-  r.get('/v1/orgs/:org_id/users/:user_id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'getUser', tags, summary: 'Get a user', params: userParams, response: { 200: userSchema } },
-  }, async (request) => presentUser(await getUser(deps, contextOf(request), request.params.org_id, request.params.user_id)));
-
-  r.patch('/v1/orgs/:org_id/users/:user_id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'updateUser', tags, summary: 'Update a user', params: userParams, body: updateUserBody, response: { 200: userSchema } },
-  }, async (request) => {
-    const { org_id, user_id } = request.params;
-    return presentUser(await updateUser(deps, contextOf(request), org_id, user_id, request.body));
+  route({
+    method: 'GET', url: '/v1/orgs/:org_id/users/:user_id', operationId: 'getUser', summary: 'Get a user',
+    auth: 'principal.read', params: userParams, response: { 200: userSchema },
+    handler: async (request) => presentUser(await getUser(deps, contextOf(request), request.params.org_id, request.params.user_id)),
   });
 
-  r.delete('/v1/orgs/:org_id/users/:user_id', {
-    config: { auth: 'management' },
-    schema: { operationId: 'deleteUser', tags, summary: 'Delete a user with its API keys and role bindings', params: userParams, querystring: deletePrincipalQuery, response: deleted },
-  }, async (request, reply) => {
-    await deleteUser(deps, contextOf(request), request.params.org_id, request.params.user_id, request.query.force === 'true');
-    return reply.code(204).send(null);
+  route({
+    method: 'PATCH', url: '/v1/orgs/:org_id/users/:user_id', operationId: 'updateUser', summary: 'Update a user',
+    auth: 'principal.manage', params: userParams, body: updateUserBody, response: { 200: userSchema },
+    handler: async (request) => {
+      const { org_id, user_id } = request.params;
+      return presentUser(await updateUser(deps, contextOf(request), org_id, user_id, request.body));
+    },
+  });
+
+  route({
+    method: 'DELETE', url: '/v1/orgs/:org_id/users/:user_id', operationId: 'deleteUser', summary: 'Delete a user with its API keys and role bindings',
+    auth: 'principal.manage', params: userParams, querystring: deletePrincipalQuery, response: deleted,
+    handler: async (request, reply) => {
+      await deleteUser(deps, contextOf(request), request.params.org_id, request.params.user_id, request.query.force === 'true');
+      return reply.code(204).send(null);
+    },
   });
 }
 

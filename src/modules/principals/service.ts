@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../auth/actor.js';
-import { assertAllowed } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, notFound } from '../../errors.js';
@@ -63,8 +63,8 @@ async function createPrincipal(
   data: Omit<Prisma.PrincipalUncheckedCreateInput, 'id' | 'orgId' | 'kind'>,
   nameTaken: () => DomainError,
 ): Promise<Principal> {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'principal.manage', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'principal.manage', { orgId });
   try {
     return await deps.db.$transaction(async (tx) => {
       const principal = await tx.principal.create({ data: { ...data, id: newId(ID_PREFIX[kind]), orgId, kind } });
@@ -79,15 +79,15 @@ async function createPrincipal(
 }
 
 async function listPrincipals(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, page: PageRequest, filter: Prisma.PrincipalWhereInput = {}) {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'principal.read', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'principal.read', { orgId });
   return paginate(page, (args) => deps.db.principal.findMany({ ...args, where: { AND: [{ orgId, kind }, filter, args.where] } }));
 }
 
 async function getPrincipal(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, principalId: string): Promise<Principal> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const principal = await requirePrincipal(deps.db, orgId, kind, principalId);
-  assertAllowed(ctx.actor, 'principal.read', { orgId });
+  authorize(ctx.actor, 'principal.read', { orgId });
   return principal;
 }
 
@@ -101,9 +101,9 @@ async function updatePrincipal(
   fields: string[],
   nameTaken: () => DomainError,
 ): Promise<Principal> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const existing = await requirePrincipal(deps.db, orgId, kind, principalId);
-  assertAllowed(ctx.actor, 'principal.manage', { orgId });
+  authorize(ctx.actor, 'principal.manage', { orgId });
   if (Object.keys(data).length === 0) return existing;
   try {
     return await deps.db.$transaction(async (tx) => {
@@ -124,9 +124,9 @@ async function updatePrincipal(
  * recent_use_hours make it a 409 unless forced.
  */
 async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, kind: PrincipalKind, principalId: string, force: boolean): Promise<void> {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, orgId);
   await requirePrincipal(deps.db, orgId, kind, principalId);
-  assertAllowed(ctx.actor, 'principal.manage', { orgId });
+  authorize(ctx.actor, 'principal.manage', { orgId });
   const hours = orgSettings.parse(org.settings).recent_use_hours ?? deps.config.LATCHKEY_RECENT_USE_HOURS;
   // Usage writes are batched: this replica's pending uses are written first, and because a stored
   // last_used_at may trail the true last use by up to one write interval, the window is widened by

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../auth/actor.js';
-import { assertAllowed } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, type FieldError, invalidField, notFound } from '../../errors.js';
@@ -51,7 +51,7 @@ export interface CreateResourceInput {
 }
 
 export async function createResource(deps: Deps, ctx: RequestContext, orgId: string, input: CreateResourceInput): Promise<Resource> {
-  const org = await requireOrg(deps.db, ctx.actor, orgId);
+  const org = await requireOrg(deps.db, orgId);
   if (input.settings !== undefined && input.kind !== 'kdb_insights') throw settingsOnlyForKdb();
   const id = newId(RESOURCE_ID_PREFIX[input.kind]);
   // A kdb Insights deployment gets its own CA, made before the transaction and stored in it.
@@ -63,7 +63,7 @@ export async function createResource(deps: Deps, ctx: RequestContext, orgId: str
         `${input.environment_id} is not an environment of organization ${orgId}; create it first or pick one from GET /v1/orgs/${orgId}/environments`,
       );
     }
-    assertAllowed(ctx.actor, 'resource.manage', { orgId, environmentId: input.environment_id });
+    authorize(ctx.actor, 'resource.manage', { orgId, environmentId: input.environment_id });
     const resource = await tx.resource.create({
       data: {
         id,
@@ -93,8 +93,8 @@ export interface ResourceFilters {
 }
 
 export async function listResources(deps: Deps, ctx: RequestContext, orgId: string, filters: ResourceFilters, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'resource.read', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'resource.read', { orgId });
   const where = {
     orgId,
     ...(filters.kind ? { kind: filters.kind } : {}),
@@ -104,9 +104,9 @@ export async function listResources(deps: Deps, ctx: RequestContext, orgId: stri
 }
 
 export async function getResource(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string): Promise<Resource> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const resource = await requireResource(deps.db, orgId, resourceId);
-  assertAllowed(ctx.actor, 'resource.read', resourceTarget(resource));
+  authorize(ctx.actor, 'resource.read', resourceTarget(resource));
   return resource;
 }
 
@@ -126,7 +126,7 @@ export async function updateResource(
   resourceId: string,
   input: UpdateResourceInput,
 ): Promise<Resource> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const immutable: FieldError[] = (['kind', 'environment_id'] as const)
     .filter((field) => input[field] !== undefined)
     .map((path) => ({ path, message: 'cannot be changed after creation' }));
@@ -135,7 +135,7 @@ export async function updateResource(
     throw new DomainError('immutable_field', `${fields} of a resource cannot be changed; create a new resource instead`, { errors: immutable });
   }
   const existing = await requireResource(deps.db, orgId, resourceId);
-  assertAllowed(ctx.actor, 'resource.manage', resourceTarget(existing));
+  authorize(ctx.actor, 'resource.manage', resourceTarget(existing));
   const { display_name, cloud, region, settings } = input;
   if (settings !== undefined && existing.kind !== 'kdb_insights') throw settingsOnlyForKdb();
   const data = {
@@ -160,8 +160,8 @@ export async function updateResource(
 
 /** Deleting a resource deletes the API keys and access keys for it and the role bindings on it; caches drop the keys. */
 export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'resource.manage', resourceTarget(await requireResource(deps.db, orgId, resourceId)));
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'resource.manage', resourceTarget(await requireResource(deps.db, orgId, resourceId)));
   await runMutation(deps.store, async (tx, invalidate) => {
     // FOR UPDATE waits for transactions attaching keys or bindings to it (they hold it FOR KEY SHARE).
     const locked = await tx.$queryRaw<Array<{ kind: string }>>`SELECT kind::text AS kind FROM resources WHERE id = ${resourceId} AND org_id = ${orgId} FOR UPDATE`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES, type Role } from '../../auth/policy.js';
+import { ROLES, type Role } from '../../auth/roles.js';
 import type { RoleBinding } from '../../generated/prisma/client.js';
 import { ScopeType } from '../../generated/prisma/enums.js';
 import { isoTime, orgIdParam, pageQuery, prefixedId, timestamp } from '../../schemas/common.js';

@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../auth/actor.js';
-import { assertAllowed, ROLE_SCOPES, type Role, type Target } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
+import { ROLE_SCOPES, type Role, type Target } from '../../auth/roles.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, type FieldError, notFound } from '../../errors.js';
@@ -64,7 +65,7 @@ export interface CreateRoleBindingInput {
 
 /** Every reason the binding cannot exist is reported at once, each naming its field. */
 export async function createRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, input: CreateRoleBindingInput): Promise<RoleBinding> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   try {
     return await runMutation(deps.store, async (tx, invalidate) => {
       const errors: FieldError[] = [];
@@ -82,7 +83,7 @@ export async function createRoleBinding(deps: Deps, ctx: RequestContext, orgId: 
       if (errors.length > 0 || !scope) {
         throw new DomainError('validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
       }
-      assertAllowed(ctx.actor, 'role_binding.manage', scope.target);
+      authorize(ctx.actor, 'role_binding.manage', scope.target);
       const binding = await tx.roleBinding.create({
         data: { id: newId('rb'), orgId, principalId: input.principal, role: input.role, scopeType: scope.scopeType, scopeId: scope.scopeId },
       });
@@ -115,8 +116,8 @@ export interface RoleBindingFilters {
 }
 
 export async function listRoleBindings(deps: Deps, ctx: RequestContext, orgId: string, filters: RoleBindingFilters, page: PageRequest) {
-  await requireOrg(deps.db, ctx.actor, orgId);
-  assertAllowed(ctx.actor, 'role_binding.read', { orgId });
+  await requireOrg(deps.db, orgId);
+  authorize(ctx.actor, 'role_binding.read', { orgId });
   const where = {
     orgId,
     ...(filters.principal ? { principalId: filters.principal } : {}),
@@ -132,9 +133,9 @@ async function requireRoleBinding(db: Db, orgId: string, bindingId: string): Pro
 }
 
 export async function getRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, bindingId: string): Promise<RoleBinding> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const binding = await requireRoleBinding(deps.db, orgId, bindingId);
-  assertAllowed(ctx.actor, 'role_binding.read', { orgId });
+  authorize(ctx.actor, 'role_binding.read', { orgId });
   return binding;
 }
 
@@ -146,9 +147,9 @@ async function cloudKeyIds(tx: Tx, principalId: string): Promise<string[]> {
 
 /** Takes effect on the principal's next request on every replica: its cached actors are invalidated. */
 export async function deleteRoleBinding(deps: Deps, ctx: RequestContext, orgId: string, bindingId: string): Promise<void> {
-  await requireOrg(deps.db, ctx.actor, orgId);
+  await requireOrg(deps.db, orgId);
   const binding = await requireRoleBinding(deps.db, orgId, bindingId);
-  assertAllowed(ctx.actor, 'role_binding.manage', await targetOf(deps.db, binding));
+  authorize(ctx.actor, 'role_binding.manage', await targetOf(deps.db, binding));
   await runMutation(deps.store, async (tx, invalidate) => {
     const { count } = await tx.roleBinding.deleteMany({ where: { id: bindingId, orgId } });
     if (count === 0) throw notFound('role binding', bindingId);

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import pMap from 'p-map';
 import { z } from 'zod';
 import type { RequestContext } from '../../auth/actor.js';
-import { assertAllowed } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
 import type { Deps } from '../../deps.js';
+import { routesOf } from '../../lib/route.js';
 import { contextOf } from '../../plugins/context.js';
 import { accessKeyVerificationSchema, verifyAccessKeyBody } from '../access-keys/schemas.js';
 import { type AccessKeyVerifyResult, verifyAccessKey } from '../access-keys/service.js';
@@ -69,21 +69,22 @@ function verifyItem(deps: Deps, ctx: RequestContext, item: BatchItem): Promise<V
  * argon2 slots than the pool runs at once and never fills the hash queue ahead of single calls.
  */
 export default async function verifyBatchRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
-  app.withTypeProvider<ZodTypeProvider>().post('/v1/verify/batch', {
-    config: { auth: 'management', verifyBatch: true },
-    schema: {
-      operationId: 'verifyBatch',
-      tags: ['verify'],
-      summary: `Verify up to ${MAX_BATCH_ITEMS} API keys, cluster keys and access keys in one call; results in the order of the items (root, or the Verifier role of the credentials’ organization)`,
-      body: verifyBatchBody,
-      response: { 200: batchVerificationSchema },
+  routesOf(app, { tags: ['verify'] })({
+    method: 'POST',
+    url: '/v1/verify/batch',
+    operationId: 'verifyBatch',
+    summary: `Verify up to ${MAX_BATCH_ITEMS} API keys, cluster keys and access keys in one call; results in the order of the items (root, or the Verifier role of the credentials’ organization)`,
+    auth: 'credential.verify',
+    verifyBatch: true,
+    body: verifyBatchBody,
+    response: { 200: batchVerificationSchema },
+    handler: async (request) => {
+      const ctx = contextOf(request);
+      // Checked once, before any item: a principal that is no Verifier of its own organization gets
+      // 403, as on /v1/verify/api-key and /v1/verify/access-key, whatever the items' kinds.
+      if (ctx.actor.kind === 'principal') authorize(ctx.actor, 'credential.verify', { orgId: ctx.actor.orgId });
+      const results = await pMap(request.body.items, (item) => verifyItem(deps, ctx, item), { concurrency: deps.config.LATCHKEY_HASH_CONCURRENCY });
+      return { results };
     },
-  }, async (request) => {
-    const ctx = contextOf(request);
-    // Checked once, before any item: a principal that is no Verifier of its own organization gets
-    // 403, as on /v1/verify/api-key and /v1/verify/access-key, whatever the items' kinds.
-    if (ctx.actor.kind === 'principal') assertAllowed(ctx.actor, 'credential.verify', { orgId: ctx.actor.orgId });
-    const results = await pMap(request.body.items, (item) => verifyItem(deps, ctx, item), { concurrency: deps.config.LATCHKEY_HASH_CONCURRENCY });
-    return { results };
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
+import { routesOf } from '../../lib/route.js';
 import { contextOf } from '../../plugins/context.js';
 import { apiKeyScope } from '../api-keys/schemas.js';
 import { verifyApiKey } from './service.js';
@@ -23,14 +23,9 @@ export const verifyResultSchema = z
   .meta({ id: 'ApiKeyVerification' });
 
 export default async function verifyRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
-  app.withTypeProvider<ZodTypeProvider>().post('/v1/verify/api-key', {
-    config: { auth: 'management', verifyKind: 'api_key' },
-    schema: {
-      operationId: 'verifyApiKey',
-      tags: ['verify'],
-      summary: 'Verify an API key secret for a resource (root, or the Verifier role of the key’s organization)',
-      body: verifyApiKeyBody,
-      response: { 200: verifyResultSchema },
-    },
-  }, async (request) => verifyApiKey(deps, contextOf(request), request.body));
+  routesOf(app, { tags: ['verify'] })({
+    method: 'POST', url: '/v1/verify/api-key', operationId: 'verifyApiKey', summary: 'Verify an API key secret for a resource (root, or the Verifier role of the key’s organization)',
+    auth: 'credential.verify', verifyKind: 'api_key', body: verifyApiKeyBody, response: { 200: verifyResultSchema },
+    handler: async (request) => verifyApiKey(deps, contextOf(request), request.body),
+  });
 }

@@ -1,5 +1,5 @@
 import { actorId, type RequestContext } from '../../auth/actor.js';
-import { assertAllowed } from '../../auth/policy.js';
+import { authorize } from '../../auth/policy.js';
 import { API_KEY_ID_RE, isWellFormedSecret, SecretPrefix } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError } from '../../errors.js';
@@ -44,7 +44,7 @@ export async function verifyApiKey(
   input: { key: string; secret: string; resource_id: string },
 ): Promise<VerifyResult> {
   const callerOrg = ctx.actor.kind === 'principal' ? ctx.actor.orgId : undefined;
-  if (callerOrg !== undefined) assertAllowed(ctx.actor, 'credential.verify', { orgId: callerOrg });
+  if (callerOrg !== undefined) authorize(ctx.actor, 'credential.verify', { orgId: callerOrg });
   if (!API_KEY_ID_RE.test(input.key) || !isWellFormedSecret(SecretPrefix.apiKey, input.secret)) return INVALID;
 
   const caller = { id: actorId(ctx.actor), address: ctx.sourceIp };

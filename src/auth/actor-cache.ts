@@ -1,4 +1,4 @@
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from './actor.js';
 
 const TTL_MS = 60_000;
 

@@ -1,0 +1,53 @@
+import { API_KEY_ID_RE, isWellFormedSecret, SecretPrefix } from '../crypto/tokens.js';
+import type { Deps } from '../deps.js';
+import type { Actor } from './actor.js';
+import type { KeyActor } from './actor-cache.js';
+import type { Role } from './roles.js';
+
+/**
+ * The owner of an active, unexpired cloud key, with its role bindings and live secret generations;
+ * null otherwise. Served from the actor cache when possible (one indexed query when not); the cache
+ * drops the entry on every revoke, rotate and delete, on every replica.
+ */
+export async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<KeyActor | null> {
+  const cached = deps.actors.get(apiKeyId);
+  if (cached) return cached;
+  const epoch = deps.actors.epoch;
+  const key = await deps.db.apiKey.findUnique({
+    where: { id: apiKeyId },
+    select: {
+      status: true,
+      type: true,
+      expiresAt: true,
+      secretGeneration: true,
+      previousSecretExpiresAt: true,
+      owner: { include: { roleBindings: true } },
+    },
+  });
+  if (key?.status !== 'active' || key.type !== 'cloud') return null;
+  const now = Date.now();
+  if (key.expiresAt && key.expiresAt.getTime() <= now) return null;
+  const actor: Actor = {
+    kind: 'principal',
+    principalId: key.owner.id,
+    principalType: key.owner.kind,
+    orgId: key.owner.orgId,
+    apiKeyId,
+    bindings: key.owner.roleBindings.map((b) => ({ role: b.role as Role, scopeType: b.scopeType, scopeId: b.scopeId })),
+  };
+  const previousUntil = key.previousSecretExpiresAt?.getTime() ?? null;
+  const keyActor: KeyActor = { actor, generation: key.secretGeneration, previousGenerationUntil: previousUntil !== null && previousUntil > now ? previousUntil : null };
+  deps.actors.set(apiKeyId, keyActor, key.expiresAt, epoch);
+  return keyActor;
+}
+
+/** A cloud key's owner and the generation of the secret that was presented. */
+export async function authenticateCloudKeySecret(deps: Deps, keyId: string, secret: string, throttled: boolean): Promise<{ actor: Actor; generation: number } | null> {
+  if (!API_KEY_ID_RE.test(keyId) || !isWellFormedSecret(SecretPrefix.apiKey, secret)) return null;
+  const check = await deps.verifier.check(keyId, secret, throttled);
+  if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;
+  if (check.key.expiresAt && check.key.expiresAt.getTime() <= Date.now()) return null;
+  deps.usage.touch(keyId);
+  const keyActor = await actorForCloudKey(deps, keyId);
+  return keyActor ? { actor: keyActor.actor, generation: check.key.secretGeneration } : null;
+}
