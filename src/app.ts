@@ -17,13 +17,13 @@ import clusterKeyRoutes from './modules/cluster-keys/routes.js';
 import { purgeClusterKeys } from './modules/cluster-keys/service.js';
 import { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
 import { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';
-import { ClientDetailsCache } from './modules/clients/details-cache.js';
+import { clientDetailsCache } from './modules/clients/details-cache.js';
 import clientRoutes from './modules/clients/routes.js';
 import insightsCompatRoutes from './modules/compat-insights/routes.js';
 import confluentCompatRoutes from './modules/compat-confluent/routes.js';
 import environmentRoutes from './modules/environments/routes.js';
 import healthRoutes from './modules/health/routes.js';
-import { ActorCache } from './modules/oauth/actor-cache.js';
+import { actorCache } from './modules/oauth/actor-cache.js';
 import oauthRoutes from './modules/oauth/routes.js';
 import { authenticateAccessToken, authenticateBasic } from './modules/oauth/service.js';
 import orgRoutes from './modules/orgs/routes.js';
@@ -92,7 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
       cacheUsable: () => store.bus.healthy,
     }),
-    actors: new ActorCache(() => store.bus.healthy),
+    actors: actorCache(() => store.bus.healthy),
     usage: new UsageRecorder(store.prisma, options.logger),
     accessTokenKeys: new SigningKeys(store.prisma, options.masterKey, 'access_token', 'latchkey'),
     verifyFailures: new CredentialFailureLimits(
@@ -123,7 +123,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       cacheUsable: () => store.bus.healthy,
     }),
     clusterKeyUsage: new UsageRecorder(store.prisma, options.logger, 'cluster_keys'),
-    clientDetails: new ClientDetailsCache(config.LATCHKEY_CLIENT_DETAILS_CACHE_SIZE, () => store.bus.healthy),
+    clientDetails: clientDetailsCache(config.LATCHKEY_CLIENT_DETAILS_CACHE_SIZE, () => store.bus.healthy),
     clientFailures: new FailureLimiter(config.LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher, config.LATCHKEY_ROOT_TOKEN);
