@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { RootTokenVerifier } from './auth/root-token.js';
@@ -6,6 +6,7 @@ import { SigningKeys } from './crypto/jwt.js';
 import { type Config, fastifyTrustProxy, publicUrlOf } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
+import { LazyChildLogger } from './logger.js';
 import { CredentialFailureLimits, FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import accessKeyRoutes from './modules/access-keys/routes.js';
 import { KeyFilterFetcher, type KeyFilterOptions } from './modules/access-keys/key-filter.js';
@@ -67,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 72_000,
     trustProxy: fastifyTrustProxy(config.LATCHKEY_TRUST_PROXY),
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    childLoggerFactory: (logger, bindings, childOptions) => new LazyChildLogger(logger as Logger, bindings, childOptions) as unknown as FastifyBaseLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
