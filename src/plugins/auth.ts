@@ -56,6 +56,10 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
     routes.push(route);
+    // A route-level hook: public routes, and requests no route matched (the 404 handler), never run it.
+    // The mode is still read per request: a later onRoute hook may mark a route public (swagger's /docs).
+    if (route.config?.auth === 'public') return;
+    route.onRequest = [authenticate, ...(route.onRequest ? [route.onRequest].flat() : [])];
   });
   app.decorate('routeTable', {
     getter: () =>
@@ -66,9 +70,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       ),
   });
 
-  app.addHook('onRequest', async (request) => {
-    // Unknown routes fall through to the 404 handler.
-    if (request.is404) return;
+  async function authenticate(request: FastifyRequest): Promise<void> {
     // Default-closed: a route that does not say otherwise needs a management credential.
     const mode = request.routeOptions.config.auth ?? 'management';
     if (mode === 'public') return;
@@ -94,7 +96,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       throw new DomainError('forbidden', 'only the root token may do this');
     }
     request.actor = actor;
-  });
+  }
 }
 
 export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['errors'] });
