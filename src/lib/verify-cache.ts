@@ -24,9 +24,10 @@ export interface CheckSteps<V, R> {
   /** The answer for a fresh cache entry. */
   hit(value: V): R;
   /**
-   * Checked only before a load starts: an answer refuses the credential without any work (a
-   * malformed secret), undefined lets the load go on. A hit or a load in flight needs no check,
-   * since only credentials that passed it are ever stored or loaded.
+   * Checked on a miss with no load in flight: an answer refuses the credential without any work
+   * (a malformed secret) and counts no miss; undefined lets the check go on. A throttled caller
+   * still gets `throttled()`. A hit or a load in flight needs no check, since only credentials
+   * that passed it are ever stored or loaded.
    */
   precheck?(): R | undefined;
   /** The answer for a throttled caller whose secret is neither cached, marked nor in flight: no work done. */
@@ -120,11 +121,15 @@ export class VerifyCache<V extends object> {
       this.stats.hits++;
       return Promise.resolve(steps.hit(fresh));
     }
-    this.stats.misses++;
     const running = this.#inFlight.get(key);
-    if (running) return running.load as Promise<R>;
-    if (throttled && !(usable && this.#entries?.peek(key, { allowStale: true }) !== undefined)) return Promise.resolve(steps.throttled());
+    if (running) {
+      this.stats.misses++;
+      return running.load as Promise<R>;
+    }
     const refused = steps.precheck?.();
+    // A refused credential was never a question for the cache: it does not count as a miss.
+    if (refused === undefined) this.stats.misses++;
+    if (throttled && !(usable && this.#entries?.peek(key, { allowStale: true }) !== undefined)) return Promise.resolve(steps.throttled());
     if (refused !== undefined) return Promise.resolve(refused);
     const flight = {
       id,

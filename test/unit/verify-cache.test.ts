@@ -139,12 +139,14 @@ describe('VerifyCache', () => {
     assert.equal(await cache.check('d1', 'k1', true, steps.steps), 'loaded');
   });
 
-  test('precheck refuses before any load, and only when a load would start', async () => {
+  test('precheck refuses before any load, counts no miss, and is skipped on hits', async () => {
     const cache = new VerifyCache<Entry>({ max: 10, ttlMs: 60_000, idOf: (e) => e.id });
     const { steps, calls, finish } = gatedSteps(matching({ id: 'k1', value: 'a' }));
     finish();
     assert.equal(await cache.check('d1', 'k1', false, { ...steps, precheck: () => 'malformed' }), 'malformed');
+    assert.equal(await cache.check('d1', 'k1', true, { ...steps, precheck: () => 'malformed' }), 'throttled', 'a throttled caller is told so');
     assert.equal(calls.loads, 0);
+    assert.equal(cache.stats.misses, 0);
     assert.equal(await cache.check('d1', 'k1', false, steps), 'loaded');
     assert.equal(await cache.check('d1', 'k1', false, { ...steps, precheck: () => 'malformed' }), 'hit:a', 'a hit needs no precheck');
   });
