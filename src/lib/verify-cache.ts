@@ -57,7 +57,7 @@ export class VerifyCache<V extends object> {
   readonly #entries: LRUCache<string, V> | undefined;
   readonly #keysById = new Map<string, Set<string>>();
   /** Loads under way, by cache key. A flight is removed when its credential is invalidated, so nobody joins it after. */
-  readonly #inFlight = new Map<string, { id: string; load: Promise<unknown> }>();
+  readonly #inFlight = new Map<string, { id: string | undefined; load: Promise<unknown> }>();
   readonly #ttlMs: number;
   readonly #idOf: ((value: V) => string) | undefined;
   readonly #usable: () => boolean;
@@ -113,8 +113,10 @@ export class VerifyCache<V extends object> {
    * The cache-first check of a verification. A fresh entry answers at once. Otherwise the caller
    * joins the load of the same key in flight, or starts one; a throttled caller starts one only
    * for a key an aged-out entry marks as known good, and otherwise gets `throttled()` at no cost.
+   * `id`: the credential the key belongs to; undefined when it is known only once loaded (a
+   * token's jti), and then every invalidation ends the load for newcomers.
    */
-  check<R>(key: string, id: string, throttled: boolean, steps: CheckSteps<V, R>): Promise<R> {
+  check<R>(key: string, id: string | undefined, throttled: boolean, steps: CheckSteps<V, R>): Promise<R> {
     const usable = this.#usable();
     const fresh = usable ? this.#fresh(key) : undefined;
     if (fresh !== undefined) {
@@ -156,7 +158,7 @@ export class VerifyCache<V extends object> {
       this.#keysById.delete(id);
     }
     // A load that started before the invalidation may have read the old row: later requests start their own.
-    for (const [key, flight] of this.#inFlight) if (invalidated.has(flight.id)) this.#inFlight.delete(key);
+    for (const [key, flight] of this.#inFlight) if (flight.id === undefined || invalidated.has(flight.id)) this.#inFlight.delete(key);
   }
 
   /** Forget everything, e.g. after the invalidation listener lost notifications. */

@@ -71,6 +71,17 @@ describe('VerifyCache', () => {
     assert.equal(cache.get('d4')?.value, 'old', 'the newer load was stored');
   });
 
+  test('a load whose credential is known only once loaded is ended for newcomers by any invalidation', async () => {
+    const cache = new VerifyCache<Entry>({ max: 10, ttlMs: 60_000, idOf: (e) => e.id });
+    const { steps, calls, finish } = gatedSteps(matching({ id: 'k1', value: 'a' }));
+    const before = cache.check('d1', undefined, false, steps);
+    cache.invalidate(['some-other-key']);
+    const after = cache.check('d1', undefined, false, steps);
+    finish();
+    await Promise.all([before, after]);
+    assert.equal(calls.loads, 2);
+  });
+
   test('set with an epoch older than the last invalidation stores nothing', () => {
     const cache = new VerifyCache<Entry>({ max: 10, ttlMs: 60_000 });
     const epoch = cache.epoch;

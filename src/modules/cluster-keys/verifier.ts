@@ -64,12 +64,11 @@ export class ClusterKeyVerifier {
 
   /**
    * Concurrent checks of one token share one signature check and row read. The jti is known only
-   * once the token is read, so a flight is named by the token's digest and a revocation does not
-   * end it; the revocation is checked apart from the cache (isRevoked) on every answer instead.
+   * once the token is read, so every invalidation ends the loads in flight for newcomers.
    */
   check(token: string): Promise<TokenCheck> {
     const digest = createHmac('sha256', this.#pepper).update(token).digest('base64url');
-    return this.#cache.check(digest, digest, false, {
+    return this.#cache.check(digest, undefined, false, {
       hit: (key) => ({ outcome: 'verified', key }),
       throttled: () => INVALID,
       load: (remember) => this.#load(token, remember),
