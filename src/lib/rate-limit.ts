@@ -1,28 +1,26 @@
-import { LRUCache } from 'lru-cache';
-
 /**
  * Fixed-window counters per key (client address, key id), bounded in size. Kept per replica:
  * a limit of N per minute means at most N × replicas across the fleet, which is the trade the
  * design makes to keep failures off the database.
  *
- * lru-cache holds the windows (bounded: the least recently used leaves first). The window itself
- * stays here rather than in lru-cache's TTL: Retry-After is read from the window's start, and the
- * callers (and tests) pass their own clock, which lru-cache's TTL (performance.now) cannot take.
+ * Hand-written rather than on lru-cache: lru-cache allocates its slot arrays for `max` entries
+ * up front (about 1.6 MB per 100,000 slots, four limiters), for tables that stay near empty
+ * unless someone is attacking; its TTL runs on performance.now, while Retry-After is read from
+ * the window's start on the caller's clock (which the callers and tests pass in). A Map grows
+ * only with the addresses and keys that failed.
  */
 export class FailureLimiter {
-  readonly #windows: LRUCache<string, { start: number; count: number }>;
+  readonly #windows = new Map<string, { start: number; count: number }>();
 
   constructor(
     private readonly limit: number,
     private readonly windowMs = 60_000,
-    maxKeys = 100_000,
-  ) {
-    this.#windows = new LRUCache({ max: maxKeys });
-  }
+    private readonly maxKeys = 100_000,
+  ) {}
 
   /** Seconds until the key may try again, or 0 when it is under its limit. */
   retryAfter(key: string, now = Date.now()): number {
-    const window = this.#windows.peek(key);
+    const window = this.#windows.get(key);
     if (!window || now - window.start >= this.windowMs || window.count < this.limit) return 0;
     return Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000));
   }
@@ -32,6 +30,12 @@ export class FailureLimiter {
     if (window && now - window.start < this.windowMs) {
       window.count++;
       return;
+    }
+    this.#windows.delete(key);
+    if (this.#windows.size >= this.maxKeys) {
+      // Evict the oldest window; Map iteration follows insertion order.
+      const oldest = this.#windows.keys().next().value;
+      if (oldest !== undefined) this.#windows.delete(oldest);
     }
     this.#windows.set(key, { start: now, count: 1 });
   }
