@@ -65,7 +65,7 @@ if (args.list) {
     return `| ${names} | ${cell(scenario.measures)} | ${cell(targets)} |`;
   });
   const run = `| (every Latchkey process) | peak RSS (VmHWM) | ${RUN_TARGETS.map((target) => target.target).join('; ')} |`;
-  process.stdout.write(['| scenario (`--only`) and its results | what it measures | target (`--check`) |', '| --- | --- | --- |', ...rows, run].join('\n') + '\n');
+  process.stdout.write(`${['| scenario (`--only`) and its results | what it measures | target (`--check`) |', '| --- | --- | --- |', ...rows, run].join('\n')}\n`);
   process.exit(0);
 }
 
@@ -178,7 +178,7 @@ async function main(): Promise<number> {
 
   mkdirSync(RESULTS, { recursive: true });
   const out = args.out ? resolve(args.out) : join(RESULTS, 'latest.json');
-  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 
   process.stdout.write(`\nLatchkey benchmark (${report.mode}${quick ? ': shorter runs, 10,000-key list' : ''}) on ${store.label}, node ${report.node}, ${report.cpus} CPUs${replicas > 1 ? `, ${replicas} Latchkey replicas` : ''}\n\n`);
   process.stdout.write(`${renderTable(report)}\n\n`);

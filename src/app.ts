@@ -1,14 +1,15 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { accessTokenAuthenticator } from './auth/access-token.js';
-import { ActorCache } from './auth/actor-cache.js';
+import { actorCache } from './auth/actor-cache.js';
 import { basicAuthenticator } from './auth/basic.js';
 import { RootTokenVerifier, rootTokenAuthenticator } from './auth/root-token.js';
 import { SigningKeys } from './crypto/jwt.js';
 import { type Config, fastifyTrustProxy, publicUrlOf } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import type { Deps } from './deps.js';
+import { LazyChildLogger } from './logger.js';
 import { CredentialFailureLimits, FailureLimiter, Tarpit } from './lib/rate-limit.js';
 import accessKeyRoutes from './modules/access-keys/routes.js';
 import { KeyFilterFetcher, type KeyFilterOptions } from './modules/access-keys/key-filter.js';
@@ -20,7 +21,7 @@ import clusterKeyRoutes from './modules/cluster-keys/routes.js';
 import { purgeClusterKeys } from './modules/cluster-keys/service.js';
 import { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
 import { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';
-import { ClientDetailsCache } from './modules/clients/details-cache.js';
+import { clientDetailsCache } from './modules/clients/details-cache.js';
 import clientRoutes from './modules/clients/routes.js';
 import insightsCompatRoutes from './modules/compat-insights/routes.js';
 import confluentCompatRoutes from './modules/compat-confluent/routes.js';
@@ -69,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 72_000,
     trustProxy: fastifyTrustProxy(config.LATCHKEY_TRUST_PROXY),
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    childLoggerFactory: (logger, bindings, childOptions) => new LazyChildLogger(logger as Logger, bindings, childOptions) as unknown as FastifyBaseLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
@@ -94,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       cacheTtlMs: config.LATCHKEY_VERIFY_CACHE_TTL_SECONDS * 1000,
       cacheUsable: () => store.bus.healthy,
     }),
-    actors: new ActorCache(() => store.bus.healthy),
+    actors: actorCache(() => store.bus.healthy),
     usage: new UsageRecorder(store.prisma, options.logger),
     accessTokenKeys: new SigningKeys(store.prisma, options.masterKey, 'access_token', 'latchkey'),
     verifyFailures: new CredentialFailureLimits(
@@ -125,7 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       cacheUsable: () => store.bus.healthy,
     }),
     clusterKeyUsage: new UsageRecorder(store.prisma, options.logger, 'cluster_keys'),
-    clientDetails: new ClientDetailsCache(config.LATCHKEY_CLIENT_DETAILS_CACHE_SIZE, () => store.bus.healthy),
+    clientDetails: clientDetailsCache(config.LATCHKEY_CLIENT_DETAILS_CACHE_SIZE, () => store.bus.healthy),
     clientFailures: new FailureLimiter(config.LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE),
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher, config.LATCHKEY_ROOT_TOKEN);

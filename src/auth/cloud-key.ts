@@ -1,4 +1,4 @@
-import { API_KEY_ID_RE, isWellFormedSecret, SecretPrefix } from '../crypto/tokens.js';
+import { API_KEY_ID_RE } from '../crypto/tokens.js';
 import type { Deps } from '../deps.js';
 import type { Actor } from './actor.js';
 import type { KeyActor } from './actor-cache.js';
@@ -37,13 +37,13 @@ export async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<Ke
   };
   const previousUntil = key.previousSecretExpiresAt?.getTime() ?? null;
   const keyActor: KeyActor = { actor, generation: key.secretGeneration, previousGenerationUntil: previousUntil !== null && previousUntil > now ? previousUntil : null };
-  deps.actors.set(apiKeyId, keyActor, key.expiresAt, epoch);
+  deps.actors.set(apiKeyId, keyActor, epoch, Math.min(keyActor.previousGenerationUntil ?? Infinity, key.expiresAt?.getTime() ?? Infinity));
   return keyActor;
 }
 
 /** A cloud key's owner and the generation of the secret that was presented. */
 export async function authenticateCloudKeySecret(deps: Deps, keyId: string, secret: string, throttled: boolean): Promise<{ actor: Actor; generation: number } | null> {
-  if (!API_KEY_ID_RE.test(keyId) || !isWellFormedSecret(SecretPrefix.apiKey, secret)) return null;
+  if (!API_KEY_ID_RE.test(keyId)) return null;
   const check = await deps.verifier.check(keyId, secret, throttled);
   if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;
   if (check.key.expiresAt && check.key.expiresAt.getTime() <= Date.now()) return null;

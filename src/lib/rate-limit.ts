@@ -2,6 +2,12 @@
  * Fixed-window counters per key (client address, key id), bounded in size. Kept per replica:
  * a limit of N per minute means at most N × replicas across the fleet, which is the trade the
  * design makes to keep failures off the database.
+ *
+ * Hand-written rather than on lru-cache: lru-cache allocates its slot arrays for `max` entries
+ * up front (about 1.6 MB per 100,000 slots, four limiters), for tables that stay near empty
+ * unless someone is attacking; its TTL runs on performance.now, while Retry-After is read from
+ * the window's start on the caller's clock (which the callers and tests pass in). A Map grows
+ * only with the addresses and keys that failed.
  */
 export class FailureLimiter {
   readonly #windows = new Map<string, { start: number; count: number }>();

@@ -60,6 +60,11 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
     routes.push(route);
+    // A route-level hook: public routes, and requests no route matched (the 404 handler), never run it.
+    // The mode is still read per request: a later onRoute hook may mark a route public (swagger's /docs).
+    if (route.config?.auth === 'public') return;
+    route.onRequest = [authenticate, ...(route.onRequest ? [route.onRequest].flat() : [])];
+    if (route.url.includes(':org_id')) route.preHandler = [assertTenant, ...(route.preHandler ? [route.preHandler].flat() : [])];
   });
   app.decorate('routeTable', {
     getter: () =>
@@ -74,9 +79,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       ),
   });
 
-  app.addHook('onRequest', async (request) => {
-    // Unknown routes fall through to the 404 handler.
-    if (request.is404) return;
+  async function authenticate(request: FastifyRequest): Promise<void> {
     // Default-closed: a route that does not say otherwise needs a management credential.
     const mode = modeOf(request.routeOptions.config.auth);
     if (mode === 'public') return;
@@ -102,14 +105,14 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       throw new DomainError('forbidden', 'only the root token may do this');
     }
     request.actor = actor;
-  });
+  }
 
   // Tenancy, after validation as before: another organization's :org_id does not exist for this
   // actor (404, never 403), whatever the route then authorizes.
-  app.addHook('preHandler', async (request) => {
+  async function assertTenant(request: FastifyRequest): Promise<void> {
     const orgId = (request.params as { org_id?: unknown } | undefined)?.org_id;
     if (request.actor && typeof orgId === 'string') assertInOrg(request.actor, orgId);
-  });
+  }
 }
 
 export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['errors'] });

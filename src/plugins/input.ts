@@ -19,11 +19,36 @@ function stringProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** NUL or any surrogate: a string without one has nothing stringProblem could refuse. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this looks for.
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
+
+/**
+ * Whether a request part may hold a problem: a suspect string or field name, or nesting deeper
+ * than MAX_INPUT_DEPTH. One pass without allocations, which is all a well-formed request costs;
+ * the recursion stops at MAX_INPUT_DEPTH, so it cannot exhaust the stack.
+ */
+function maySuspect(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return SUSPECT.test(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (depth >= MAX_INPUT_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (maySuspect(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (SUSPECT.test(key) || maySuspect((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
 /**
  * Every string (keys included) in one request part that cannot be stored, with its path. The walk
  * is iterative and bounded by MAX_INPUT_DEPTH, so a deeply nested body cannot exhaust the stack.
  */
 function inputProblems(value: unknown, root: string): FieldError[] {
+  if (!maySuspect(value, 0)) return [];
   const problems: FieldError[] = [];
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 0 }];
   const join = (base: string, key: string) => (base ? `${base}.${key}` : key);
@@ -103,10 +128,10 @@ function invalidUtf8Problem(body: Buffer): DomainError {
   return new DomainError('malformed_json', detail);
 }
 
-function rejectProblems(problems: FieldError[], where: string): void {
-  if (problems.length === 0) return;
+function problemsError(problems: FieldError[], where: string): DomainError | undefined {
+  if (problems.length === 0) return undefined;
   const summary = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-  throw new DomainError('validation_failed', `invalid ${where}: ${summary}`, { errors: problems });
+  return new DomainError('validation_failed', `invalid ${where}: ${summary}`, { errors: problems });
 }
 
 /**
@@ -128,18 +153,22 @@ async function inputPlugin(app: FastifyInstance) {
     parseJson(request, text, done);
   });
 
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks: no promise per request on the hot path.
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.url.length > MAX_URL_LENGTH) {
-      throw new DomainError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters`);
+      done(new DomainError('uri_too_long', `the URL is longer than ${MAX_URL_LENGTH} characters`));
+      return;
     }
     const query = request.url.indexOf('?');
-    if (query >= 0) rejectProblems(queryEncodingProblems(request.url.slice(query + 1)), 'query');
+    done(query >= 0 ? problemsError(queryEncodingProblems(request.url.slice(query + 1)), 'query') : undefined);
   });
 
-  app.addHook('preValidation', async (request: FastifyRequest) => {
-    rejectProblems(inputProblems(request.params, ''), 'path');
-    rejectProblems(inputProblems(request.query, ''), 'query');
-    rejectProblems(inputProblems(request.body, ''), 'body');
+  app.addHook('preValidation', (request: FastifyRequest, _reply, done) => {
+    done(
+      problemsError(inputProblems(request.params, ''), 'path') ??
+        problemsError(inputProblems(request.query, ''), 'query') ??
+        problemsError(inputProblems(request.body, ''), 'body'),
+    );
   });
 }
 

@@ -323,7 +323,7 @@ export async function clientDetails(deps: Deps, clientId: string, address: strin
     privateKeyEncrypted: row.privateKeyEncrypted,
     endpoints: kdbSettingsOf(row.resource.settings).endpoints,
   };
-  deps.clientDetails.set(client, epoch);
+  deps.clientDetails.set(client.lookupId, client, epoch);
   return withPrivateKey(client, clientId);
 }
 

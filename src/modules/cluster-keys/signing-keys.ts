@@ -1,4 +1,5 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { open, seal } from '../../crypto/envelope.js';
 import type { Prisma, SigningKey } from '../../generated/prisma/client.js';
@@ -9,6 +10,8 @@ export const CLUSTER_KEY_ALGORITHMS = ['RS256', 'ES256'] as const;
 export type ClusterKeyAlgorithm = (typeof CLUSTER_KEY_ALGORITHMS)[number];
 /** Our kids: 16 base64url characters (96 random bits). Anything else is refused without I/O. */
 const KID_RE = /^[A-Za-z0-9_-]{16}$/;
+/** How long a well-formed kid that is not ours is answered as unknown without a row read. */
+const UNKNOWN_KID_TTL_MS = 2_000;
 
 type Key = Awaited<ReturnType<typeof importJWK>>;
 export interface PublicSigningKey {
@@ -69,6 +72,7 @@ export function publicKeyPem(key: SigningKey): string {
 export class ClusterSigningKeys {
   readonly #private = new Map<string, Promise<Key>>();
   readonly #public = new Map<string, Promise<PublicSigningKey | null>>();
+  readonly #unknown = new LRUCache<string, true>({ max: 10_000, ttl: UNKNOWN_KID_TTL_MS });
 
   constructor(
     private readonly db: Db,
@@ -95,17 +99,29 @@ export class ClusterSigningKeys {
     return key;
   }
 
-  /** The public key of a kid, or null when it is not one of ours (unknown kids are not remembered). */
+  /**
+   * The public key of a kid, or null when it is not one of ours. A well-formed kid that is not
+   * ours is remembered as unknown for UNKNOWN_KID_TTL_MS only, so that a stream of tokens with a
+   * made-up kid costs one row read per interval rather than one each. Kids are 12 random bytes and
+   * a token names its kid only after the key was committed, so the only kid ever remembered as
+   * unknown is one nobody could have been issued a token for yet.
+   */
   publicKey(kid: string): Promise<PublicSigningKey | null> {
-    if (!KID_RE.test(kid)) return Promise.resolve(null);
+    if (!KID_RE.test(kid) || this.#unknown.has(kid)) return Promise.resolve(null);
     let key = this.#public.get(kid);
     if (!key) {
       key = this.db.signingKey.findFirst({ where: { kid, purpose: CLUSTER_KEY_PURPOSE } }).then(async (row) => {
         if (!row?.orgId || !(CLUSTER_KEY_ALGORITHMS as readonly string[]).includes(row.alg)) return null;
         return { orgId: row.orgId, alg: row.alg as ClusterKeyAlgorithm, key: await importJWK(row.publicJwk as JWK, row.alg) };
       });
-      // A kid created by another replica a moment ago must be found on the next request.
-      void key.then((found) => found ?? this.#public.delete(kid), () => this.#public.delete(kid));
+      void key.then(
+        (found) => {
+          if (found) return;
+          this.#public.delete(kid);
+          this.#unknown.set(kid, true);
+        },
+        () => this.#public.delete(kid),
+      );
       this.#public.set(kid, key);
     }
     return key;
@@ -115,5 +131,6 @@ export class ClusterSigningKeys {
   clear(): void {
     this.#private.clear();
     this.#public.clear();
+    this.#unknown.clear();
   }
 }

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, type ProtectedHeaderParameters } from 'jose';
+import { VerifyCache } from '../../lib/verify-cache.js';
 import type { Db } from '../../store/index.js';
 import { CLUSTER_KEY_ALGORITHMS, type ClusterSigningKeys } from './signing-keys.js';
 
@@ -26,11 +27,6 @@ export type TokenCheck =
 const INVALID: TokenCheck = { outcome: 'invalid' };
 const JTI_RE = /^ck-[a-z0-9]{1,64}$/;
 
-interface CacheEntry {
-  key: VerifiedClusterKey;
-  until: number;
-}
-
 export interface ClusterKeyVerifierOptions {
   cacheSize: number;
   cacheTtlMs: number;
@@ -52,31 +48,31 @@ export interface ClusterKeyVerifierOptions {
  */
 export class ClusterKeyVerifier {
   readonly #pepper = randomBytes(32);
-  readonly #cache = new Map<string, CacheEntry>();
-  readonly #digestsByKey = new Map<string, Set<string>>();
+  readonly #cache: VerifyCache<VerifiedClusterKey>;
   readonly #revoked = new Map<string, Promise<Set<string>>>();
-  #epoch = 0;
   /** Cache answers and misses, read by the metrics scrape. */
-  readonly stats = { hits: 0, misses: 0 };
+  readonly stats: VerifyCache<VerifiedClusterKey>['stats'];
 
   constructor(
     private readonly db: Db,
     private readonly keys: ClusterSigningKeys,
     private readonly options: ClusterKeyVerifierOptions,
-  ) {}
+  ) {
+    this.#cache = new VerifyCache({ max: options.cacheSize, ttlMs: options.cacheTtlMs, idOf: (key) => key.jti, usable: options.cacheUsable });
+    this.stats = this.#cache.stats;
+  }
 
-  async check(token: string): Promise<TokenCheck> {
+  /**
+   * Concurrent checks of one token share one signature check and row read. The jti is known only
+   * once the token is read, so every invalidation ends the loads in flight for newcomers.
+   */
+  check(token: string): Promise<TokenCheck> {
     const digest = createHmac('sha256', this.#pepper).update(token).digest('base64url');
-    const hit = this.#usable() ? this.#cache.get(digest) : undefined;
-    if (hit) {
-      if (hit.until > Date.now()) {
-        this.stats.hits++;
-        return { outcome: 'verified', key: hit.key };
-      }
-      this.#drop(digest, hit.key.jti);
-    }
-    this.stats.misses++;
-    return this.#load(digest, token);
+    return this.#cache.check(digest, undefined, false, {
+      hit: (key) => ({ outcome: 'verified', key }),
+      throttled: () => INVALID,
+      load: (remember) => this.#load(token, remember),
+    });
   }
 
   /** Whether the organization revoked the key; the set is loaded once and dropped on every revocation. */
@@ -102,21 +98,13 @@ export class ClusterKeyVerifier {
 
   /** Revoked or deleted keys: their cached tokens and every revocation set are dropped. */
   invalidate(jtis: Iterable<string>): void {
-    this.#epoch++;
     this.#revoked.clear();
-    for (const jti of jtis) {
-      const digests = this.#digestsByKey.get(jti);
-      if (!digests) continue;
-      for (const digest of digests) this.#cache.delete(digest);
-      this.#digestsByKey.delete(jti);
-    }
+    this.#cache.invalidate(jtis);
   }
 
   clear(): void {
-    this.#epoch++;
     this.#revoked.clear();
     this.#cache.clear();
-    this.#digestsByKey.clear();
     this.keys.clear();
   }
 
@@ -124,8 +112,7 @@ export class ClusterKeyVerifier {
     return this.#cache.size;
   }
 
-  async #load(digest: string, token: string): Promise<TokenCheck> {
-    const epoch = this.#epoch;
+  async #load(token: string, remember: (key: VerifiedClusterKey) => void): Promise<TokenCheck> {
     let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
@@ -181,33 +168,11 @@ export class ClusterKeyVerifier {
       exp: typeof exp === 'number' ? exp : null,
       nbf: typeof nbf === 'number' ? nbf : null,
     };
-    if (epoch === this.#epoch && this.#usable()) this.#remember(digest, key);
+    remember(key);
     return { outcome: 'verified', key };
   }
 
   #usable(): boolean {
     return this.options.cacheUsable?.() ?? true;
-  }
-
-  #remember(digest: string, key: VerifiedClusterKey): void {
-    if (this.options.cacheSize === 0) return;
-    while (this.#cache.size >= this.options.cacheSize) {
-      const [oldest, entry] = this.#cache.entries().next().value as [string, CacheEntry];
-      this.#drop(oldest, entry.key.jti);
-    }
-    this.#cache.set(digest, { key, until: Date.now() + this.options.cacheTtlMs });
-    let digests = this.#digestsByKey.get(key.jti);
-    if (!digests) {
-      digests = new Set();
-      this.#digestsByKey.set(key.jti, digests);
-    }
-    digests.add(digest);
-  }
-
-  #drop(digest: string, jti: string): void {
-    this.#cache.delete(digest);
-    const digests = this.#digestsByKey.get(jti);
-    digests?.delete(digest);
-    if (digests?.size === 0) this.#digestsByKey.delete(jti);
   }
 }

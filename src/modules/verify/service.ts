@@ -34,7 +34,7 @@ function grants(scope: ApiKeyScope, resourceId: string): boolean {
 
 /**
  * The verification hot path. Malformed secrets are refused before any I/O; a cached match costs an
- * HMAC and a Map lookup; a miss costs one argon2 run shared by concurrent callers. Unknown keys,
+ * HMAC and a cache lookup (the secret's checksum is checked on misses only); a miss costs one argon2 run shared by concurrent callers. Unknown keys,
  * wrong secrets and other organizations' keys are indistinguishable (INVALID); EXPIRED, REVOKED and
  * WRONG_RESOURCE are told only to a caller who presented the right secret.
  */
@@ -45,11 +45,14 @@ export async function verifyApiKey(
 ): Promise<VerifyResult> {
   const callerOrg = ctx.actor.kind === 'principal' ? ctx.actor.orgId : undefined;
   if (callerOrg !== undefined) authorize(ctx.actor, 'credential.verify', { orgId: callerOrg });
-  if (!API_KEY_ID_RE.test(input.key) || !isWellFormedSecret(SecretPrefix.apiKey, input.secret)) return INVALID;
+  if (!API_KEY_ID_RE.test(input.key)) return INVALID;
 
   const caller = { id: actorId(ctx.actor), address: ctx.sourceIp };
   const retryAfterSeconds = deps.verifyFailures.retryAfter(input.key, caller);
   const check = await deps.verifier.check(input.key, input.secret, retryAfterSeconds > 0);
+  // A malformed secret is INVALID whoever sends it and counts as no failure; the verifier checks
+  // well-formedness only before a load, so that a cache hit does not pay for the checksum.
+  if (check.outcome !== 'matched' && check.outcome !== 'revoked' && !isWellFormedSecret(SecretPrefix.apiKey, input.secret)) return INVALID;
   if (check.outcome === 'throttled') {
     throw new DomainError('rate_limited', 'too many failed verifications of this key by this caller, or from this address', { retryAfterSeconds });
   }

@@ -1,7 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { SecretHasher } from '../../crypto/hashing.js';
+import { isWellFormedSecret, SecretPrefix } from '../../crypto/tokens.js';
 import type { ApiKeyScope } from '../api-keys/schemas.js';
 import { scopeOf } from '../api-keys/schemas.js';
+import { VerifyCache } from '../../lib/verify-cache.js';
 import type { Db } from '../../store/index.js';
 
 /** What a matched secret tells us about its key; kept in memory so repeat verifications skip argon2. */
@@ -12,6 +14,8 @@ export interface MatchedKey {
   scope: ApiKeyScope;
   principal: { id: string; type: 'service_account' | 'user' };
   expiresAt: Date | null;
+  /** Absent: the entry lasts the cache TTL. Set: the previous secret of a rotated key, valid until then. */
+  previousSecretUntil: number | undefined;
   /** The secret generation that matched: the key's current one, or the one before during a grace. */
   secretGeneration: number;
 }
@@ -24,10 +28,8 @@ export type SecretCheck =
   /** Not in the cache, and the caller is over its failure limit: no database or argon2 work was done. */
   | { outcome: 'throttled' };
 
-interface CacheEntry {
-  key: MatchedKey;
-  until: number;
-}
+const THROTTLED: SecretCheck = { outcome: 'throttled' };
+const INVALID: SecretCheck = { outcome: 'invalid' };
 
 export interface VerifierOptions {
   cacheSize: number;
@@ -49,19 +51,24 @@ export interface VerifierOptions {
  */
 export class ApiKeyVerifier {
   readonly #pepper = randomBytes(32);
-  readonly #cache = new Map<string, CacheEntry>();
-  readonly #digestsByKey = new Map<string, Set<string>>();
-  /** Loads under way, by digest. A flight is removed when its key is invalidated, so nobody joins it after. */
-  readonly #inFlight = new Map<string, { keyId: string; load: Promise<SecretCheck> }>();
-  #epoch = 0;
+  readonly #cache: VerifyCache<MatchedKey>;
   /** Cache answers and misses, read by the metrics scrape. */
-  readonly stats = { hits: 0, misses: 0 };
+  readonly stats: VerifyCache<MatchedKey>['stats'];
 
   constructor(
     private readonly db: Db,
     private readonly hasher: SecretHasher,
-    private readonly options: VerifierOptions,
-  ) {}
+    options: VerifierOptions,
+  ) {
+    this.#cache = new VerifyCache({
+      max: options.cacheSize,
+      ttlMs: options.cacheTtlMs,
+      idOf: (key) => key.keyId,
+      usable: options.cacheUsable,
+      keepAgedOut: true,
+    });
+    this.stats = this.#cache.stats;
+  }
 
   /**
    * `throttled`: the caller is over a failure limit. A failure limit slows down failures and never
@@ -72,60 +79,30 @@ export class ApiKeyVerifier {
    */
   check(keyId: string, secret: string, throttled = false): Promise<SecretCheck> {
     const digest = createHmac('sha256', this.#pepper).update(keyId).update('\0').update(secret).digest('base64url');
-    const usable = this.options.cacheUsable?.() ?? true;
-    const hit = usable ? this.#cache.get(digest) : undefined;
-    if (hit && hit.until > Date.now()) {
-      this.stats.hits++;
-      return Promise.resolve({ outcome: 'matched', key: hit.key });
-    }
-    this.stats.misses++;
-    const running = this.#inFlight.get(digest);
-    if (running) return running.load;
-    if (throttled && !hit) return Promise.resolve({ outcome: 'throttled' });
-    const flight = {
-      keyId,
-      load: this.#load(digest, keyId, secret).finally(() => {
-        if (this.#inFlight.get(digest) === flight) this.#inFlight.delete(digest);
-      }),
-    };
-    this.#inFlight.set(digest, flight);
-    return flight.load;
+    return this.#cache.check(digest, keyId, throttled, {
+      hit: (key) => ({ outcome: 'matched', key }),
+      // A secret we could not have issued is invalid without any work. The checksum is computed
+      // before a load only: a cached digest is one of a secret that matched.
+      precheck: () => (isWellFormedSecret(SecretPrefix.apiKey, secret) ? undefined : INVALID),
+      throttled: () => THROTTLED,
+      load: (remember) => this.#loadRow(keyId, secret, remember),
+    });
   }
 
   invalidate(keyIds: Iterable<string>): void {
-    this.#epoch++;
-    const invalidated = new Set(keyIds);
-    for (const keyId of invalidated) {
-      const digests = this.#digestsByKey.get(keyId);
-      if (!digests) continue;
-      for (const digest of digests) this.#cache.delete(digest);
-      this.#digestsByKey.delete(keyId);
-    }
-    // A load that started before the invalidation may have read the old row: later requests start their own.
-    for (const [digest, flight] of this.#inFlight) if (invalidated.has(flight.keyId)) this.#inFlight.delete(digest);
+    this.#cache.invalidate(keyIds);
   }
 
   /** Forget everything, e.g. after the invalidation listener lost notifications. */
   clear(): void {
-    this.#epoch++;
     this.#cache.clear();
-    this.#digestsByKey.clear();
-    this.#inFlight.clear();
   }
 
   get size(): number {
     return this.#cache.size;
   }
 
-  async #load(digest: string, keyId: string, secret: string): Promise<SecretCheck> {
-    const result = await this.#loadRow(digest, keyId, secret);
-    // An aged-out entry marks a secret that matched before; one that no longer matches loses the mark.
-    if (result.outcome !== 'matched' && this.#cache.has(digest)) this.#drop(digest, keyId);
-    return result;
-  }
-
-  async #loadRow(digest: string, keyId: string, secret: string): Promise<SecretCheck> {
-    const epoch = this.#epoch;
+  async #loadRow(keyId: string, secret: string, remember: (key: MatchedKey, until?: number) => void): Promise<SecretCheck> {
     const row = await this.db.apiKey.findUnique({ where: { id: keyId }, include: { owner: { select: { id: true, kind: true } } } });
     if (!row) return { outcome: 'invalid' };
 
@@ -147,33 +124,11 @@ export class ApiKeyVerifier {
       scope: scopeOf(row),
       principal: { id: row.owner.id, type: row.owner.kind },
       expiresAt: row.expiresAt,
+      previousSecretUntil,
       secretGeneration: previousSecretUntil === undefined ? row.secretGeneration : row.secretGeneration - 1,
     };
-    if (epoch === this.#epoch && (this.options.cacheUsable?.() ?? true)) this.#remember(digest, key, Math.min(now + this.options.cacheTtlMs, previousSecretUntil ?? Infinity));
+    remember(key, previousSecretUntil);
     return { outcome: 'matched', key };
-  }
-
-  #remember(digest: string, key: MatchedKey, until: number): void {
-    if (this.options.cacheSize === 0) return;
-    while (this.#cache.size >= this.options.cacheSize) {
-      // Map iteration is insertion order: the first entry is the oldest.
-      const [oldest, entry] = this.#cache.entries().next().value as [string, CacheEntry];
-      this.#drop(oldest, entry.key.keyId);
-    }
-    this.#cache.set(digest, { key, until });
-    let digests = this.#digestsByKey.get(key.keyId);
-    if (!digests) {
-      digests = new Set();
-      this.#digestsByKey.set(key.keyId, digests);
-    }
-    digests.add(digest);
-  }
-
-  #drop(digest: string, keyId: string): void {
-    this.#cache.delete(digest);
-    const digests = this.#digestsByKey.get(keyId);
-    digests?.delete(digest);
-    if (digests?.size === 0) this.#digestsByKey.delete(keyId);
   }
 
   /** Argon2 parameters changed: replace the hash, unless a rotation replaced it meanwhile. */
