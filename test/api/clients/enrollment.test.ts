@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { createAsRoot, createOrg, credentialFor, type ScopeRef } from '../helpers/principals.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createAsRoot, createOrg, credentialFor, type ScopeRef } from '../../helpers/principals.js';
 
 /** openssl, the tool that is not ours, in a scratch directory. */
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-clients-'));

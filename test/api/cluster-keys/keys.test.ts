@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { createAsRoot, createCluster, createOrg } from '../helpers/principals.js';
-import { createClusterKey, decodeJwt, nodeVerifies, publicKeyFromJwk, pulsarSetup, verifyCode } from '../helpers/cluster-keys.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createAsRoot, createCluster, createOrg } from '../../helpers/principals.js';
+import { createClusterKey, decodeJwt, nodeVerifies, publicKeyFromJwk, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 
 const DAY = 86_400_000;
 

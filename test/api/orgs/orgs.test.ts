@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
 
 describe('organizations', () => {
   let t: TestApp;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { newApiKeyId, newId } from '../../src/crypto/tokens.js';
+import { newApiKeyId, newId } from '../../../src/crypto/tokens.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { credentialFor } from '../helpers/principals.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { credentialFor } from '../../helpers/principals.js';
 
 describe('service accounts', () => {
   let t: TestApp;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { REPLICAS, startReplicas, type TestApp } from '../helpers/app.js';
-import { createOrg } from '../helpers/principals.js';
-import { createClusterKey, pulsarSetup, verifyCode } from '../helpers/cluster-keys.js';
+import { REPLICAS, startReplicas, type TestApp } from '../../helpers/app.js';
+import { createOrg } from '../../helpers/principals.js';
+import { createClusterKey, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 
 describe(`cluster key revocation reaches every replica (${REPLICAS})`, () => {
   let a: TestApp;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createOrg, credentialFor } from '../helpers/principals.js';
-import { b64json, createClusterKey, decodeJwt, hs256, privateSigningKey, pulsarSetup, signToken, verifyCode } from '../helpers/cluster-keys.js';
+import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { createOrg, credentialFor } from '../../helpers/principals.js';
+import { b64json, createClusterKey, decodeJwt, hs256, privateSigningKey, pulsarSetup, signToken, verifyCode } from '../../helpers/cluster-keys.js';
 
 describe('cluster key verification', () => {
   let t: TestApp;

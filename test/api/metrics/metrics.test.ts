@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { type MetricsServer, startMetricsServer } from '../../src/metrics.js';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { createClusterKey, pulsarSetup, verifyCode } from '../helpers/cluster-keys.js';
-import { createAsRoot, createCluster, createOrg } from '../helpers/principals.js';
+import { type MetricsServer, startMetricsServer } from '../../../src/metrics.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createClusterKey, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
+import { createAsRoot, createCluster, createOrg } from '../../helpers/principals.js';
 
 /** The value of one sample line, e.g. `http_requests_total{method="GET",route="/x",status="200"}`. */
 function sample(text: string, series: string): number | undefined {
@@ -192,7 +192,7 @@ describe('Prometheus metrics on LATCHKEY_METRICS_PORT', () => {
   });
 
   test('the Grafana dashboard queries only series this service exports', async () => {
-    const dashboard = JSON.parse(await readFile(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as {
+    const dashboard = JSON.parse(await readFile(new URL('../../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as {
       panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
     };
     const titles = dashboard.panels.map((p) => p.title);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { REPLICAS, startReplicas, type TestApp } from '../helpers/app.js';
-import { createCluster, createOrg } from '../helpers/principals.js';
+import { REPLICAS, startReplicas, type TestApp } from '../../helpers/app.js';
+import { createCluster, createOrg } from '../../helpers/principals.js';
 
 describe(`access-key revocation reaches every replica (${REPLICAS})`, () => {
   let a: TestApp;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Deps } from '../../src/deps.js';
-import { purgeClusterKeys } from '../../src/modules/cluster-keys/service.js';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { createOrg, credentialFor } from '../helpers/principals.js';
-import { createClusterKey, decodeJwt, nodeVerifies, pulsarSetup, verifyCode } from '../helpers/cluster-keys.js';
+import type { Deps } from '../../../src/deps.js';
+import { purgeClusterKeys } from '../../../src/modules/cluster-keys/service.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createOrg, credentialFor } from '../../helpers/principals.js';
+import { createClusterKey, decodeJwt, nodeVerifies, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 
 const DAY = 86_400_000;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { generateSecret, SecretPrefix } from '../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
+import { generateSecret, SecretPrefix } from '../../../src/crypto/tokens.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createAsRoot, createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('POST /v1/verify/api-key', () => {
   let t: TestApp;

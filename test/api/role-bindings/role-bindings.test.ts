@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { createCluster, createOrg, credentialFor } from '../helpers/principals.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('role bindings', () => {
   let t: TestApp;

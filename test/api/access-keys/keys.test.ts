@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { accessKeyLookupId, generateAccessKey } from '../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { createCluster, createOrg, credentialFor } from '../helpers/principals.js';
-import { wrongSecret } from '../helpers/secrets.js';
+import { accessKeyLookupId, generateAccessKey } from '../../../src/crypto/tokens.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
+import { wrongSecret } from '../../helpers/secrets.js';
 
 describe('access keys', () => {
   let t: TestApp;

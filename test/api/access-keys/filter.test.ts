@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createCluster, createOrg } from '../helpers/principals.js';
-import { selfSignedCertificate } from '../helpers/tls.js';
+import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { createCluster, createOrg } from '../../helpers/principals.js';
+import { selfSignedCertificate } from '../../helpers/tls.js';
 
 /**
  * The remote key filter against local HTTPS servers started here: one with a certificate the app

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '../helpers/server-process.js';
-import { selfSignedCertificate } from '../helpers/tls.js';
+import { freePort } from '../../helpers/server-process.js';
+import { selfSignedCertificate } from '../../helpers/tls.js';
 
 // The production trust path, which the in-process tests replace with a `ca` seam: Node reads
 // NODE_EXTRA_CA_CERTS only at start-up, so the real server runs as a child process with it set.
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const ROOT_TOKEN = 'extra-ca-root-token-0123456789abcdef0123456789';
 
 

@@ -3,9 +3,9 @@ import type { LookupAddress } from 'node:dns';
 import { createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { isPublicAddress } from '../../src/modules/access-keys/key-filter.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createCluster, createOrg } from '../helpers/principals.js';
+import { isPublicAddress } from '../../../src/modules/access-keys/key-filter.js';
+import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { createCluster, createOrg } from '../../helpers/principals.js';
 
 /**
  * No request may make Latchkey connect to a private address. A listener on 127.0.0.1 (and ::1

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { requestFingerprint } from '../../src/plugins/idempotency.js';
-import { claimIdempotencyKey, purgeExpiredIdempotencyRecords } from '../../src/store/idempotency.js';
-import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../helpers/app.js';
-import { createAsRoot, createOrg, credentialFor } from '../helpers/principals.js';
+import { requestFingerprint } from '../../../src/plugins/idempotency.js';
+import { claimIdempotencyKey, purgeExpiredIdempotencyRecords } from '../../../src/store/idempotency.js';
+import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createAsRoot, createOrg, credentialFor } from '../../helpers/principals.js';
 
 const newKey = () => `ci-run-${randomBytes(12).toString('hex')}`;
 const keyHash = (key: string) => createHash('sha256').update(key).digest('hex');

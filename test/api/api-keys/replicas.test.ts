@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { REPLICAS, startReplicas, uniqueName, type TestApp } from '../helpers/app.js';
-import { createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
+import { REPLICAS, startReplicas, uniqueName, type TestApp } from '../../helpers/app.js';
+import { createAsRoot, createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe(`revocation reaches every replica (${REPLICAS})`, () => {
   let a: TestApp;

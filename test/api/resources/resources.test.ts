@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { newApiKeyId, newId } from '../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
-import { credentialFor } from '../helpers/principals.js';
+import { newApiKeyId, newId } from '../../../src/crypto/tokens.js';
+import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { credentialFor } from '../../helpers/principals.js';
 
 describe('resources', () => {
   let t: TestApp;
