@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { REPLICAS, startReplicas, uniqueName, type TestApp } from '../../helpers/app.js';
+import { msUntil, REPLICAS, startReplicas, uniqueName, type TestApp } from '../../helpers/app.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe(`revocation reaches every replica (${REPLICAS})`, () => {
@@ -27,15 +27,8 @@ describe(`revocation reaches every replica (${REPLICAS})`, () => {
     return { orgId, ownerId: owner.id as string, resourceId, key, payload };
   }
 
-  async function msUntilInvalid(app: TestApp, payload: object): Promise<number> {
-    const start = Date.now();
-    while (Date.now() - start < 5000) {
-      const res = await app.inject({ method: 'POST', url: '/v1/verify/api-key', headers: app.root, payload });
-      if (res.json().code !== 'VALID') return Date.now() - start;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return Infinity;
-  }
+  const msUntilInvalid = (app: TestApp, payload: object) =>
+    msUntil(async () => (await app.inject({ method: 'POST', url: '/v1/verify/api-key', headers: app.root, payload })).json().code !== 'VALID');
 
   test('a key deleted through one replica stops verifying on the other within one second', async () => {
     const { orgId, key, payload } = await cachedKeyOnBoth();
