@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { basic, createAsRoot, createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
-
-type Headers = Record<string, string>;
+import { basic, createCluster } from '../../helpers/principals.js';
+import { confluentFixtures } from '../../helpers/compat-confluent.js';
 
 describe('Confluent IAM v2 compatibility', () => {
   let t: TestApp;
@@ -11,86 +10,7 @@ describe('Confluent IAM v2 compatibility', () => {
     t = await startTestApp();
   });
   after(() => t.close());
-
-  /** A fresh organization with a Kafka cluster, an OrganizationAdmin's cloud key and a service account to own keys. */
-  async function setup() {
-    const orgId = await createOrg(t);
-    const { environmentId, resourceId } = await createCluster(t, orgId);
-    const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-    const owner = await createAsRoot(t, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName('owner') });
-    return { orgId, environmentId, resourceId, admin: { authorization: admin.authorization }, adminId: admin.principalId, ownerId: owner.id as string };
-  }
-
-  const createKey = (headers: Headers, spec: object) => t.inject({ method: 'POST', url: '/iam/v2/api-keys', headers, payload: { spec } });
-  const verify = (key: string, secret: string, resource_id: string) =>
-    t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: { key, secret, resource_id } });
-
-  /** Asserts Confluent's error shape and returns its errors. */
-  function confluentErrors(res: { statusCode: number; headers: Record<string, unknown>; body: string; json(): any }, status: number) {
-    assert.equal(res.statusCode, status, res.body);
-    assert.match(String(res.headers['content-type']), /^application\/json/);
-    const body = res.json();
-    assert.deepEqual(Object.keys(body), ['errors']);
-    assert.ok(body.errors.length > 0);
-    for (const error of body.errors) {
-      assert.equal(error.status, String(status));
-      assert.equal(typeof error.code, 'string');
-      assert.equal(typeof error.title, 'string');
-      assert.equal(typeof error.detail, 'string');
-      assert.equal(error.id, res.headers['x-request-id']);
-    }
-    return body.errors as Array<{ status: string; code: string; title: string; detail: string; source?: { pointer?: string; parameter?: string } }>;
-  }
-
-  describe('authentication', () => {
-    test('no credential is 401 with WWW-Authenticate and Confluent’s error shape, on every route', async () => {
-      const routes = [
-        { method: 'POST', url: '/iam/v2/api-keys', payload: { spec: { owner: { id: 'sa-x' } } } },
-        { method: 'GET', url: '/iam/v2/api-keys' },
-        { method: 'GET', url: '/iam/v2/api-keys/ABCDEFGHIJKLMNOP' },
-        { method: 'PATCH', url: '/iam/v2/api-keys/ABCDEFGHIJKLMNOP', payload: { spec: { description: 'x' } } },
-        { method: 'DELETE', url: '/iam/v2/api-keys/ABCDEFGHIJKLMNOP' },
-        { method: 'POST', url: '/iam/v2/service-accounts', payload: { display_name: 'x' } },
-        { method: 'GET', url: '/iam/v2/service-accounts' },
-        { method: 'GET', url: '/iam/v2/service-accounts/sa-x' },
-        { method: 'PATCH', url: '/iam/v2/service-accounts/sa-x', payload: { description: 'x' } },
-        { method: 'DELETE', url: '/iam/v2/service-accounts/sa-x' },
-      ] as const;
-      for (const route of routes) {
-        const res = await t.inject({ ...route });
-        const [error] = confluentErrors(res, 401);
-        assert.match(String(res.headers['www-authenticate']), /Basic/, `${route.method} ${route.url}`);
-        assert.equal(error?.code, 'unauthorized');
-      }
-    });
-
-    test('a wrong secret, an unknown key and a resource key presented as Basic are 401', async () => {
-      const { admin, ownerId, resourceId } = await setup();
-      const resourceKey = (await createKey(admin, { owner: { id: ownerId }, resource: { id: resourceId } })).json();
-      const [keyId] = Buffer.from(admin.authorization.slice('Basic '.length), 'base64').toString().split(':');
-      for (const authorization of [
-        basic(keyId!, 'lks_wrong').authorization,
-        basic('ABCDEFGHIJKLMNOP', 'whatever').authorization,
-        basic(resourceKey.id, resourceKey.spec.secret).authorization,
-      ]) {
-        const res = await t.inject({ method: 'GET', url: '/iam/v2/api-keys', headers: { authorization } });
-        confluentErrors(res, 401);
-        assert.ok(res.headers['www-authenticate']);
-      }
-    });
-
-    test('the root token is refused with 403, pointing to /v1', async () => {
-      for (const url of ['/iam/v2/api-keys', '/iam/v2/service-accounts']) {
-        const [error] = confluentErrors(await t.inject({ method: 'GET', url, headers: t.root }), 403);
-        assert.match(error!.detail, /\/v1\/orgs\/\{org_id\}/);
-      }
-    });
-
-    test('an unknown /iam/v2 path is a Confluent-shaped 404', async () => {
-      const [error] = confluentErrors(await t.inject({ method: 'GET', url: '/iam/v2/users' }), 404);
-      assert.equal(error!.code, 'not_found');
-    });
-  });
+  const { setup, createKey, verify, confluentErrors } = confluentFixtures(() => t);
 
   describe('API keys', () => {
     test('creating a Kafka cluster key answers 202 with Confluent’s ApiKey; the secret verifies through /v1', async () => {
@@ -189,52 +109,6 @@ describe('Confluent IAM v2 compatibility', () => {
       assert.equal((await verify(key.id, key.spec.secret, `${environmentId}.aws.us-west-2`)).json().code, 'WRONG_RESOURCE');
       const v1 = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/api-keys/${key.id}`, headers: t.root });
       assert.deepEqual(v1.json().scope, { type: 'flink', environment_id: environmentId, cloud: 'aws', region: 'us-east-2' });
-    });
-
-    test('bad Flink scopes and unknown resources are 422 naming spec.resource.id; nothing is created', async () => {
-      const { orgId, environmentId, admin, ownerId } = await setup();
-      const other = await createOrg(t);
-      const { resourceId: otherResource } = await createCluster(t, other);
-      for (const resource of [
-        { id: `${environmentId}.aws.mars-1` },
-        { id: `${environmentId}.aws` },
-        { id: 'lkc-abc', api_version: 'fcpm/v2' },
-        { id: 'env-nosuchenv.aws.us-east-2' },
-        { id: otherResource },
-      ]) {
-        const errors = confluentErrors(await createKey(admin, { owner: { id: ownerId }, resource }), 422);
-        assert.deepEqual(errors.map((e) => e.source), [{ pointer: '/spec/resource/id' }], JSON.stringify(resource));
-        assert.match(errors[0]!.detail, /^spec\.resource\.id /);
-      }
-      assert.equal(await t.store.prisma.apiKey.count({ where: { orgId, ownerId } }), 0);
-    });
-
-    test('invalid bodies are 422 with one error per field, pointing at it', async () => {
-      const { admin, ownerId } = await setup();
-      const missing = confluentErrors(await createKey(admin, { display_name: 'x' }), 422);
-      assert.deepEqual(missing.map((e) => e.source), [{ pointer: '/spec/owner' }]);
-      assert.equal(missing[0]!.code, 'validation_failed');
-
-      const res = await t.inject({ method: 'POST', url: '/iam/v2/api-keys', headers: admin, payload: { spec: { owner: { id: ownerId }, colour: 'red', display_name: 7 }, extra: 1 } });
-      const pointers = confluentErrors(res, 422).map((e) => e.source?.pointer).sort();
-      assert.deepEqual(pointers, ['/extra', '/spec/colour', '/spec/display_name']);
-
-      const unknownOwner = confluentErrors(await createKey(admin, { owner: { id: 'sa-doesnotexist' } }), 422);
-      assert.deepEqual(unknownOwner.map((e) => e.source), [{ pointer: '/spec/owner/id' }]);
-
-      const malformed = await t.inject({ method: 'POST', url: '/iam/v2/api-keys', headers: { ...admin, 'content-type': 'application/json' }, payload: '{"spec":' });
-      assert.equal(confluentErrors(malformed, 400)[0]!.code, 'malformed_json');
-    });
-
-    test('a principal without a role on the scope gets 403 in Confluent’s shape', async () => {
-      const { orgId, resourceId, ownerId } = await setup();
-      const reader = await credentialFor(t, orgId, [{ role: 'DeveloperRead', scope: { type: 'resource', id: resourceId } }]);
-      const headers = { authorization: reader.authorization };
-      const cloud = confluentErrors(await createKey(headers, { owner: { id: reader.principalId }, resource: { id: 'cloud' } }), 403);
-      assert.equal(cloud[0]!.code, 'forbidden');
-      confluentErrors(await createKey(headers, { owner: { id: ownerId }, resource: { id: resourceId } }), 403);
-      const own = await createKey(headers, { owner: { id: reader.principalId }, resource: { id: resourceId } });
-      assert.equal(own.statusCode, 202, own.body);
     });
 
     test('list by owner pages through metadata.next, confluent-CLI style; secrets never appear', async () => {
@@ -339,33 +213,6 @@ describe('Confluent IAM v2 compatibility', () => {
       assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/api-keys/${created.id}`, headers: t.root })).json().status, 'revoked');
       assert.equal((await verify(created.id, created.spec.secret, resourceId)).json().code, 'REVOKED');
     });
-
-    test('another tenant’s key is 404 on get, patch and delete, and stays untouched', async () => {
-      const a = await setup();
-      const b = await setup();
-      const key = (await createKey(a.admin, { owner: { id: a.ownerId }, resource: { id: a.resourceId }, display_name: 'mine' })).json();
-      const url = `/iam/v2/api-keys/${key.id}`;
-      for (const request of [
-        { method: 'GET', url },
-        { method: 'PATCH', url, payload: { spec: { display_name: 'theirs' } } },
-        { method: 'DELETE', url },
-      ] as const) {
-        const [error] = confluentErrors(await t.inject({ ...request, headers: b.admin }), 404);
-        assert.equal(error!.code, 'not_found');
-      }
-      const listed = await t.inject({ method: 'GET', url: `/iam/v2/api-keys?spec.owner=${a.ownerId}`, headers: b.admin });
-      assert.deepEqual(listed.json().data, []);
-      assert.equal((await verify(key.id, key.spec.secret, a.resourceId)).json().code, 'VALID');
-      assert.equal((await t.inject({ method: 'GET', url, headers: a.admin })).json().spec.display_name, 'mine');
-    });
-
-    test('bad query parameters are 422 naming the parameter', async () => {
-      const { admin } = await setup();
-      const size = confluentErrors(await t.inject({ method: 'GET', url: '/iam/v2/api-keys?page_size=500', headers: admin }), 422);
-      assert.deepEqual(size.map((e) => e.source), [{ parameter: 'page_size' }]);
-      const token = confluentErrors(await t.inject({ method: 'GET', url: '/iam/v2/api-keys?page_token=garbage', headers: admin }), 422);
-      assert.deepEqual(token.map((e) => e.source), [{ parameter: 'page_token' }]);
-    });
   });
 
   describe('service accounts', () => {
@@ -446,41 +293,6 @@ describe('Confluent IAM v2 compatibility', () => {
       assert.equal(forced.statusCode, 204, forced.body);
       assert.equal(await t.store.prisma.apiKey.count({ where: { orgId, ownerId: sa.id } }), 0);
       assert.equal((await verify(key.id, key.spec.secret, resourceId)).json().code, 'INVALID');
-    });
-
-    test('errors: duplicate name 409, bad body 422, bad display_name filter 422, another tenant 404, no role 403', async () => {
-      const a = await setup();
-      const b = await setup();
-      const name = uniqueName('svc');
-      const sa = (await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: a.admin, payload: { display_name: name } })).json();
-
-      const dup = confluentErrors(await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: a.admin, payload: { display_name: name } }), 409);
-      assert.equal(dup[0]!.code, 'name_taken');
-
-      const bad = confluentErrors(await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: a.admin, payload: { display_name: '', owner: 'x' } }), 422);
-      assert.deepEqual(bad.map((e) => e.source?.pointer).sort(), ['/display_name', '/owner']);
-
-      const filter = confluentErrors(await t.inject({ method: 'GET', url: '/iam/v2/service-accounts?display_name=a%00b', headers: a.admin }), 422);
-      assert.deepEqual(filter.map((e) => e.source), [{ parameter: 'display_name' }]);
-      // Another tenant's service account is not found by its name either.
-      const otherTenant = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${name}`, headers: b.admin })).json();
-      assert.deepEqual(otherTenant.data, []);
-
-      for (const request of [
-        { method: 'GET', url: `/iam/v2/service-accounts/${sa.id}` },
-        { method: 'PATCH', url: `/iam/v2/service-accounts/${sa.id}`, payload: { description: 'x' } },
-        { method: 'DELETE', url: `/iam/v2/service-accounts/${sa.id}` },
-      ] as const) {
-        confluentErrors(await t.inject({ ...request, headers: b.admin }), 404);
-      }
-      const listed = (await t.inject({ method: 'GET', url: '/iam/v2/service-accounts?page_size=100', headers: b.admin })).json();
-      assert.ok(!listed.data.some((s: { id: string }) => s.id === sa.id));
-
-      const member = await credentialFor(t, a.orgId, []);
-      const forbidden = confluentErrors(await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: { authorization: member.authorization }, payload: { display_name: uniqueName('svc') } }), 403);
-      assert.equal(forbidden[0]!.code, 'forbidden');
-      // The directory needs a role in the organization: a member without one may not read it either.
-      confluentErrors(await t.inject({ method: 'GET', url: `/iam/v2/service-accounts/${sa.id}`, headers: { authorization: member.authorization } }), 403);
     });
   });
 });

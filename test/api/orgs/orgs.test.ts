@@ -28,31 +28,6 @@ describe('organizations', () => {
     assert.equal(audit.json().data[0].request_id, res.headers['x-request-id']);
   });
 
-  test('a duplicate name is 409 name_taken and creates nothing', async () => {
-    const name = uniqueName('dup');
-    assert.equal((await createOrg({ name })).statusCode, 201);
-    const res = await createOrg({ name });
-    assert.equal(res.statusCode, 409);
-    assert.equal(res.json().code, 'name_taken');
-    assert.equal(await t.store.prisma.organization.count({ where: { name } }), 1);
-  });
-
-  test('invalid fields are 422 with every field named', async () => {
-    const res = await createOrg({ name: 'Not A Slug', display_name: '', colour: 'red' });
-    assert.equal(res.statusCode, 422);
-    assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-    const paths = res.json().errors.map((e: { path: string }) => e.path).sort();
-    assert.deepEqual(paths, ['colour', 'display_name', 'name']);
-  });
-
-  test('no credential is 401 with a challenge; a wrong token is 401', async () => {
-    const none = await t.inject({ method: 'POST', url: '/v1/orgs', payload: { name: uniqueName() } });
-    assert.equal(none.statusCode, 401);
-    assert.match(String(none.headers['www-authenticate']), /Bearer/);
-    const wrong = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { authorization: 'Bearer lkr_wrong_wrong_wrong_wrong_wrong_wrong_wrong' }, payload: { name: uniqueName() } });
-    assert.equal(wrong.statusCode, 401);
-  });
-
   test('pages through organizations with keyset tokens', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await createOrg({ name: uniqueName('page') })).statusCode, 201);
     const seen = new Set<string>();
@@ -99,16 +74,6 @@ describe('organizations', () => {
     assert.equal(bad.json().errors[0].path, 'settings.key_quota');
   });
 
-  test('a deleted organization\'s audit trail stays readable by root, and still ends with the delete', async () => {
-    const org = (await createOrg({ name: uniqueName('gone') })).json();
-    assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${org.id}`, headers: t.root })).statusCode, 204);
-    const audit = await t.inject({ method: 'GET', url: `/v1/orgs/${org.id}/audit-events`, headers: t.root });
-    assert.equal(audit.statusCode, 200, audit.body);
-    assert.deepEqual(audit.json().data.map((e: { action: string }) => e.action), ['organization.create', 'organization.delete']);
-    const never = await t.inject({ method: 'GET', url: '/v1/orgs/org-neverexist/audit-events', headers: t.root });
-    assert.equal(never.statusCode, 404);
-  });
-
   test('patch updates display name and settings; unknown settings are 422', async () => {
     const org = (await createOrg({ name: uniqueName() })).json();
     const res = await t.inject({ method: 'PATCH', url: `/v1/orgs/${org.id}`, headers: t.root, payload: { display_name: 'Renamed', settings: { cloud_key_quota: 3 } } });
@@ -127,15 +92,5 @@ describe('organizations', () => {
     const again = await t.inject({ method: 'GET', url: `/v1/orgs/${org.id}`, headers: t.root });
     assert.equal(again.statusCode, 404);
     assert.equal(again.json().code, 'not_found');
-  });
-
-  test('malformed JSON is 400, a wrong media type 415, an oversized body 413', async () => {
-    const malformed = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'content-type': 'application/json' }, payload: '{"name":' });
-    assert.equal(malformed.statusCode, 400);
-    assert.equal(malformed.json().code, 'malformed_json');
-    const media = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'content-type': 'text/xml' }, payload: '<name/>' });
-    assert.equal(media.statusCode, 415);
-    const big = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }) });
-    assert.equal(big.statusCode, 413);
   });
 });

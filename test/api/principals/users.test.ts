@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newApiKeyId } from '../../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { credentialFor } from '../../helpers/principals.js';
+import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { userFixtures } from '../../helpers/principals.js';
+import { paths } from '../../helpers/problems.js';
 
 describe('users', () => {
   let t: TestApp;
@@ -10,20 +11,7 @@ describe('users', () => {
     t = await startTestApp();
   });
   after(() => t.close());
-
-  const newOrg = async (): Promise<string> => {
-    const res = await t.inject({ method: 'POST', url: '/v1/orgs', headers: t.root, payload: { name: uniqueName('users') } });
-    assert.equal(res.statusCode, 201);
-    return res.json().id;
-  };
-  const createUser = (orgId: string, body: unknown) =>
-    t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/users`, headers: t.root, payload: body as object });
-  const newUser = async (orgId: string, email = `${uniqueName('user')}@example.com`): Promise<string> => {
-    const res = await createUser(orgId, { email });
-    assert.equal(res.statusCode, 201);
-    return res.json().id;
-  };
-  const paths = (body: { errors: Array<{ path: string }> }) => body.errors.map((e) => e.path).sort();
+  const { newOrg, createUser, newUser } = userFixtures(() => t);
 
   test('create answers 201 with the user, email lower-cased, and writes an audit event', async () => {
     const orgId = await newOrg();
@@ -38,40 +26,6 @@ describe('users', () => {
     const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'user.create' } });
     assert.equal(event?.target, user.id);
     assert.deepEqual(event?.details, { email: 'ada.lovelace@example.com' });
-  });
-
-  test('an email already used in the organization, in any case, is 409; another organization may reuse it', async () => {
-    const orgId = await newOrg();
-    await newUser(orgId, 'grace@example.com');
-    const dup = await createUser(orgId, { email: 'GRACE@example.com' });
-    assert.equal(dup.statusCode, 409);
-    assert.equal(dup.json().code, 'name_taken');
-    assert.match(dup.json().detail, /grace@example\.com/);
-    assert.equal(await t.store.prisma.principal.count({ where: { orgId } }), 1);
-    assert.equal((await createUser(await newOrg(), { email: 'grace@example.com' })).statusCode, 201);
-  });
-
-  test('invalid bodies are 422 naming every bad field', async () => {
-    const orgId = await newOrg();
-    const res = await createUser(orgId, { email: 'not-an-email', full_name: 'x'.repeat(300), display_name: 'nope' });
-    assert.equal(res.statusCode, 422);
-    assert.deepEqual(paths(res.json()), ['display_name', 'email', 'full_name']);
-    assert.deepEqual(paths((await createUser(orgId, {})).json()), ['email']);
-    assert.equal(await t.store.prisma.principal.count({ where: { orgId } }), 0);
-  });
-
-  test('every route answers 401 without a credential', async () => {
-    const orgId = await newOrg();
-    const userId = await newUser(orgId);
-    const routes: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; payload?: object }> = [
-      { method: 'POST', url: `/v1/orgs/${orgId}/users`, payload: { email: 'x@example.com' } },
-      { method: 'GET', url: `/v1/orgs/${orgId}/users` },
-      { method: 'GET', url: `/v1/orgs/${orgId}/users/${userId}` },
-      { method: 'PATCH', url: `/v1/orgs/${orgId}/users/${userId}`, payload: { full_name: 'y' } },
-      { method: 'DELETE', url: `/v1/orgs/${orgId}/users/${userId}` },
-    ];
-    for (const route of routes) assert.equal((await t.inject(route)).statusCode, 401, `${route.method} ${route.url}`);
-    assert.equal(await t.store.prisma.principal.count({ where: { orgId } }), 1);
   });
 
   test('list pages through the organization’s users, without its service accounts', async () => {
@@ -150,56 +104,5 @@ describe('users', () => {
     const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'user.delete', target: userId } });
     assert.deepEqual(event?.details, { force: true, api_keys_deleted: [keyId], role_bindings_deleted: 0 });
     assert.equal((await t.inject({ method: 'DELETE', url, headers: t.root })).statusCode, 404);
-  });
-
-  test('delete of another organization’s user is 404 and deletes nothing', async () => {
-    const orgId = await newOrg();
-    const userId = await newUser(orgId);
-    const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${await newOrg()}/users/${userId}?force=true`, headers: t.root });
-    assert.equal(res.statusCode, 404);
-    assert.equal(await t.store.prisma.principal.count({ where: { id: userId } }), 1);
-  });
-
-  describe('with a principal’s cloud API key', () => {
-    test('an OrganizationAdmin creates users, and the audit trail names it', async () => {
-      const orgId = await newOrg();
-      const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-      const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/users`, headers: { authorization: admin.authorization }, payload: { email: 'new@example.com' } });
-      assert.equal(res.statusCode, 201);
-      const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'user.create', target: res.json().id } });
-      assert.equal(event?.actor, admin.principalId);
-    });
-
-    test('an Operator on the organization reads users but may not create, change or delete them (403)', async () => {
-      const orgId = await newOrg();
-      const operator = await credentialFor(t, orgId, [{ role: 'Operator', scope: { type: 'organization' } }]);
-      const headers = { authorization: operator.authorization };
-      const userId = await newUser(orgId);
-      assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/users`, headers })).json().data.length, 1);
-      assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/users/${userId}`, headers })).statusCode, 200);
-      assert.equal((await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/users`, headers, payload: { email: 'x@example.com' } })).statusCode, 403);
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/users/${userId}`, headers, payload: { full_name: 'x' } })).statusCode, 403);
-      assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/users/${userId}`, headers })).statusCode, 403);
-      assert.equal(await t.store.prisma.principal.count({ where: { orgId, kind: 'user' } }), 1);
-    });
-
-    test('an OrganizationAdmin of another organization gets 404 on every route', async () => {
-      const orgId = await newOrg();
-      const userId = await newUser(orgId);
-      const otherOrg = await newOrg();
-      const outsider = await credentialFor(t, otherOrg, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-      const headers = { authorization: outsider.authorization };
-      const routes: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; payload?: object }> = [
-        { method: 'POST', url: `/v1/orgs/${orgId}/users`, payload: { email: 'x@example.com' } },
-        { method: 'GET', url: `/v1/orgs/${orgId}/users` },
-        { method: 'GET', url: `/v1/orgs/${orgId}/users/${userId}` },
-        { method: 'PATCH', url: `/v1/orgs/${orgId}/users/${userId}`, payload: { full_name: 'y' } },
-        { method: 'DELETE', url: `/v1/orgs/${orgId}/users/${userId}?force=true` },
-        { method: 'GET', url: `/v1/orgs/${otherOrg}/users/${userId}` },
-        { method: 'DELETE', url: `/v1/orgs/${otherOrg}/users/${userId}?force=true` },
-      ];
-      for (const route of routes) assert.equal((await t.inject({ ...route, headers })).statusCode, 404, `${route.method} ${route.url}`);
-      assert.equal(await t.store.prisma.principal.count({ where: { orgId } }), 1);
-    });
   });
 });
