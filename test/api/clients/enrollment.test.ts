@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { createAsRoot, createOrg, credentialFor, type ScopeRef } from '../../helpers/principals.js';
-
-/** openssl, the tool that is not ours, in a scratch directory. */
-const dir = mkdtempSync(join(tmpdir(), 'latchkey-clients-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, `${uniqueName('f')}-${name}`);
-  writeFileSync(path, text);
-  return path;
-};
-const openssl = (...args: string[]) => spawnSync('openssl', args, { encoding: 'utf8' });
+import { createAsRoot, createOrg } from '../../helpers/principals.js';
+import { clientFixtures, dir, file, openssl } from '../../helpers/clients.js';
 
 describe('kdb Insights client enrollment', () => {
   let t: TestApp;
@@ -25,58 +16,7 @@ describe('kdb Insights client enrollment', () => {
     t = await startTestApp({ env: { LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE: '1000', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
   });
   after(() => t.close());
-
-  async function deployment(orgId: string, settings?: object): Promise<{ id: string; environmentId: string }> {
-    const env = await createAsRoot(t, `/v1/orgs/${orgId}/environments`, { display_name: uniqueName('env') });
-    const resource = await createAsRoot(t, `/v1/orgs/${orgId}/resources`, {
-      kind: 'kdb_insights',
-      display_name: uniqueName('kx'),
-      environment_id: env.id,
-      ...(settings ? { settings } : {}),
-    });
-    return { id: resource.id, environmentId: env.id };
-  }
-
-  /** An access token from /oauth2/token for a principal with these role bindings. */
-  async function accessToken(orgId: string, bindings: Array<{ role: string; scope: ScopeRef }>): Promise<string> {
-    const credential = await credentialFor(t, orgId, bindings);
-    const res = await t.inject({
-      method: 'POST',
-      url: '/oauth2/token',
-      payload: { grant_type: 'client_credentials', client_id: credential.keyId, client_secret: credential.secret },
-    });
-    assert.equal(res.statusCode, 200, res.body);
-    return res.json().access_token;
-  }
-
-  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-  /** The seed's calls, with curl's form content type. */
-  const enrol = (headers: Record<string, string>, body: object | string, query = '') =>
-    t.inject({
-      method: 'POST',
-      url: `/clientcontroller/enrol${query}`,
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-  const leave = (headers: Record<string, string>, body: object, query = '') =>
-    t.inject({
-      method: 'POST',
-      url: `/clientcontroller/leave${query}`,
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: JSON.stringify(body),
-    });
-  const details = (clientId: string) => t.inject({ method: 'GET', url: `/informationservice/details/${clientId}` });
-  const topics = { insert: 'data', query: 'requests' };
-
-  async function enrolled(headers: Record<string, string>, name: string, query = '') {
-    const res = await enrol(headers, { name, topics }, query);
-    assert.equal(res.statusCode, 200, res.body);
-    const clientId = res.json().url as string;
-    const info = await details(clientId);
-    assert.equal(info.statusCode, 200, info.body);
-    return { clientId, details: info.json() };
-  }
+  const { deployment, accessToken, enrol, leave, details, topics, enrolled } = clientFixtures(() => t);
 
   const crlOf = async (orgId: string, resourceId: string) => t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${resourceId}/crl.pem` });
 
@@ -201,29 +141,6 @@ describe('kdb Insights client enrollment', () => {
     const events = await t.store.prisma.auditEvent.findMany({ where: { orgId } });
     assert.deepEqual(events.filter((e) => e.action.startsWith('client.')).map((e) => e.action), ['client.enrolled', 'client.left']);
     assert.ok(!JSON.stringify(events, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes(clientId));
-  });
-
-  test('a database dump holds neither a client id nor a generated private key', async () => {
-    const orgId = await createOrg(t);
-    const { id } = await deployment(orgId);
-    const a = await enrolled(t.root, uniqueName('c'), `?resource_id=${id}`);
-    const b = await enrolled(t.root, uniqueName('c'), `?resource_id=${id}`);
-    const dump = JSON.stringify(
-      await Promise.all([
-        t.store.prisma.clientEnrollment.findMany({ where: { orgId } }),
-        t.store.prisma.certificateAuthority.findMany({ where: { orgId } }),
-        t.store.prisma.auditEvent.findMany({ where: { orgId } }),
-        t.store.prisma.resource.findMany({ where: { orgId } }),
-      ]),
-      (_key, value) => (typeof value === 'bigint' ? value.toString() : value),
-    );
-    for (const client of [a, b]) {
-      assert.ok(!dump.includes(client.clientId), 'client id in the database');
-      const body = client.details.key.split('\n').slice(1, -2).join('');
-      assert.ok(body.length > 40 && !dump.includes(body.slice(0, 40)), 'private key in the database');
-    }
-    const row = await t.store.prisma.clientEnrollment.findFirstOrThrow({ where: { orgId } });
-    assert.match(row.clientIdHash, /^\$argon2id\$/);
   });
 
   test('a real mutual-TLS handshake: the enrolled client is accepted, a self-signed look-alike refused, and after leave a CRL-checking server refuses it', async () => {
@@ -357,166 +274,6 @@ describe('kdb Insights client enrollment', () => {
       assert.match(refused.json().detail, /csr/);
     }
     assert.equal(await t.store.prisma.clientEnrollment.count({ where: { resourceId: id } }), 1);
-  });
-
-  test('a name already enrolled is 409; ?force=true re-enrols with a new client id and revokes the old certificate', async () => {
-    const orgId = await createOrg(t);
-    const { id } = await deployment(orgId);
-    const name = uniqueName('c');
-    const first = await enrolled(t.root, name, `?resource_id=${id}`);
-    const duplicate = await enrol(t.root, { name, topics }, `?resource_id=${id}`);
-    assert.equal(duplicate.statusCode, 409);
-    assert.deepEqual(Object.keys(duplicate.json()), ['message', 'detail']);
-    assert.equal(duplicate.json().message, 'failure');
-    assert.match(duplicate.json().detail, /already enrolled.*force=true/);
-
-    const second = await enrolled(t.root, name, `?resource_id=${id}&force=true`);
-    assert.notEqual(second.clientId, first.clientId);
-    assert.equal((await details(first.clientId)).statusCode, 404);
-    const crl = (await crlOf(orgId, id)).body;
-    const check = openssl('verify', '-crl_check', '-CAfile', file('ca.pem', first.details.ca), '-CRLfile', file('crl.pem', crl), file('cert.pem', first.details.cert));
-    assert.match(check.stdout + check.stderr, /certificate revoked/);
-    assert.match(openssl('verify', '-crl_check', '-CAfile', file('ca.pem', second.details.ca), '-CRLfile', file('crl.pem', crl), file('cert.pem', second.details.cert)).stdout, /OK/);
-  });
-
-  test('bad input is an Insights-shaped failure naming the problem, never 415, and changes nothing', async () => {
-    const orgId = await createOrg(t);
-    const { id } = await deployment(orgId, { sequencer_topic: 'sequenced' });
-    const q = `?resource_id=${id}`;
-    const cases: Array<[object | string, number, RegExp]> = [
-      [{ name: 'c1', topics: { insert: 'data', query: 'requests' } }, 422, /topics\.insert.*sequencer topic "sequenced"/],
-      [{ name: '-bad', topics: { insert: 'sequenced', query: 'q' } }, 422, /name/],
-      [{ name: 'x'.repeat(65), topics: { insert: 'sequenced', query: 'q' } }, 422, /name/],
-      [{ name: 'c\u0000', topics: { insert: 'sequenced', query: 'q' } }, 422, /name/],
-      [{ name: 'c2', topics: { insert: 'sequenced' } }, 422, /topics\.query/],
-      [{ name: 'c3', topics: { insert: 'sequenced', query: 'q' }, colour: 'red' }, 422, /colour/],
-      ['{"name": ', 400, /JSON/],
-      ['', 400, /empty/],
-    ];
-    for (const [body, status, detail] of cases) {
-      const res = await enrol(t.root, body, q);
-      assert.equal(res.statusCode, status, `${JSON.stringify(body)}: ${res.body}`);
-      assert.deepEqual(Object.keys(res.json()), ['message', 'detail']);
-      assert.equal(res.json().message, 'failure');
-      assert.match(res.json().detail, detail);
-    }
-    for (const contentType of ['application/json', 'text/plain', 'application/xml']) {
-      const res = await t.inject({ method: 'POST', url: `/clientcontroller/enrol${q}`, headers: { ...t.root, 'content-type': contentType }, payload: JSON.stringify({ name: uniqueName('ct'), topics: { insert: 'sequenced', query: 'q' } }) });
-      assert.equal(res.statusCode, 200, `${contentType}: ${res.body}`);
-    }
-    const big = await enrol(t.root, { name: 'big', topics: { insert: 'sequenced', query: 'q' }, csr: 'A'.repeat(70_000) }, q);
-    assert.equal(big.statusCode, 413);
-    assert.equal(big.json().message, 'failure');
-    const badQuery = await enrol(t.root, { name: 'q1', topics: { insert: 'sequenced', query: 'q' } }, '?resource_id=lkc-123');
-    assert.equal(badQuery.statusCode, 422);
-    assert.match(badQuery.json().detail, /resource_id/);
-    assert.equal(await t.store.prisma.clientEnrollment.count({ where: { resourceId: id } }), 3);
-    const unknownRoute = await t.inject({ method: 'GET', url: '/clientcontroller/nothing' });
-    assert.equal(unknownRoute.statusCode, 404);
-    assert.equal(unknownRoute.json().message, 'failure');
-  });
-
-  test('no or an invalid token is 401 with WWW-Authenticate, a role short is 403, another tenant sees 404', async () => {
-    const orgId = await createOrg(t);
-    const { id, environmentId } = await deployment(orgId);
-    const body = { name: uniqueName('c'), topics };
-    for (const headers of [{}, { authorization: 'Bearer not.a.token' }, { authorization: 'Bearer lkr_nope' }] as Array<Record<string, string>>) {
-      const res = await enrol(headers, body, `?resource_id=${id}`);
-      assert.equal(res.statusCode, 401, res.body);
-      assert.ok(res.headers['www-authenticate']);
-      assert.equal(res.json().message, 'failure');
-      assert.equal((await leave(headers, { name: 'x' }, `?resource_id=${id}`)).statusCode, 401);
-    }
-    const reader = await accessToken(orgId, [{ role: 'DeveloperRead', scope: { type: 'environment', id: environmentId } }]);
-    const forbidden = await enrol(bearer(reader), body);
-    assert.equal(forbidden.statusCode, 403, forbidden.body);
-    assert.equal(forbidden.json().message, 'failure');
-
-    // DeveloperManage on the deployment may enrol and leave, not issue server certificates.
-    const developer = await accessToken(orgId, [{ role: 'DeveloperManage', scope: { type: 'resource', id } }]);
-    const ok = await enrol(bearer(developer), body);
-    assert.equal(ok.statusCode, 200, ok.body);
-    const cert = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources/${id}/server-certificates`, headers: bearer(developer), payload: { dns_names: ['kx.example.com'] } });
-    assert.equal(cert.statusCode, 403);
-
-    const otherOrg = await createOrg(t);
-    await deployment(otherOrg);
-    const stranger = await accessToken(otherOrg, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-    const foreign = await enrol(bearer(stranger), { name: uniqueName('c'), topics }, `?resource_id=${id}`);
-    assert.equal(foreign.statusCode, 404, foreign.body);
-    assert.equal(foreign.json().message, 'failure');
-    assert.equal((await leave(bearer(stranger), { name: body.name }, `?resource_id=${id}`)).statusCode, 404);
-    assert.equal((await leave(bearer(stranger), { name: body.name })).statusCode, 404);
-    const list = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${id}/clients`, headers: bearer(stranger) });
-    assert.equal(list.statusCode, 404);
-    assert.equal(await t.store.prisma.clientEnrollment.count({ where: { resourceId: id } }), 1);
-  });
-
-  test('who is enrolled is a directory (issue 9 item 17): a Confluent role on the deployment reads it, a Verifier or a role elsewhere gets 403', async () => {
-    const orgId = await createOrg(t);
-    const { id, environmentId } = await deployment(orgId);
-    const name = uniqueName('c');
-    assert.equal((await enrol(t.root, { name, topics }, `?resource_id=${id}`)).statusCode, 200);
-    const read = (headers: Record<string, string>) =>
-      Promise.all([
-        t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${id}/clients`, headers }),
-        t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${id}/clients/${name}`, headers }),
-      ]);
-    const reader = await accessToken(orgId, [{ role: 'DeveloperRead', scope: { type: 'environment', id: environmentId } }]);
-    const [list, one] = await read(bearer(reader));
-    assert.equal(list.statusCode, 200, list.body);
-    assert.deepEqual(list.json().data.map((c: { name: string }) => c.name), [name]);
-    assert.equal(one.statusCode, 200, one.body);
-    const elsewhere = await createAsRoot(t, `/v1/orgs/${orgId}/environments`, { display_name: uniqueName('env') });
-    const verifier = await accessToken(orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
-    const otherReader = await accessToken(orgId, [{ role: 'DeveloperRead', scope: { type: 'environment', id: elsewhere.id } }]);
-    for (const token of [verifier, otherReader]) {
-      for (const res of await read(bearer(token))) {
-        assert.equal(res.statusCode, 403, res.body);
-        assert.doesNotMatch(res.body, new RegExp(name));
-      }
-    }
-  });
-
-  test('without ?resource_id the organization needs exactly one deployment; root must name it', async () => {
-    const orgId = await createOrg(t);
-    const admin = await accessToken(orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-    const none = await enrol(bearer(admin), { name: 'c', topics });
-    assert.equal(none.statusCode, 400);
-    assert.match(none.json().detail, /resource_id/);
-    await deployment(orgId);
-    assert.equal((await enrol(bearer(admin), { name: 'c', topics })).statusCode, 200);
-    await deployment(orgId);
-    const several = await enrol(bearer(admin), { name: 'd', topics });
-    assert.equal(several.statusCode, 400);
-    assert.match(several.json().detail, /resource_id/);
-    const root = await enrol(t.root, { name: 'e', topics });
-    assert.equal(root.statusCode, 400);
-    assert.match(root.json().detail, /resource_id/);
-  });
-
-  test('details: an unknown client id is 404 without echoing it; failures per address are limited with 429', async () => {
-    const limited = await startTestApp({ store: t.store, env: { LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
-    try {
-      const orgId = await createOrg(t);
-      const { id } = await deployment(orgId);
-      const res = await enrol(t.root, { name: uniqueName('c'), topics }, `?resource_id=${id}`);
-      const clientId = res.json().url;
-      const unknown = 'ab'.repeat(16);
-      for (const guess of [unknown, 'short', unknown.toUpperCase()]) {
-        const miss = await limited.inject({ method: 'GET', url: `/informationservice/details/${guess}` });
-        assert.equal(miss.statusCode, 404);
-        assert.deepEqual(Object.keys(miss.json()), ['message', 'detail']);
-        assert.ok(!miss.body.includes(guess));
-      }
-      const blocked = await limited.inject({ method: 'GET', url: `/informationservice/details/${clientId}` });
-      assert.equal(blocked.statusCode, 429);
-      assert.ok(blocked.headers['retry-after']);
-      assert.equal(blocked.json().message, 'failure');
-      assert.ok(!limited.logs.some((line) => line.includes(unknown)));
-    } finally {
-      await limited.close();
-    }
   });
 
   test('native API: list and get show name, topics, serial, not_after, created_at and never the client id; DELETE is leave', async () => {
