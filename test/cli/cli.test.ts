@@ -13,55 +13,47 @@ describe('latchkey CLI', () => {
   let root: Record<string, string>;
   before(async () => {
     h = await startCliHarness();
-    root = { LATCHKEY_URL: h.url, LATCHKEY_TOKEN: h.t.rootToken };
+    root = h.root;
   });
   after(() => h.close());
 
-  /** Runs the CLI and asserts it succeeded, showing its stderr when it did not. */
-  async function ok(args: string[], env: Record<string, string> = root): Promise<string> {
-    const result = await h.latchkey(args, env);
-    assert.equal(result.code, 0, `latchkey ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-    return result.stdout;
-  }
-  const json = async (args: string[], env: Record<string, string> = root) => JSON.parse(await ok([...args, '-o', 'json'], env));
-
   async function newOrg(): Promise<string> {
-    return (await json(['org', 'create', uniqueName('cli')])).id as string;
+    return (await h.json(['org', 'create', uniqueName('cli')])).id as string;
   }
 
   test('org, environment, resource and service-account commands create, list, describe, update and delete', async () => {
     const name = uniqueName('cli');
-    const org = await json(['org', 'create', name, '--display-name', 'CLI Corp']);
+    const org = await h.json(['org', 'create', name, '--display-name', 'CLI Corp']);
     assert.match(org.id, /^org-/);
     assert.equal(org.display_name, 'CLI Corp');
-    assert.match(await ok(['org', 'list', '--page-size', '100']), /^ID\s+NAME\s+DISPLAY_NAME/);
-    assert.equal(parseYaml(await ok(['org', 'describe', org.id, '-o', 'yaml'])).name, name);
+    assert.match(await h.ok(['org', 'list', '--page-size', '100']), /^ID\s+NAME\s+DISPLAY_NAME/);
+    assert.equal(parseYaml(await h.ok(['org', 'describe', org.id, '-o', 'yaml'])).name, name);
 
     const env = { ...root, LATCHKEY_ORG: org.id };
-    const environment = await json(['environment', 'create', 'production'], env);
+    const environment = await h.json(['environment', 'create', 'production'], env);
     assert.match(environment.id, /^env-/);
-    assert.match(await ok(['environment', 'list'], env), new RegExp(`${environment.id}\\s+production`));
-    assert.equal((await json(['env', 'update', environment.id, '--display-name', 'prod'], env)).display_name, 'prod');
+    assert.match(await h.ok(['environment', 'list'], env), new RegExp(`${environment.id}\\s+production`));
+    assert.equal((await h.json(['env', 'update', environment.id, '--display-name', 'prod'], env)).display_name, 'prod');
 
-    const resource = await json(['resource', 'create', 'orders', '--kind', 'kafka_cluster', '--environment', environment.id, '--cloud', 'aws', '--region', 'us-east-2'], env);
+    const resource = await h.json(['resource', 'create', 'orders', '--kind', 'kafka_cluster', '--environment', environment.id, '--cloud', 'aws', '--region', 'us-east-2'], env);
     assert.match(resource.id, /^lkc-/);
-    assert.deepEqual((await json(['resource', 'list', '--kind', 'kafka_cluster'], env)).data.map((r: { id: string }) => r.id), [resource.id]);
-    assert.equal((await json(['resource', 'describe', resource.id], env)).region, 'us-east-2');
+    assert.deepEqual((await h.json(['resource', 'list', '--kind', 'kafka_cluster'], env)).data.map((r: { id: string }) => r.id), [resource.id]);
+    assert.equal((await h.json(['resource', 'describe', resource.id], env)).region, 'us-east-2');
 
-    const sa = await json(['service-account', 'create', 'orders-ci', '--description', 'CI of orders'], env);
+    const sa = await h.json(['service-account', 'create', 'orders-ci', '--description', 'CI of orders'], env);
     assert.match(sa.id, /^sa-/);
     assert.equal(sa.description, 'CI of orders');
-    assert.equal((await json(['service-account', 'update', sa.id, '--description', 'new'], env)).description, 'new');
-    assert.match(await ok(['service-account', 'describe', sa.id], env), /description\s+new/);
-    assert.match(await ok(['service-account', 'list'], env), /orders-ci/);
+    assert.equal((await h.json(['service-account', 'update', sa.id, '--description', 'new'], env)).description, 'new');
+    assert.match(await h.ok(['service-account', 'describe', sa.id], env), /description\s+new/);
+    assert.match(await h.ok(['service-account', 'list'], env), /orders-ci/);
 
     const deleted = await h.latchkey(['service-account', 'delete', sa.id], env);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.equal(deleted.stdout, '');
     assert.match(deleted.stderr, new RegExp(`Deleted service account ${sa.id}`));
-    await ok(['resource', 'delete', resource.id], env);
-    await ok(['environment', 'delete', environment.id], env);
-    await ok(['org', 'delete', org.id], env);
+    await h.ok(['resource', 'delete', resource.id], env);
+    await h.ok(['environment', 'delete', environment.id], env);
+    await h.ok(['org', 'delete', org.id], env);
     const gone = await h.t.inject({ method: 'GET', url: `/v1/orgs/${org.id}`, headers: h.t.root });
     assert.equal(gone.statusCode, 404);
   });
@@ -69,9 +61,9 @@ describe('latchkey CLI', () => {
   test('api-key create prints the secret once; describe, update, rotate, verify, role-binding, audit and delete follow', async () => {
     const orgId = await newOrg();
     const env = { ...root, LATCHKEY_ORG: orgId };
-    const environment = await json(['environment', 'create', 'production'], env);
-    const cluster = await json(['resource', 'create', 'orders', '--kind', 'kafka_cluster', '--environment', environment.id], env);
-    const sa = await json(['service-account', 'create', 'orders-ci'], env);
+    const environment = await h.json(['environment', 'create', 'production'], env);
+    const cluster = await h.json(['resource', 'create', 'orders', '--kind', 'kafka_cluster', '--environment', environment.id], env);
+    const sa = await h.json(['service-account', 'create', 'orders-ci'], env);
 
     const created = await h.latchkey(['api-key', 'create', '--resource', cluster.id, '--service-account', sa.id, '--description', 'producer'], env);
     assert.equal(created.code, 0, created.stderr);
@@ -81,52 +73,52 @@ describe('latchkey CLI', () => {
     assert.match(created.stderr, /cannot show it again/);
     assert.ok(!h.t.logs.join('\n').includes(secret), 'the secret reached the service log');
 
-    const described = await ok(['api-key', 'describe', keyId], env);
+    const described = await h.ok(['api-key', 'describe', keyId], env);
     assert.ok(!described.includes(secret) && !/^secret\s/m.test(described));
-    assert.equal((await json(['api-key', 'update', keyId, '--description', 'orders producer'], env)).description, 'orders producer');
-    const listed = await ok(['api-key', 'list', '--service-account', sa.id], env);
+    assert.equal((await h.json(['api-key', 'update', keyId, '--description', 'orders producer'], env)).description, 'orders producer');
+    const listed = await h.ok(['api-key', 'list', '--service-account', sa.id], env);
     assert.match(listed, new RegExp(`${keyId}\\s+resource\\s+${sa.id}\\s+resource ${cluster.id}`));
 
-    const rotated = await json(['api-key', 'rotate', keyId, '--grace-period', '60'], env);
+    const rotated = await h.json(['api-key', 'rotate', keyId, '--grace-period', '60'], env);
     assert.ok(rotated.secret && rotated.secret !== secret);
     assert.ok(rotated.previous_secret_expires_at);
-    const verified = await json(['verify', 'api-key', '--key', keyId, '--resource', cluster.id], { ...env, LATCHKEY_VERIFY_SECRET: rotated.secret });
+    const verified = await h.json(['verify', 'api-key', '--key', keyId, '--resource', cluster.id], { ...env, LATCHKEY_VERIFY_SECRET: rotated.secret });
     assert.equal(verified.code, 'VALID');
 
-    const flink = await json(['api-key', 'create', '--resource', `${environment.id}.aws.us-east-2`, '--service-account', sa.id], env);
+    const flink = await h.json(['api-key', 'create', '--resource', `${environment.id}.aws.us-east-2`, '--service-account', sa.id], env);
     assert.deepEqual(flink.scope, { type: 'flink', environment_id: environment.id, cloud: 'aws', region: 'us-east-2' });
 
-    const binding = await json(['role-binding', 'create', '--principal', sa.id, '--role', 'EnvironmentAdmin', '--environment', environment.id], env);
+    const binding = await h.json(['role-binding', 'create', '--principal', sa.id, '--role', 'EnvironmentAdmin', '--environment', environment.id], env);
     assert.deepEqual(binding.scope, { type: 'environment', id: environment.id });
-    assert.match(await ok(['role-binding', 'list', '--principal', sa.id], env), /EnvironmentAdmin\s+environment env-/);
-    await ok(['role-binding', 'delete', binding.id], env);
+    assert.match(await h.ok(['role-binding', 'list', '--principal', sa.id], env), /EnvironmentAdmin\s+environment env-/);
+    await h.ok(['role-binding', 'delete', binding.id], env);
 
-    await ok(['api-key', 'delete', keyId], env);
-    assert.equal((await json(['verify', 'api-key', '--key', keyId, '--secret', rotated.secret, '--resource', cluster.id], env)).code, 'REVOKED');
+    await h.ok(['api-key', 'delete', keyId], env);
+    assert.equal((await h.json(['verify', 'api-key', '--key', keyId, '--secret', rotated.secret, '--resource', cluster.id], env)).code, 'REVOKED');
 
-    const audit = await json(['audit', 'list', '--action', 'api_key.create'], env);
+    const audit = await h.json(['audit', 'list', '--action', 'api_key.create'], env);
     assert.deepEqual(audit.data.map((e: { target: string }) => e.target).sort(), [keyId, flink.id].sort());
-    assert.match(await ok(['audit', 'list', '--target', keyId], env), /api_key\.delete/);
+    assert.match(await h.ok(['audit', 'list', '--target', keyId], env), /api_key\.delete/);
   });
 
   test('-o json prints the API body unchanged, and -o yaml the same data', async () => {
     const orgId = await newOrg();
-    const sa = await json(['service-account', 'create', 'json-check'], { ...root, LATCHKEY_ORG: orgId });
+    const sa = await h.json(['service-account', 'create', 'json-check'], { ...root, LATCHKEY_ORG: orgId });
     const api = await h.t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/service-accounts/${sa.id}`, headers: h.t.root });
-    const stdout = await ok(['service-account', 'describe', sa.id, '--org', orgId, '-o', 'json']);
+    const stdout = await h.ok(['service-account', 'describe', sa.id, '--org', orgId, '-o', 'json']);
     assert.equal(stdout, `${api.body}\n`);
-    assert.deepEqual(parseYaml(await ok(['service-account', 'describe', sa.id, '--org', orgId, '-o', 'yaml'])), api.json());
+    assert.deepEqual(parseYaml(await h.ok(['service-account', 'describe', sa.id, '--org', orgId, '-o', 'yaml'])), api.json());
   });
 
   test('a cloud key authenticates as KEY:SECRET (Basic), and its organization is found without --org', async () => {
     const orgId = await newOrg();
     const env = { ...root, LATCHKEY_ORG: orgId };
-    const sa = await json(['service-account', 'create', 'admin'], env);
-    await ok(['role-binding', 'create', '--principal', sa.id, '--role', 'OrganizationAdmin'], env);
-    const key = await json(['api-key', 'create', '--resource', 'cloud', '--service-account', sa.id], env);
+    const sa = await h.json(['service-account', 'create', 'admin'], env);
+    await h.ok(['role-binding', 'create', '--principal', sa.id, '--role', 'OrganizationAdmin'], env);
+    const key = await h.json(['api-key', 'create', '--resource', 'cloud', '--service-account', sa.id], env);
     const asKey = { LATCHKEY_URL: h.url, LATCHKEY_TOKEN: `${key.id}:${key.secret}` };
-    const created = await json(['service-account', 'create', 'made-by-ci'], asKey);
-    const audit = await json(['audit', 'list', '--target', created.id], asKey);
+    const created = await h.json(['service-account', 'create', 'made-by-ci'], asKey);
+    const audit = await h.json(['audit', 'list', '--target', created.id], asKey);
     assert.equal(audit.data[0].actor, sa.id);
   });
 
@@ -192,7 +184,7 @@ describe('latchkey CLI', () => {
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.equal(JSON.parse(await readFile(file, 'utf8')).profiles.default.org, orgId);
 
-    const sa = await json(['service-account', 'create', 'from-profile'], {});
+    const sa = await h.json(['service-account', 'create', 'from-profile'], {});
     assert.match(sa.id, /^sa-/);
     const overridden = await h.latchkey(['service-account', 'list'], { LATCHKEY_TOKEN: 'lkr_wrong-token-0123456789abcdef0123456789' });
     assert.equal(overridden.code, 1);

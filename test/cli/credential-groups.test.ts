@@ -13,23 +13,16 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
   let root: Record<string, string>;
   before(async () => {
     h = await startCliHarness();
-    root = { LATCHKEY_URL: h.url, LATCHKEY_TOKEN: h.t.rootToken };
+    root = h.root;
   });
   after(() => h.close());
 
-  async function ok(args: string[], env: Record<string, string> = root): Promise<string> {
-    const result = await h.latchkey(args, env);
-    assert.equal(result.code, 0, `latchkey ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-    return result.stdout;
-  }
-  const json = async (args: string[], env: Record<string, string> = root) => JSON.parse(await ok([...args, '-o', 'json'], env));
-
   /** An organization with one environment and one resource of this kind, made through the CLI. */
   async function orgWith(kind: string): Promise<{ env: Record<string, string>; resourceId: string }> {
-    const org = await json(['org', 'create', uniqueName('cli')]);
+    const org = await h.json(['org', 'create', uniqueName('cli')]);
     const env = { ...root, LATCHKEY_ORG: org.id as string };
-    const environment = await json(['environment', 'create', 'production'], env);
-    const resource = await json(['resource', 'create', uniqueName('res'), '--kind', kind, '--environment', environment.id], env);
+    const environment = await h.json(['environment', 'create', 'production'], env);
+    const resource = await h.json(['resource', 'create', uniqueName('res'), '--kind', kind, '--environment', environment.id], env);
     return { env, resourceId: resource.id };
   }
 
@@ -45,7 +38,7 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
   test('cluster-key: create prints the token once; list, describe, verify, revoke and delete follow', async () => {
     const { env, resourceId: cluster } = await orgWith('pulsar_cluster');
     assert.match(cluster, /^pc-/);
-    const sa = await json(['service-account', 'create', 'broker-client'], env);
+    const sa = await h.json(['service-account', 'create', 'broker-client'], env);
 
     const created = await h.latchkey(['cluster-key', 'create', 'orders', '--service-account', sa.id, '--cluster', cluster, '--description', 'orders app', '--idempotency-key', 'ci-run-cluster-key-0001'], env);
     assert.equal(created.code, 0, created.stderr);
@@ -56,40 +49,40 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     assert.match(created.stderr, /cannot show it again/);
     assert.ok(!h.t.logs.join('\n').includes(token), 'the token reached the service log');
     // The same Idempotency-Key replays the first answer: no second key.
-    const replay = await json(['cluster-key', 'create', 'orders', '--service-account', sa.id, '--cluster', cluster, '--description', 'orders app', '--idempotency-key', 'ci-run-cluster-key-0001'], env);
+    const replay = await h.json(['cluster-key', 'create', 'orders', '--service-account', sa.id, '--cluster', cluster, '--description', 'orders app', '--idempotency-key', 'ci-run-cluster-key-0001'], env);
     assert.equal(replay.id, keyId);
 
-    const forever = await json(['cluster-key', 'create', 'forever', '--service-account', sa.id, '--cluster', cluster, '--no-expiry'], env);
+    const forever = await h.json(['cluster-key', 'create', 'forever', '--service-account', sa.id, '--cluster', cluster, '--no-expiry'], env);
     assert.equal(forever.expires_at, null);
-    const dated = await json(['cluster-key', 'create', 'dated', '--service-account', sa.id, '--cluster', cluster, '--expires-at', '2099-01-01T00:00:00Z'], env);
+    const dated = await h.json(['cluster-key', 'create', 'dated', '--service-account', sa.id, '--cluster', cluster, '--expires-at', '2099-01-01T00:00:00Z'], env);
     assert.equal(Date.parse(dated.expires_at), Date.parse('2099-01-01T00:00:00Z'));
 
-    const listed = await ok(['cluster-key', 'list', '--cluster', cluster, '--status', 'active'], env);
+    const listed = await h.ok(['cluster-key', 'list', '--cluster', cluster, '--status', 'active'], env);
     assert.match(listed, /^ID\s+NAME\s+OWNER\s+CLUSTER_ID\s+STATUS/);
     assert.match(listed, new RegExp(`${keyId}\\s+orders\\s+${sa.id}.*\\s+${cluster}\\s+active`));
     assert.ok(!listed.includes(token));
-    const described = parseYaml(await ok(['cluster-key', 'describe', keyId, '-o', 'yaml'], env));
+    const described = parseYaml(await h.ok(['cluster-key', 'describe', keyId, '-o', 'yaml'], env));
     assert.equal(described.description, 'orders app');
     assert.equal(described.token, undefined);
 
     // --token after `verify cluster-key` is the key to check; the caller's own credential is LATCHKEY_TOKEN.
-    const valid = await json(['verify', 'cluster-key', '--token', token, '--cluster', cluster], env);
+    const valid = await h.json(['verify', 'cluster-key', '--token', token, '--cluster', cluster], env);
     assert.deepEqual([valid.valid, valid.code, valid.key.id, valid.principal.id], [true, 'VALID', keyId, sa.id]);
     // Given before the subcommand, --token is the caller's credential.
-    const viaFlag = await json(['--token', h.t.rootToken, 'verify', 'cluster-key', '--cluster', 'pc-other'], { LATCHKEY_URL: h.url, LATCHKEY_VERIFY_TOKEN: token });
+    const viaFlag = await h.json(['--token', h.t.rootToken, 'verify', 'cluster-key', '--cluster', 'pc-other'], { LATCHKEY_URL: h.url, LATCHKEY_VERIFY_TOKEN: token });
     assert.equal(viaFlag.code, 'WRONG_RESOURCE');
 
     const revoked = await h.latchkey(['cluster-key', 'revoke', keyId], env);
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.match(revoked.stdout, /^status\s+revoked$/m);
-    assert.equal((await json(['verify', 'cluster-key', '--token', token, '--cluster', cluster], env)).code, 'REVOKED');
-    assert.deepEqual((await json(['cluster-key', 'list', '--status', 'revoked'], env)).data.map((k: { id: string }) => k.id), [keyId]);
+    assert.equal((await h.json(['verify', 'cluster-key', '--token', token, '--cluster', cluster], env)).code, 'REVOKED');
+    assert.deepEqual((await h.json(['cluster-key', 'list', '--status', 'revoked'], env)).data.map((k: { id: string }) => k.id), [keyId]);
 
     const deleted = await h.latchkey(['cluster-key', 'delete', forever.id], env);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.equal(deleted.stdout, '');
     assert.match(deleted.stderr, new RegExp(`Deleted cluster key ${forever.id}`));
-    assert.deepEqual((await json(['cluster-key', 'list', '--service-account', sa.id], env)).data.map((k: { id: string }) => k.id).sort(), [keyId, dated.id].sort());
+    assert.deepEqual((await h.json(['cluster-key', 'list', '--service-account', sa.id], env)).data.map((k: { id: string }) => k.id).sort(), [keyId, dated.id].sort());
 
     await apiError(['cluster-key', 'describe', forever.id], env, 404, /^Error: /m);
     await apiError(['cluster-key', 'create', 'orders', '--service-account', sa.id, '--cluster', cluster], env, 409, /^Error: /m);
@@ -105,35 +98,35 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     assert.ok(key, created.stdout);
     assert.match(created.stderr, /cannot show it again/);
     assert.ok(!h.t.logs.join('\n').includes(key), 'the key reached the service log');
-    const fluvio = await json(['access-key', 'create', 'admin', '--cluster', cluster, '--protocol', 'fluvio'], env);
+    const fluvio = await h.json(['access-key', 'create', 'admin', '--cluster', cluster, '--protocol', 'fluvio'], env);
     assert.deepEqual([fluvio.protocol, fluvio.topic], ['fluvio', null]);
-    const filtered = await json(['access-key', 'create', 'filtered', '--cluster', cluster, '--topic', 'orders', '--consume', '--key-filter-remote', 'tenant:https://filter.example.com/keys'], env);
+    const filtered = await h.json(['access-key', 'create', 'filtered', '--cluster', cluster, '--topic', 'orders', '--consume', '--key-filter-remote', 'tenant:https://filter.example.com/keys'], env);
     assert.equal(filtered.key_filter_remote, 'tenant:https://filter.example.com/keys');
 
-    const listed = await ok(['access-key', 'list', '--cluster', cluster], env);
+    const listed = await h.ok(['access-key', 'list', '--cluster', cluster], env);
     assert.match(listed, /^NAME\s+PROTOCOL\s+TOPIC\s+CONSUME\s+PRODUCE\s+KEY_HINT/);
     assert.match(listed, /^orders-consumer\s+simple\s+orders\s+true\s+false/m);
     assert.ok(!listed.includes(key));
-    assert.equal((await json(['access-key', 'describe', 'orders-consumer', '--cluster', cluster], env)).key, undefined);
+    assert.equal((await h.json(['access-key', 'describe', 'orders-consumer', '--cluster', cluster], env)).key, undefined);
 
-    const consume = await json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env);
+    const consume = await h.json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env);
     assert.deepEqual([consume.valid, consume.code, consume.key.name], [true, 'VALID', 'orders-consumer']);
-    assert.equal((await json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'produce', '--topic', 'orders'], env)).code, 'FORBIDDEN');
+    assert.equal((await h.json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'produce', '--topic', 'orders'], env)).code, 'FORBIDDEN');
     // --param reaches the API: a key filter's PARAM missing from params is its own code.
-    const noParam = await json(['verify', 'access-key', '--key', filtered.key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders', '--param', 'other=1'], env);
+    const noParam = await h.json(['verify', 'access-key', '--key', filtered.key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders', '--param', 'other=1'], env);
     assert.equal(noParam.code, 'KEY_FILTER_REQUIRED');
 
-    const rotated = await json(['access-key', 'rotate', 'orders-consumer', '--cluster', cluster, '--grace-period', '60'], env);
+    const rotated = await h.json(['access-key', 'rotate', 'orders-consumer', '--cluster', cluster, '--grace-period', '60'], env);
     assert.ok(rotated.key && rotated.key !== key);
-    assert.equal((await json(['verify', 'access-key', '--key', rotated.key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env)).code, 'VALID');
-    assert.equal((await json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env)).code, 'VALID', 'the old key verifies during the grace period');
+    assert.equal((await h.json(['verify', 'access-key', '--key', rotated.key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env)).code, 'VALID');
+    assert.equal((await h.json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env)).code, 'VALID', 'the old key verifies during the grace period');
 
     const deleted = await h.latchkey(['access-key', 'delete', 'orders-consumer', '--cluster', cluster], env);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.match(deleted.stderr, /Deleted access key orders-consumer/);
-    const gone = await json(['verify', 'access-key', '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], { ...env, LATCHKEY_VERIFY_KEY: rotated.key });
+    const gone = await h.json(['verify', 'access-key', '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], { ...env, LATCHKEY_VERIFY_KEY: rotated.key });
     assert.equal(gone.valid, false);
-    assert.deepEqual((await json(['access-key', 'list', '--cluster', cluster], env)).data.map((k: { name: string }) => k.name).sort(), ['admin', 'filtered']);
+    assert.deepEqual((await h.json(['access-key', 'list', '--cluster', cluster], env)).data.map((k: { name: string }) => k.name).sort(), ['admin', 'filtered']);
 
     await apiError(['access-key', 'create', 'no-topic', '--cluster', cluster], env, 422, /topic/);
     await apiError(['access-key', 'rotate', 'orders-consumer', '--cluster', cluster], env, 404, /^Error: /m);
@@ -143,15 +136,15 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     const { env, resourceId: deployment } = await orgWith('kdb_insights');
     assert.match(deployment, /^kxi-/);
 
-    const enrolled = await json(['client', 'enrol', 'trader-1', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests'], env);
+    const enrolled = await h.json(['client', 'enrol', 'trader-1', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests'], env);
     assert.deepEqual([enrolled.message, enrolled.detail], ['success', 'Client enrolled']);
     const clientId: string = enrolled.url;
     assert.match(clientId, /^[0-9a-f]{32}$/);
 
-    const listed = await ok(['client', 'list', '--deployment', deployment], env);
+    const listed = await h.ok(['client', 'list', '--deployment', deployment], env);
     assert.match(listed, /^NAME\s+TOPICS\s+SERIAL\s+NOT_AFTER/);
     assert.match(listed, /^trader-1\s+data requests\s+\S+/m);
-    assert.equal((await json(['client', 'describe', 'trader-1', '--deployment', deployment], env)).name, 'trader-1');
+    assert.equal((await h.json(['client', 'describe', 'trader-1', '--deployment', deployment], env)).name, 'trader-1');
 
     // The details need no credential: the client id is the key to them.
     const dir = join(h.home, uniqueName('certs'));
@@ -163,47 +156,47 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     const [ca, cert, key] = await Promise.all(['ca.pem', 'cert.pem', 'key.pem'].map((file) => readFile(join(dir, file), 'utf8')));
     assert.match(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'cert.pem')], { encoding: 'utf8' }), /OK/);
     assert.equal(execFileSync('openssl', ['pkey', '-in', join(dir, 'key.pem'), '-pubout'], { encoding: 'utf8' }), execFileSync('openssl', ['x509', '-in', join(dir, 'cert.pem'), '-noout', '-pubkey'], { encoding: 'utf8' }));
-    const printed = await json(['client', 'details', clientId], { LATCHKEY_URL: h.url });
+    const printed = await h.json(['client', 'details', clientId], { LATCHKEY_URL: h.url });
     assert.deepEqual([printed.ca, printed.cert, printed.key], [ca, cert, key]);
 
     // With --csr the caller keeps its key: no key.pem is written.
     const csrKey = join(h.home, `${uniqueName('csr')}.key`);
     const csrFile = join(h.home, `${uniqueName('csr')}.csr`);
     execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', csrKey, '-out', csrFile, '-subj', '/CN=trader-2'], { stdio: 'ignore' });
-    const withCsr = await json(['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests', '--csr', csrFile], env);
+    const withCsr = await h.json(['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests', '--csr', csrFile], env);
     const csrDir = join(h.home, uniqueName('certs'));
-    await ok(['client', 'details', withCsr.url, '--write-dir', csrDir], { LATCHKEY_URL: h.url });
+    await h.ok(['client', 'details', withCsr.url, '--write-dir', csrDir], { LATCHKEY_URL: h.url });
     assert.deepEqual((await readdir(csrDir)).sort(), ['ca.pem', 'cert.pem']);
 
     // --force re-enrols an enrolled name with a new client id; without it the name is taken.
     await apiError(['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests'], env, 409, /^Error: /m);
-    const again = await json(['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests', '--force'], env);
+    const again = await h.json(['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests', '--force'], env);
     assert.notEqual(again.url, withCsr.url);
 
     const left = await h.latchkey(['client', 'leave', 'trader-1', '--deployment', deployment], env);
     assert.equal(left.code, 0, left.stderr);
     assert.match(left.stderr, new RegExp(`Client trader-1 left ${deployment}`));
-    assert.deepEqual((await json(['client', 'list', '--deployment', deployment], env)).data.map((c: { name: string }) => c.name), ['trader-2']);
+    assert.deepEqual((await h.json(['client', 'list', '--deployment', deployment], env)).data.map((c: { name: string }) => c.name), ['trader-2']);
     await apiError(['client', 'details', clientId], { LATCHKEY_URL: h.url }, 404, /^Error: /m);
     await apiError(['client', 'enrol', 'trader-3', '--deployment', deployment, '--insert-topic', 'not-the-sequencer', '--query-topic', 'requests'], env, 422, /^Error: /m);
   });
 
   test('client enrol authenticates with a cloud key as KEY:SECRET (Basic)', async () => {
     const { env, resourceId: deployment } = await orgWith('kdb_insights');
-    const sa = await json(['service-account', 'create', 'enroller'], env);
-    await ok(['role-binding', 'create', '--principal', sa.id, '--role', 'OrganizationAdmin'], env);
-    const key = await json(['api-key', 'create', '--resource', 'cloud', '--service-account', sa.id], env);
-    const enrolled = await json(['client', 'enrol', 'from-ci', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'q'], { LATCHKEY_URL: h.url, LATCHKEY_TOKEN: `${key.id}:${key.secret}` });
+    const sa = await h.json(['service-account', 'create', 'enroller'], env);
+    await h.ok(['role-binding', 'create', '--principal', sa.id, '--role', 'OrganizationAdmin'], env);
+    const key = await h.json(['api-key', 'create', '--resource', 'cloud', '--service-account', sa.id], env);
+    const enrolled = await h.json(['client', 'enrol', 'from-ci', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'q'], { LATCHKEY_URL: h.url, LATCHKEY_TOKEN: `${key.id}:${key.secret}` });
     assert.match(enrolled.url, /^[0-9a-f]{32}$/);
   });
 
   test('user: create, list, describe, delete, and a duplicate email exits 1', async () => {
     const { env } = await orgWith('kafka_cluster');
     const email = `${uniqueName('ada')}@example.com`;
-    const user = await json(['user', 'create', email, '--full-name', 'Ada Lovelace'], env);
+    const user = await h.json(['user', 'create', email, '--full-name', 'Ada Lovelace'], env);
     assert.match(user.id, /^u-/);
-    assert.match(await ok(['user', 'list'], env), new RegExp(`${user.id}\\s+${email}\\s+Ada Lovelace`));
-    assert.equal(parseYaml(await ok(['user', 'describe', user.id, '-o', 'yaml'], env)).full_name, 'Ada Lovelace');
+    assert.match(await h.ok(['user', 'list'], env), new RegExp(`${user.id}\\s+${email}\\s+Ada Lovelace`));
+    assert.equal(parseYaml(await h.ok(['user', 'describe', user.id, '-o', 'yaml'], env)).full_name, 'Ada Lovelace');
     await apiError(['user', 'create', email.toUpperCase()], env, 409, /^Error: /m);
     const deleted = await h.latchkey(['user', 'delete', user.id], env);
     assert.equal(deleted.code, 0, deleted.stderr);
@@ -213,10 +206,10 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
 
   test('-o json is the API body unchanged for the new groups', async () => {
     const { env, resourceId: cluster } = await orgWith('fluvio_cluster');
-    await json(['access-key', 'create', 'json-check', '--cluster', cluster, '--topic', 't'], env);
+    await h.json(['access-key', 'create', 'json-check', '--cluster', cluster, '--topic', 't'], env);
     const api = await h.t.inject({ method: 'GET', url: `/v1/orgs/${env.LATCHKEY_ORG}/resources/${cluster}/access-keys/json-check`, headers: h.t.root });
-    assert.equal(await ok(['access-key', 'describe', 'json-check', '--cluster', cluster, '-o', 'json'], env), `${api.body}\n`);
-    assert.deepEqual(parseYaml(await ok(['access-key', 'list', '--cluster', cluster, '-o', 'yaml'], env)), (await h.t.inject({ method: 'GET', url: `/v1/orgs/${env.LATCHKEY_ORG}/resources/${cluster}/access-keys`, headers: h.t.root })).json());
+    assert.equal(await h.ok(['access-key', 'describe', 'json-check', '--cluster', cluster, '-o', 'json'], env), `${api.body}\n`);
+    assert.deepEqual(parseYaml(await h.ok(['access-key', 'list', '--cluster', cluster, '-o', 'yaml'], env)), (await h.t.inject({ method: 'GET', url: `/v1/orgs/${env.LATCHKEY_ORG}/resources/${cluster}/access-keys`, headers: h.t.root })).json());
   });
 
   test('usage errors of the new groups exit 2 before any request; every new command has --help', async () => {

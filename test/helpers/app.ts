@@ -90,6 +90,16 @@ export async function startReplicas(): Promise<[TestApp, TestApp]> {
   return [first, second];
 }
 
+/** Milliseconds until `done()` first holds, asked every 10 ms; Infinity if it does not within 5 s. */
+export async function msUntil(done: () => Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < 5000) {
+    if (await done()) return Date.now() - start;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return Infinity;
+}
+
 /** What the replicas of `startReplicas` are, for test names. */
 export const REPLICAS = TEST_DATABASE_URL ? 'Postgres' : 'embedded store';
 

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,8 +63,14 @@ export interface CliHarness {
   /** A home directory of its own (XDG_CONFIG_HOME inside it) for profile files. */
   home: string;
   configDir: string;
+  /** The environment that points the CLI at the service with the root token. */
+  root: Record<string, string>;
   /** Runs `latchkey ARGS` as a child process; env holds only what the test gives (plus PATH, HOME); `input` is its stdin. */
   latchkey(args: string[], env?: Record<string, string>, input?: string): Promise<CliResult>;
+  /** Runs the CLI (as root unless env says otherwise), asserts it succeeded, showing its stderr when it did not; returns stdout. */
+  ok(args: string[], env?: Record<string, string>): Promise<string>;
+  /** `ok` with `-o json`, parsed. */
+  json(args: string[], env?: Record<string, string>): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -75,12 +82,24 @@ export async function startCliHarness(): Promise<CliHarness> {
   const { port } = t.app.server.address() as AddressInfo;
   const home = await mkdtemp(join(tmpdir(), 'latchkey-cli-'));
   const configDir = join(home, 'config');
+  const url = `http://127.0.0.1:${port}`;
+  const root = { LATCHKEY_URL: url, LATCHKEY_TOKEN: t.rootToken };
+  const latchkey = (args: string[], env: Record<string, string> = {}, input?: string) =>
+    run(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: configDir, ...env }, cwd: home }, input);
+  const ok = async (args: string[], env: Record<string, string> = root) => {
+    const result = await latchkey(args, env);
+    assert.equal(result.code, 0, `latchkey ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+    return result.stdout;
+  };
   return {
     t,
-    url: `http://127.0.0.1:${port}`,
+    url,
     home,
     configDir,
-    latchkey: (args, env = {}, input) => run(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: configDir, ...env }, cwd: home }, input),
+    root,
+    latchkey,
+    ok,
+    json: async (args, env = root) => JSON.parse(await ok([...args, '-o', 'json'], env)),
     close: async () => {
       await t.close();
       await rm(home, { recursive: true, force: true });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { open } from '../../src/crypto/envelope.js';
-import type { TestApp } from './app.js';
-import { uniqueName } from './app.js';
-import { createAsRoot, createCluster } from './principals.js';
+import { type TestApp, uniqueName } from './app.js';
+import { createAsRoot, createCluster, createOrg } from './principals.js';
 
 export const b64json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -62,4 +61,21 @@ export async function verifyCode(t: TestApp, token: string, clusterId: string, h
   const res = await t.inject({ method: 'POST', url: '/v1/verify/cluster-key', headers, payload: { token, cluster_id: clusterId } });
   assert.equal(res.statusCode, 200, res.body);
   return res.json().code;
+}
+
+/** The cluster-key verification suites' shared setup; `app` returns the suite's running app. */
+export function clusterKeyVerifyFixtures(app: () => TestApp) {
+  async function keyAndForge() {
+    const orgId = await createOrg(app());
+    const setup = await pulsarSetup(app(), orgId);
+    const key = await createClusterKey(app(), orgId, { owner: setup.ownerId, cluster_id: setup.clusterId });
+    const { header, payload } = decodeJwt(key.token);
+    const privateKey = await privateSigningKey(app(), header.kid as string);
+    /** The key's own token with some claims changed, correctly signed with the organization's key. */
+    const forge = (claims: Record<string, unknown>, headerChanges: Record<string, unknown> = {}) =>
+      signToken({ ...header, ...headerChanges }, { ...payload, ...claims }, privateKey);
+    return { ...setup, key, header, payload, forge };
+  }
+
+  return { keyAndForge };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { TestApp } from './app.js';
-import { uniqueName } from './app.js';
+import { type TestApp, uniqueName } from './app.js';
+import { newApiKeyId } from '../../src/crypto/tokens.js';
 
 export type ScopeRef = { type: 'organization' } | { type: 'environment' | 'resource'; id: string };
 
@@ -42,4 +42,39 @@ export async function createCluster(t: TestApp, orgId: string, kind = 'kafka_clu
   const env = await createAsRoot(t, `/v1/orgs/${orgId}/environments`, { display_name: uniqueName('env') });
   const resource = await createAsRoot(t, `/v1/orgs/${orgId}/resources`, { kind, display_name: uniqueName('res'), environment_id: env.id });
   return { environmentId: env.id, resourceId: resource.id };
+}
+
+/** The service-account suites' shared setup; `app` returns the suite's running app. */
+export function serviceAccountFixtures(app: () => TestApp) {
+  const newOrg = (settings?: Record<string, unknown>) => createOrg(app(), settings);
+  const createSa = (orgId: string, body: unknown) =>
+    app().inject({ method: 'POST', url: `/v1/orgs/${orgId}/service-accounts`, headers: app().root, payload: body as object });
+  const newSa = async (orgId: string, displayName = uniqueName('sa')): Promise<string> => {
+    const res = await createSa(orgId, { display_name: displayName });
+    assert.equal(res.statusCode, 201);
+    return res.json().id;
+  };
+  /** An API key row owned by the principal, as the api-keys module would store it. */
+  const addKey = async (orgId: string, ownerId: string, fields: { lastUsedAt?: Date; status?: 'active' | 'revoked' } = {}) => {
+    const id = newApiKeyId();
+    await app().store.prisma.apiKey.create({ data: { id, orgId, ownerId, type: 'cloud', secretHash: '$argon2id$fixture', secretHint: 'abcd', ...fields } });
+    return id;
+  };
+  const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
+
+  return { newOrg, createSa, newSa, addKey, hoursAgo };
+}
+
+/** The user suites' shared setup; `app` returns the suite's running app. */
+export function userFixtures(app: () => TestApp) {
+  const newOrg = () => createOrg(app());
+  const createUser = (orgId: string, body: unknown) =>
+    app().inject({ method: 'POST', url: `/v1/orgs/${orgId}/users`, headers: app().root, payload: body as object });
+  const newUser = async (orgId: string, email = `${uniqueName('user')}@example.com`): Promise<string> => {
+    const res = await createUser(orgId, { email });
+    assert.equal(res.statusCode, 201);
+    return res.json().id;
+  };
+
+  return { newOrg, createUser, newUser };
 }
