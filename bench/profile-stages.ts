@@ -29,7 +29,10 @@ const any =
   (...tests: Array<(frame: CallFrame) => boolean>) =>
   (frame: CallFrame) =>
     tests.some((test) => test(frame));
-const leaf = (...names: string[]) => (frame: CallFrame, isLeaf: boolean) => isLeaf && names.includes(frame.functionName);
+const leaf =
+  (...names: string[]) =>
+  (frame: CallFrame, isLeaf: boolean) =>
+    isLeaf && names.includes(frame.functionName);
 
 const STAGES: Array<[string, (frame: CallFrame, isLeaf: boolean) => boolean]> = [
   ['idle', leaf('(idle)')],
@@ -38,12 +41,26 @@ const STAGES: Array<[string, (frame: CallFrame, isLeaf: boolean) => boolean]> = 
   ['socket write (writev; the baseline pays it too)', leaf('writev', 'writeUtf8String', 'writeBuffer')],
   ['auth of the Verifier caller', any(src('plugins/auth'), src('modules/oauth/'), src('auth/'))],
   ['audit/usage recording', any(src('modules/api-keys/usage'), src('modules/audit/'))],
-  ['cache lookup + HMAC', any(src('modules/verify/verifier'), src('modules/access-keys/verifier'), src('modules/cluster-keys/verifier'), src('lib/verify-cache'), pkg('lru-cache'))],
+  [
+    'cache lookup + HMAC',
+    any(src('modules/verify/verifier'), src('modules/access-keys/verifier'), src('modules/cluster-keys/verifier'), src('lib/verify-cache'), pkg('lru-cache')),
+  ],
   ['zod validation', any(pkg('zod'), pkg('fastify-type-provider-zod'))],
-  ['verify handler (own code, failure limits)', any(src('modules/verify/'), src('modules/access-keys/'), src('modules/cluster-keys/'), src('lib/rate-limit'), src('crypto/tokens'))],
+  [
+    'verify handler (own code, failure limits)',
+    any(src('modules/verify/'), src('modules/access-keys/'), src('modules/cluster-keys/'), src('lib/rate-limit'), src('crypto/tokens')),
+  ],
   ['logging', any(pkg('pino'), pkg('@pinojs/redact'), pkg('pino-std-serializers'), src('logger'))],
   // The input plugin's hooks start below its content-type parser (line ~120 of input.ts).
-  ['hooks (input scan, idempotency, metrics)', any(src('plugins/idempotency'), src('plugins/metrics'), pkg('prom-client'), (f) => f.url.includes('/src/plugins/input') && (f.lineNumber >= 125 || /Problem|maySuspect/.test(f.functionName)))],
+  [
+    'hooks (input scan, idempotency, metrics)',
+    any(
+      src('plugins/idempotency'),
+      src('plugins/metrics'),
+      pkg('prom-client'),
+      (f) => f.url.includes('/src/plugins/input') && (f.lineNumber >= 125 || /Problem|maySuspect/.test(f.functionName)),
+    ),
+  ],
   ['body parsing', any(pkg('secure-json-parse'), (f) => f.url.includes('fastify/lib/content-type-parser'), src('plugins/input'))],
   ['request id', (f) => /requestIdFrom|genReqId/.test(f.functionName)],
   ['serialization', any(src('plugins/serializer'), pkg('fast-json-stringify'), (f) => /serialize/i.test(f.functionName))],

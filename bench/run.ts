@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Context, RESULTS, type Settings } from './lib/context.js';
 import { killAllNow } from './lib/processes.js';
-import { evaluateTargets, renderChecks, renderTable, type Report } from './lib/report.js';
+import { evaluateTargets, type Report, renderChecks, renderTable } from './lib/report.js';
 import type { Target } from './lib/scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
 
@@ -65,7 +65,9 @@ if (args.list) {
     return `| ${names} | ${cell(scenario.measures)} | ${cell(targets)} |`;
   });
   const run = `| (every Latchkey process) | peak RSS (VmHWM) | ${RUN_TARGETS.map((target) => target.target).join('; ')} |`;
-  process.stdout.write(`${['| scenario (`--only`) and its results | what it measures | target (`--check`) |', '| --- | --- | --- |', ...rows, run].join('\n')}\n`);
+  process.stdout.write(
+    `${['| scenario (`--only`) and its results | what it measures | target (`--check`) |', '| --- | --- | --- |', ...rows, run].join('\n')}\n`,
+  );
   process.exit(0);
 }
 
@@ -139,7 +141,8 @@ async function main(): Promise<number> {
     `${quick ? 'quick' : 'full'} run on ${store.label}; Latchkey as \`${command}\`${replicas > 1 ? `, ${replicas} replicas` : ''}; ${settings.connections} connections, ${settings.durationSeconds}s per scenario; LOG_LEVEL=${settings.logLevel}; caller ${settings.caller}`,
   );
   const [load1] = loadavg();
-  if (load1! > availableParallelism() / 2) ctx.log(`warning: load average ${load1!.toFixed(2)} on ${availableParallelism()} CPUs: other work is running, numbers will be noisy`);
+  if (load1! > availableParallelism() / 2)
+    ctx.log(`warning: load average ${load1!.toFixed(2)} on ${availableParallelism()} CPUs: other work is running, numbers will be noisy`);
 
   const report: Report = {
     store: store.kind,
@@ -180,7 +183,9 @@ async function main(): Promise<number> {
   const out = args.out ? resolve(args.out) : join(RESULTS, 'latest.json');
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 
-  process.stdout.write(`\nLatchkey benchmark (${report.mode}${quick ? ': shorter runs, 10,000-key list' : ''}) on ${store.label}, node ${report.node}, ${report.cpus} CPUs${replicas > 1 ? `, ${replicas} Latchkey replicas` : ''}\n\n`);
+  process.stdout.write(
+    `\nLatchkey benchmark (${report.mode}${quick ? ': shorter runs, 10,000-key list' : ''}) on ${store.label}, node ${report.node}, ${report.cpus} CPUs${replicas > 1 ? `, ${replicas} Latchkey replicas` : ''}\n\n`,
+  );
   process.stdout.write(`${renderTable(report)}\n\n`);
   process.stdout.write(`targets${args.check ? '' : ', informational without --check'}:\n${renderChecks(checks)}\n\n`);
   process.stdout.write(`results written to ${out}\n`);

@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** One proxy address or CIDR (IPv4 or IPv6), as proxy-addr (Fastify's trustProxy list) reads it. */
 function isProxyAddress(entry: string): boolean {
@@ -21,10 +20,9 @@ function isProxyAddress(entry: string): boolean {
 const trustProxy = z
   .string()
   .default('false')
-  .refine(
-    (value) => /^(true|false|\d{1,2})$/.test(value) || value.split(',').every((entry) => isProxyAddress(entry.trim())),
-    { message: 'must be false, true (one proxy hop), a hop count up to 99, or comma-separated proxy addresses/CIDRs' },
-  )
+  .refine((value) => /^(true|false|\d{1,2})$/.test(value) || value.split(',').every((entry) => isProxyAddress(entry.trim())), {
+    message: 'must be false, true (one proxy hop), a hop count up to 99, or comma-separated proxy addresses/CIDRs',
+  })
   .transform((value): false | number | string[] => {
     if (value === 'false') return false;
     if (value === 'true') return 1;
@@ -55,7 +53,12 @@ const masterKey = z
 const keyFilterAllowedHosts = z
   .string()
   .default('')
-  .transform((value) => value.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim().toLowerCase())
+      .filter(Boolean),
+  )
   .refine((entries) => entries.every((entry) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):[0-9]{1,5}$/.test(entry)), {
     message: 'must be comma-separated host:port entries (IPv6 in brackets), e.g. filters.internal:8443,[fd00::1]:443',
   });

@@ -7,7 +7,11 @@
  * keeps the two in step).
  */
 const CATALOGUE = {
-  bad_request: { status: 400, title: 'Bad request', when: 'the request cannot be read as asked: an empty JSON body, a request that is not valid HTTP, a missing required choice such as resource_id' },
+  bad_request: {
+    status: 400,
+    title: 'Bad request',
+    when: 'the request cannot be read as asked: an empty JSON body, a request that is not valid HTTP, a missing required choice such as resource_id',
+  },
   malformed_json: { status: 400, title: 'Malformed JSON body', when: 'the body is not valid JSON, or not valid UTF-8' },
   malformed_url: { status: 400, title: 'Malformed URL', when: 'the URL has a bad percent-encoding' },
   unauthorized: { status: 401, title: 'Authentication required', when: 'no credential, or a credential that is not valid, on a route that needs one' },
@@ -15,7 +19,11 @@ const CATALOGUE = {
   not_found: { status: 404, title: 'Not found', when: 'the object does not exist or belongs to another organization, or no route matches' },
   method_not_allowed: { status: 405, title: 'Method not allowed', when: 'the route exists but does not support this method (PATCH of a cluster key)' },
   request_timeout: { status: 408, title: 'Request timeout', when: 'the request line, headers or body did not arrive in time' },
-  conflict: { status: 409, title: 'Conflict', when: 'the object is not in a state that allows this change (a revoked key, a running grace period, a duplicate role binding, a concurrent change)' },
+  conflict: {
+    status: 409,
+    title: 'Conflict',
+    when: 'the object is not in a state that allows this change (a revoked key, a running grace period, a duplicate role binding, a concurrent change)',
+  },
   name_taken: { status: 409, title: 'Name already in use', when: 'another object in the same scope already has this name' },
   not_empty: { status: 409, title: 'Not empty', when: 'deleting an organization or environment that still holds objects' },
   recently_used: { status: 409, title: 'Keys in recent use', when: 'deleting a principal whose API keys were used recently, without ?force=true' },
@@ -26,10 +34,26 @@ const CATALOGUE = {
   validation_failed: { status: 422, title: 'Invalid input', when: 'a field in the body, query or path is missing, unknown or invalid; errors names each one' },
   immutable_field: { status: 422, title: 'Field cannot be changed', when: 'an update names a field that is fixed once the object exists' },
   invalid_idempotency_key: { status: 422, title: 'Invalid Idempotency-Key', when: 'the Idempotency-Key header is not 16 to 255 visible ASCII characters' },
-  idempotency_key_reused: { status: 422, title: 'Idempotency-Key used for another request', when: 'the Idempotency-Key was used by this caller for a different request' },
-  idempotency_key_in_flight: { status: 409, title: 'Request with this Idempotency-Key in progress', when: 'the first request with this Idempotency-Key is still running' },
-  rate_limited: { status: 429, title: 'Too many requests', when: 'too many failed authentications, failed verifications or unknown client ids from this caller or address' },
-  headers_too_large: { status: 431, title: 'Request header fields too large', when: 'the request line and headers are larger than the server accepts (16 KiB)' },
+  idempotency_key_reused: {
+    status: 422,
+    title: 'Idempotency-Key used for another request',
+    when: 'the Idempotency-Key was used by this caller for a different request',
+  },
+  idempotency_key_in_flight: {
+    status: 409,
+    title: 'Request with this Idempotency-Key in progress',
+    when: 'the first request with this Idempotency-Key is still running',
+  },
+  rate_limited: {
+    status: 429,
+    title: 'Too many requests',
+    when: 'too many failed authentications, failed verifications or unknown client ids from this caller or address',
+  },
+  headers_too_large: {
+    status: 431,
+    title: 'Request header fields too large',
+    when: 'the request line and headers are larger than the server accepts (16 KiB)',
+  },
   internal: { status: 500, title: 'Internal server error', when: 'an unexpected error; the request id identifies it in the logs' },
   store_unavailable: { status: 503, title: 'Store unavailable', when: 'the database is unreachable or too slow' },
   overloaded: { status: 503, title: 'Overloaded', when: 'more argon2 hashings (secret checks and new secrets) are waiting than the configured queue holds' },
@@ -46,9 +70,10 @@ interface ProblemEntry {
   docs: string;
 }
 
-export const PROBLEMS = Object.fromEntries(
-  Object.entries(CATALOGUE).map(([code, entry]) => [code, { ...entry, docs: `docs/errors.md#${code}` }]),
-) as Record<ProblemCode, ProblemEntry>;
+export const PROBLEMS = Object.fromEntries(Object.entries(CATALOGUE).map(([code, entry]) => [code, { ...entry, docs: `docs/errors.md#${code}` }])) as Record<
+  ProblemCode,
+  ProblemEntry
+>;
 
 /** A problem's `type`: the URN's last part is the code, which is also its anchor in docs/errors.md. */
 export const problemType = (code: ProblemCode) => `urn:latchkey:problem:${code}`;
@@ -71,8 +96,7 @@ export class DomainError extends Error {
 
 export const notFound = (what: string, id: string) => new DomainError('not_found', `${what} ${id} does not exist`);
 
-export const invalidField = (path: string, message: string) =>
-  new DomainError('validation_failed', `${path} ${message}`, { errors: [{ path, message }] });
+export const invalidField = (path: string, message: string) => new DomainError('validation_failed', `${path} ${message}`, { errors: [{ path, message }] });
 
 export class OverloadedError extends DomainError {
   constructor() {

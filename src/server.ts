@@ -1,15 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { ensureRootToken } from './auth/root-token.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { hashingOptionsFrom, SecretHasher } from './crypto/hashing.js';
 import { checkMasterKey, MasterKeyMismatchError } from './crypto/master-key-check.js';
 import { loggerOptions } from './logger.js';
-import { openStore } from './store/index.js';
 import { type MetricsServer, startMetricsServer } from './metrics.js';
+import { openStore } from './store/index.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 

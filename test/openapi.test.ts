@@ -62,10 +62,7 @@ describe('OpenAPI document', () => {
 
   test('the committed client types (src/client/openapi.ts) are what openapi-typescript generates from it', async () => {
     const committed = await readFile(CLIENT_TYPES_FILE, 'utf8').catch(() => '');
-    assert.ok(
-      committed === (await generateClientTypes(generated)),
-      'src/client/openapi.ts is stale: run `npm run openapi` and commit the result.',
-    );
+    assert.ok(committed === (await generateClientTypes(generated)), 'src/client/openapi.ts is stale: run `npm run openapi` and commit the result.');
   });
 
   test('every operation has a unique operationId, declared tags and a problem response for client errors', () => {
@@ -90,9 +87,7 @@ describe('OpenAPI document', () => {
         : / \/(clientcontroller|informationservice)\//.test(where)
           ? '#/components/schemas/InsightsFailure'
           : '#/components/schemas/Problem';
-      const problemShaped = clientErrors.some(([, response]) =>
-        Object.values(response.content ?? {}).some((media) => media.schema?.$ref === errorSchema),
-      );
+      const problemShaped = clientErrors.some(([, response]) => Object.values(response.content ?? {}).some((media) => media.schema?.$ref === errorSchema));
       if (!problemShaped) problems.push(`${where}: no 4xx response with the ${errorSchema.split('/').pop()} schema`);
     }
     assert.deepEqual(problems, []);
@@ -140,18 +135,28 @@ describe('OpenAPI document', () => {
           const headers = path.startsWith('/iam/v2/') ? { authorization: admin.authorization } : t.root;
           const res = await t.inject({ method: method.toUpperCase() as 'POST', url: url + query, headers, payload: realIds(media.example) });
           answers.push(`${res.statusCode} ${method.toUpperCase()} ${path}`);
-          assert.ok(res.statusCode !== 400 && res.statusCode !== 422, `${method.toUpperCase()} ${path}: its example was answered ${res.statusCode} ${res.body}`);
+          assert.ok(
+            res.statusCode !== 400 && res.statusCode !== 422,
+            `${method.toUpperCase()} ${path}: its example was answered ${res.statusCode} ${res.body}`,
+          );
         }
       }
-      assert.ok(answers.some((answer) => answer.startsWith('201 POST /v1/orgs/{org_id}/environments')), answers.join('\n'));
+      assert.ok(
+        answers.some((answer) => answer.startsWith('201 POST /v1/orgs/{org_id}/environments')),
+        answers.join('\n'),
+      );
     });
 
     test("rotate's body is optional, in the document and in the service", async () => {
       const rotate = document.paths['/v1/orgs/{org_id}/api-keys/{key_id}/rotate']!.post!;
       assert.equal(rotate.requestBody?.required, false);
       const orgId = await createOrg(t);
-      const owner = (await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/service-accounts`, headers: t.root, payload: { display_name: 'rotator' } })).json();
-      const key = (await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys`, headers: t.root, payload: { owner: owner.id, scope: { type: 'cloud' } } })).json();
+      const owner = (
+        await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/service-accounts`, headers: t.root, payload: { display_name: 'rotator' } })
+      ).json();
+      const key = (
+        await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys`, headers: t.root, payload: { owner: owner.id, scope: { type: 'cloud' } } })
+      ).json();
       const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys/${key.id}/rotate`, headers: t.root });
       assert.equal(res.statusCode, 200, res.body);
       assert.notEqual(res.json().secret, key.secret);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { cleanEnv, freePort } from './helpers/server-process.js';
 
 // The real process, as `npm start` runs it (through tsx, so no build is needed): config from the
@@ -13,8 +13,6 @@ import { cleanEnv, freePort } from './helpers/server-process.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
-
-
 
 interface Server {
   child: ChildProcess;
@@ -91,7 +89,11 @@ describe('the server process on the embedded store', () => {
     assert.equal(tokens.length, 1, `one token in:\n${first.stdout()}`);
     rootToken = tokens[0]!;
     assert.match(first.stdout(), /generated a root token/);
-    for (const line of first.stdout().split('\n').filter((l) => l.startsWith('{'))) assert.ok(!line.includes(rootToken), 'no log line carries the token');
+    for (const line of first
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{')))
+      assert.ok(!line.includes(rootToken), 'no log line carries the token');
   });
 
   test('first start creates master.key readable by the owner only, with a warning', async () => {

@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSecret, SecretPrefix } from '../../src/crypto/tokens.js';
-import { runLoad, type LoadResult, type LoadSpec } from './load.js';
+import { type LoadResult, type LoadSpec, runLoad } from './load.js';
 import { ScratchDatabase, serverVersion } from './postgres.js';
 import { ServerProcess, stopAll } from './processes.js';
 import { fromLoad, type Report, type ScenarioReport } from './report.js';
@@ -60,7 +60,9 @@ const LAUNCH_ENV = {
   MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
   NODE_OPTIONS: `--max-old-space-size=512 ${process.env.NODE_OPTIONS ?? ''}`.trim(),
 };
-const launchLabel = Object.entries(LAUNCH_ENV).map(([name, value]) => `${name}="${value}"`).join(' ');
+const launchLabel = Object.entries(LAUNCH_ENV)
+  .map(([name, value]) => `${name}="${value}"`)
+  .join(' ');
 
 /** The parent's environment without anything that would configure Latchkey behind our back. */
 function cleanEnv(): Record<string, string> {
@@ -265,7 +267,11 @@ export class Context {
   }
 
   /** A measured load spread over `servers`, after a short warm-up with the same settings. */
-  async measure(servers: Servers, spec: MeasureSpec, options: { warmup?: boolean; note?: string } = {}): Promise<{ result: LoadResult; report: ScenarioReport }> {
+  async measure(
+    servers: Servers,
+    spec: MeasureSpec,
+    options: { warmup?: boolean; note?: string } = {},
+  ): Promise<{ result: LoadResult; report: ScenarioReport }> {
     const list = asList(servers);
     const full: LoadSpec = {
       baseUrl: list.map((server) => server.url),
@@ -284,7 +290,9 @@ export class Context {
       server: list.map((server) => server.name).join('+'),
       ...(options.note ? { note: options.note } : {}),
     });
-    this.log(`${spec.title}: ${report.rps} req/s ok, p50 ${report.p50_ms} ms, p99 ${report.p99_ms} ms, ${report.errors} errors, statuses ${JSON.stringify(result.statuses)}`);
+    this.log(
+      `${spec.title}: ${report.rps} req/s ok, p50 ${report.p50_ms} ms, p99 ${report.p99_ms} ms, ${report.errors} errors, statuses ${JSON.stringify(result.statuses)}`,
+    );
     if (result.firstError) this.log(`${spec.title}: first unexpected answer: ${result.firstError}`);
     return { result, report };
   }

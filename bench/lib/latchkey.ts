@@ -86,8 +86,10 @@ export async function setUpOrg(baseUrl: string, rootToken: string, name: string,
     region: 'us-east-2',
   });
   const caller = await call<{ id: string }>(baseUrl, 'POST', `${base}/service-accounts`, root, { display_name: 'bench-caller' });
-  const ownerAccounts = await mapLimit(Array.from({ length: owners }, (_, i) => i), 8, (i) =>
-    call<{ id: string }>(baseUrl, 'POST', `${base}/service-accounts`, root, { display_name: `bench-key-owner-${i}` }),
+  const ownerAccounts = await mapLimit(
+    Array.from({ length: owners }, (_, i) => i),
+    8,
+    (i) => call<{ id: string }>(baseUrl, 'POST', `${base}/service-accounts`, root, { display_name: `bench-key-owner-${i}` }),
   );
   for (const role of ['OrganizationAdmin', 'Verifier']) {
     await call(baseUrl, 'POST', `${base}/role-bindings`, root, { principal: caller.id, role, scope: { type: 'organization' } });
@@ -133,14 +135,18 @@ export async function setUpPulsarCluster(baseUrl: string, org: BenchOrg): Promis
 
 /** Creates `count` cluster keys (signed JWTs) for the org's owners in turn; returns their tokens. */
 export async function seedClusterKeys(baseUrl: string, org: BenchOrg, clusterId: string, count: number, label: string): Promise<string[]> {
-  return mapLimit(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
-    const key = await call<{ token: string }>(baseUrl, 'POST', `/v1/orgs/${org.orgId}/cluster-keys`, org.auth, {
-      name: `${label}-${i}`,
-      owner: org.ownerIds[i % org.ownerIds.length],
-      cluster_id: clusterId,
-    });
-    return key.token;
-  });
+  return mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    16,
+    async (i) => {
+      const key = await call<{ token: string }>(baseUrl, 'POST', `/v1/orgs/${org.orgId}/cluster-keys`, org.auth, {
+        name: `${label}-${i}`,
+        owner: org.ownerIds[i % org.ownerIds.length],
+        cluster_id: clusterId,
+      });
+      return key.token;
+    },
+  );
 }
 
 export const verifyClusterKeyBody = (token: string, clusterId: string) => JSON.stringify({ token, cluster_id: clusterId });
@@ -224,13 +230,23 @@ export async function createFluvioCluster(baseUrl: string, rootToken: string, or
 }
 
 /** `count` simple access keys on the topic `orders`, created in parallel through the API; returns the keys. */
-export async function seedAccessKeys(baseUrl: string, org: BenchOrg, clusterId: string, count: number, label: string, keyFilterRemote?: string): Promise<string[]> {
-  const created = await mapLimit(Array.from({ length: count }, (_, i) => i), 16, (i) =>
-    call<{ key: string }>(baseUrl, 'POST', `/v1/orgs/${org.orgId}/resources/${clusterId}/access-keys`, org.auth, {
-      name: `${label}-${i}`,
-      topic: 'orders',
-      ...(keyFilterRemote ? { consume: true, key_filter_remote: keyFilterRemote } : {}),
-    }),
+export async function seedAccessKeys(
+  baseUrl: string,
+  org: BenchOrg,
+  clusterId: string,
+  count: number,
+  label: string,
+  keyFilterRemote?: string,
+): Promise<string[]> {
+  const created = await mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    16,
+    (i) =>
+      call<{ key: string }>(baseUrl, 'POST', `/v1/orgs/${org.orgId}/resources/${clusterId}/access-keys`, org.auth, {
+        name: `${label}-${i}`,
+        topic: 'orders',
+        ...(keyFilterRemote ? { consume: true, key_filter_remote: keyFilterRemote } : {}),
+      }),
   );
   return created.map((answer) => answer.key);
 }

@@ -120,7 +120,11 @@ export function renderTable(report: Report): string {
   lines.push('');
   const ratios = Object.entries(report.ratios).filter(([, value]) => value != null);
   lines.push(`ratios: ${ratios.length === 0 ? '-' : ratios.map(([name, value]) => `${name} ${show(value, 3)}`).join(', ')}`);
-  lines.push(`peak RSS (VmHWM) per process: ${Object.entries(report.processes).map(([n, p]) => `${n} ${p.peak_rss_mb} MB`).join(', ')}`);
+  lines.push(
+    `peak RSS (VmHWM) per process: ${Object.entries(report.processes)
+      .map(([n, p]) => `${n} ${p.peak_rss_mb} MB`)
+      .join(', ')}`,
+  );
   return lines.join('\n');
 }
 

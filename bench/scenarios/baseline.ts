@@ -25,9 +25,15 @@ export async function measureBaseline(ctx: Context): Promise<void> {
     const bodies = Array.from({ length: ctx.settings.cachedKeys }, (_, i) =>
       verifyBody({ id: `BENCH${String(i).padStart(11, '0')}`, secret: generateSecret(SecretPrefix.apiKey) }, 'lkc-bench00000'),
     );
-    ctx.scenarios.baseline = (await ctx.measure(server, { title: 'baseline', method: 'POST', paths: ['/v1/verify/api-key'], bodies, classify: verifyOk }, {
-      note: 'bare Fastify: parses the same verify request, answers a fixed small JSON body',
-    })).report;
+    ctx.scenarios.baseline = (
+      await ctx.measure(
+        server,
+        { title: 'baseline', method: 'POST', paths: ['/v1/verify/api-key'], bodies, classify: verifyOk },
+        {
+          note: 'bare Fastify: parses the same verify request, answers a fixed small JSON body',
+        },
+      )
+    ).report;
   } finally {
     await ctx.stopServer(server);
   }

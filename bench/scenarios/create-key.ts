@@ -17,7 +17,8 @@ export const createKey: Scenario = {
   targets: [
     {
       target: 'create_key ≥ 100/s',
-      evaluate: ({ scenarios: { create_key: create } }) => create && { ok: num(create.rps) >= 100 && create.errors === 0, detail: `${create.rps} keys/s, ${create.errors} errors` },
+      evaluate: ({ scenarios: { create_key: create } }) =>
+        create && { ok: num(create.rps) >= 100 && create.errors === 0, detail: `${create.rps} keys/s, ${create.errors} errors` },
     },
   ],
   run: async (ctx) => {
@@ -37,13 +38,17 @@ export const createKey: Scenario = {
         return 'ok';
       },
     });
-    ctx.scenarios.create_key = (await ctx.measure(replicas, createSpec('create_key', ctx.settings.owners), {
-      note: `resource keys for ${ctx.settings.owners} service accounts in turn`,
-    })).report;
+    ctx.scenarios.create_key = (
+      await ctx.measure(replicas, createSpec('create_key', ctx.settings.owners), {
+        note: `resource keys for ${ctx.settings.owners} service accounts in turn`,
+      })
+    ).report;
     // Creation is serialized per owner (quota check under a row lock): one owner is the worst case.
-    ctx.scenarios.create_key_one_owner = (await ctx.measure(replicas, createSpec('create_key_one_owner', 1), {
-      note: 'all creates for one service account (informational)',
-    })).report;
+    ctx.scenarios.create_key_one_owner = (
+      await ctx.measure(replicas, createSpec('create_key_one_owner', 1), {
+        note: 'all creates for one service account (informational)',
+      })
+    ).report;
     ctx.share(COLD_POOL, fresh);
   },
 };

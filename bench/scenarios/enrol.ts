@@ -1,6 +1,6 @@
 import type { Context } from '../lib/context.js';
 import { call } from '../lib/latchkey.js';
-import { runLoad, type Outcome } from '../lib/load.js';
+import { type Outcome, runLoad } from '../lib/load.js';
 import { num } from '../lib/report.js';
 import type { Scenario } from '../lib/scenario.js';
 import { benchOrg } from './shared.js';
@@ -47,20 +47,24 @@ export function enrolledClients(ctx: Context): Promise<string[]> {
 
 export const enrol: Scenario = {
   name: 'enrol',
-  measures: '`POST /clientcontroller/enrol` (kdb Insights), a new client name each time: key generation, signing, one argon2 hash and a transaction per request',
+  measures:
+    '`POST /clientcontroller/enrol` (kdb Insights), a new client name each time: key generation, signing, one argon2 hash and a transaction per request',
   server: 'primary',
   targets: [
     {
       target: 'enrol ≥ 100/s',
-      evaluate: ({ scenarios: { enrol: measured } }) => measured && { ok: num(measured.rps) >= 100 && measured.errors === 0, detail: `${measured.rps} enrolments/s, ${measured.errors} errors` },
+      evaluate: ({ scenarios: { enrol: measured } }) =>
+        measured && { ok: num(measured.rps) >= 100 && measured.errors === 0, detail: `${measured.rps} enrolments/s, ${measured.errors} errors` },
     },
   ],
   run: async (ctx) => {
     const clientIds: string[] = [];
-    ctx.scenarios.enrol = (await ctx.measure(await ctx.primary(), await enrolSpec(ctx, 'enrol', 200_000, clientIds), {
-      warmup: false,
-      note: 'POST /clientcontroller/enrol, a new client name each time (no warm-up: it would use the same names)',
-    })).report;
+    ctx.scenarios.enrol = (
+      await ctx.measure(await ctx.primary(), await enrolSpec(ctx, 'enrol', 200_000, clientIds), {
+        warmup: false,
+        note: 'POST /clientcontroller/enrol, a new client name each time (no warm-up: it would use the same names)',
+      })
+    ).report;
     ctx.share('kxi-clients', clientIds);
   },
 };

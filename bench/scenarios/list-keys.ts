@@ -31,7 +31,9 @@ export const listKeys: Scenario = {
     const budget = settings.quick
       ? Math.round(Math.min(90, Math.max(20, settings.quickTotalSeconds - settings.quickTailSeconds - ctx.elapsedSeconds())))
       : undefined;
-    ctx.log(`seeding ${settings.listKeys} keys into ${listOrg.orgId} for list_keys${settings.quick ? ` (--quick: 10,000 instead of 100,000, at most ${budget}s of seeding)` : ''}`);
+    ctx.log(
+      `seeding ${settings.listKeys} keys into ${listOrg.orgId} for list_keys${settings.quick ? ` (--quick: 10,000 instead of 100,000, at most ${budget}s of seeding)` : ''}`,
+    );
     const seedStart = performance.now();
     const { created } = await seedKeys(a.url, listOrg, settings.listKeys, {
       capture: false,
@@ -48,7 +50,12 @@ export const listKeys: Scenario = {
     let listed = 0;
     let token: string | null = null;
     for (let page = 0; page < settings.listKeys / 100 + 5; page++) {
-      const answer: { data: unknown[]; next_page_token: string | null } = await call(a.url, 'GET', token ? `${base}&page_token=${encodeURIComponent(token)}` : base, listOrg.auth);
+      const answer: { data: unknown[]; next_page_token: string | null } = await call(
+        a.url,
+        'GET',
+        token ? `${base}&page_token=${encodeURIComponent(token)}` : base,
+        listOrg.auth,
+      );
       listed += answer.data.length;
       token = answer.next_page_token;
       if (!token) break;
@@ -70,9 +77,15 @@ export const listKeys: Scenario = {
     let analyzed = '';
     if (store.databaseUrl && !(await autovacuumIsOn(store.databaseUrl))) {
       // Kept for the record: the same pages while the table has never been analyzed.
-      s.list_keys_no_statistics = (await ctx.measure(a, { ...listSpec('list_keys_no_statistics'), connections: 1 }, {
-        note: `${pagesNote}; the table never analyzed (autovacuum off): informational`,
-      })).report;
+      s.list_keys_no_statistics = (
+        await ctx.measure(
+          a,
+          { ...listSpec('list_keys_no_statistics'), connections: 1 },
+          {
+            note: `${pagesNote}; the table never analyzed (autovacuum off): informational`,
+          },
+        )
+      ).report;
       await analyze(store.databaseUrl);
       analyzed = '; autovacuum is off on this server, so the runner ran ANALYZE after seeding, as autovacuum would have';
       ctx.log(analyzed.slice(2));

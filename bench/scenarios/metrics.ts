@@ -42,7 +42,13 @@ export const verifyMetrics: Scenario = {
       const server = await ctx.startLatchkey(`latchkey-${title.replaceAll('_', '-')}`, 1_000_000, env);
       try {
         await warmCache(server.url, org.auth, keys, org.resourceId);
-        ctx.scenarios[title] = (await ctx.measure(server, { title, ...spec }, { note: `verify_cached on a restart ${title.endsWith('on') ? 'with' : 'without'} LATCHKEY_METRICS_PORT` })).report;
+        ctx.scenarios[title] = (
+          await ctx.measure(
+            server,
+            { title, ...spec },
+            { note: `verify_cached on a restart ${title.endsWith('on') ? 'with' : 'without'} LATCHKEY_METRICS_PORT` },
+          )
+        ).report;
         if (title.endsWith('on')) {
           const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
           const valid = /^latchkey_verifications_total\{kind="api_key",code="VALID"\} (\d+)/m.exec(text)?.[1];

@@ -16,7 +16,7 @@ function betterAuthVersion(): string {
 export const peerVerify: Scenario = {
   name: 'peer_verify',
   measures:
-    "better-auth's API key plugin (`bench/servers/peer.ts`, see \"The peer\" below) verifying 1,000 (full: 2,000) keys through `auth.api.verifyApiKey` behind a minimal Fastify route, on the same database server",
+    'better-auth\'s API key plugin (`bench/servers/peer.ts`, see "The peer" below) verifying 1,000 (full: 2,000) keys through `auth.api.verifyApiKey` behind a minimal Fastify route, on the same database server',
   server: 'none',
   ratios: { verify_cached_vs_peer: (s) => ratio(s.verify_cached?.rps, s.peer_verify?.rps) },
   targets: [
@@ -44,13 +44,21 @@ export const peerVerify: Scenario = {
       });
       if (!seeded.ok) throw new Error(`peer seeding answered ${seeded.status}: ${await seeded.text()}`);
       const { keys } = (await seeded.json()) as { keys: string[] };
-      ctx.scenarios.peer_verify = (await ctx.measure(peer, {
-        title: 'peer_verify',
-        method: 'POST',
-        paths: ['/verify'],
-        bodies: keys.map((key) => JSON.stringify({ key })),
-        classify: verifyOk,
-      }, { note: `better-auth ${betterAuthVersion()} API key plugin on ${store.kind === 'postgres' ? 'Postgres (pg Pool)' : 'SQLite (libsql)'}, ${keys.length} keys, rate limit off` })).report;
+      ctx.scenarios.peer_verify = (
+        await ctx.measure(
+          peer,
+          {
+            title: 'peer_verify',
+            method: 'POST',
+            paths: ['/verify'],
+            bodies: keys.map((key) => JSON.stringify({ key })),
+            classify: verifyOk,
+          },
+          {
+            note: `better-auth ${betterAuthVersion()} API key plugin on ${store.kind === 'postgres' ? 'Postgres (pg Pool)' : 'SQLite (libsql)'}, ${keys.length} keys, rate limit off`,
+          },
+        )
+      ).report;
     } finally {
       await ctx.stopServer(peer);
     }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { seedKeys, verifyBody, warmCache, type BenchOrg, type CreatedKey } from '../lib/latchkey.js';
+import { type BenchOrg, type CreatedKey, seedKeys, verifyBody, warmCache } from '../lib/latchkey.js';
 import { backgroundLoad } from '../lib/load.js';
 import type { ServerProcess } from '../lib/processes.js';
 import { num, round, type ScenarioReport } from '../lib/report.js';
@@ -119,7 +119,9 @@ export const revocationPropagation: Scenario = {
         note: `${delays.length} keys cached on B, each deleted through A; delay from A's 204 to B's first non-valid answer (polled back to back; answers ${JSON.stringify(codes)})`,
       });
       ctx.scenarios.revocation_propagation = result;
-      ctx.log(`revocation_propagation: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms, ${neverStopped} keys still valid after ${POLL_LIMIT_MS} ms`);
+      ctx.log(
+        `revocation_propagation: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms, ${neverStopped} keys still valid after ${POLL_LIMIT_MS} ms`,
+      );
     } finally {
       await ctx.stopServer(b);
     }
@@ -129,7 +131,7 @@ export const revocationPropagation: Scenario = {
 export const replicaRevocation: Scenario = {
   name: 'replica_revocation',
   measures:
-    'with `--replicas N` (N ≥ 2), under `verify_cached` load spread over the replicas: each of 20 (full: 100) keys, cached on every replica, is deleted through one replica in turn, and every replica is polled back to back until it stops answering VALID; the delay is the slowest replica\'s, from the 204',
+    "with `--replicas N` (N ≥ 2), under `verify_cached` load spread over the replicas: each of 20 (full: 100) keys, cached on every replica, is deleted through one replica in turn, and every replica is polled back to back until it stops answering VALID; the delay is the slowest replica's, from the 204",
   server: 'primary',
   targets: [delayTarget('replica_revocation', 'keys still verifying somewhere or verification errors')],
   run: async (ctx) => {
@@ -181,10 +183,18 @@ export const replicaRevocation: Scenario = {
       peak_rss_mb: round(Math.max(...replicas.map((server) => server.windowPeakMb()))),
       background_rps: round(load.rps),
       server: replicas.map((server) => server.name).join('+'),
-      note: `${delays.length} keys cached on all ${replicas.length} replicas, each deleted through one in turn under ${round(load.rps)} req/s of verify_cached load (${load.errors} load errors); delay from the 204 to the last replica's first non-valid answer, which includes that answer's own queueing behind the load (to the sending of that request instead: p50 ${round(percentile(sentDelays.sort((x, y) => x - y), 50), 2)} ms, p99 ${round(percentile(sentDelays, 99), 2)} ms; answers ${JSON.stringify(codes)})`,
+      note: `${delays.length} keys cached on all ${replicas.length} replicas, each deleted through one in turn under ${round(load.rps)} req/s of verify_cached load (${load.errors} load errors); delay from the 204 to the last replica's first non-valid answer, which includes that answer's own queueing behind the load (to the sending of that request instead: p50 ${round(
+        percentile(
+          sentDelays.sort((x, y) => x - y),
+          50,
+        ),
+        2,
+      )} ms, p99 ${round(percentile(sentDelays, 99), 2)} ms; answers ${JSON.stringify(codes)})`,
     });
     ctx.scenarios.replica_revocation = result;
-    ctx.log(`replica_revocation: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms under ${result.background_rps} req/s; ${neverStopped} keys still valid somewhere after ${POLL_LIMIT_MS} ms`);
+    ctx.log(
+      `replica_revocation: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms under ${result.background_rps} req/s; ${neverStopped} keys still valid somewhere after ${POLL_LIMIT_MS} ms`,
+    );
     if (load.firstError) ctx.log(`replica_revocation: first unexpected answer of the load: ${load.firstError}`);
   },
 };

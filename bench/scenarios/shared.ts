@@ -1,6 +1,6 @@
 /** What several scenarios share: the benchmark organization, the cached key set, targets of the cached verify paths. */
 import type { Context } from '../lib/context.js';
-import { bearer, seedKeys, setUpOrg, warmCache, type BenchOrg, type CreatedKey } from '../lib/latchkey.js';
+import { type BenchOrg, bearer, type CreatedKey, seedKeys, setUpOrg, warmCache } from '../lib/latchkey.js';
 import type { Outcome } from '../lib/load.js';
 import type { ServerProcess } from '../lib/processes.js';
 import { num, ratio, type ScenarioReport } from '../lib/report.js';
@@ -21,7 +21,9 @@ export function benchOrg(ctx: Context): Promise<BenchOrg> {
   return ctx.once('org', async () => {
     const [a] = await ctx.primary();
     const org = await setUpBenchOrg(ctx, a!.url, `bench-${Date.now().toString(36)}`, ctx.settings.owners);
-    ctx.log(`organization ${org.orgId}: resource ${org.resourceId}, ${org.ownerIds.length} key owners, caller ${org.callerId} (OrganizationAdmin + Verifier, cloud key ${org.callerKey.id})`);
+    ctx.log(
+      `organization ${org.orgId}: resource ${org.resourceId}, ${org.ownerIds.length} key owners, caller ${org.callerId} (OrganizationAdmin + Verifier, cloud key ${org.callerKey.id})`,
+    );
     return org;
   });
 }
@@ -40,7 +42,9 @@ export function cachedKeys(ctx: Context): Promise<CreatedKey[]> {
 export function warmCachedKeys(ctx: Context): Promise<CreatedKey[]> {
   return ctx.once('cached-keys-warm', async () => {
     const [keys, org, replicas] = await Promise.all([cachedKeys(ctx), benchOrg(ctx), ctx.primary()]);
-    ctx.log(`verifying each of them once on ${replicas.length === 1 ? 'the server' : `each of ${replicas.length} replicas`} (cache misses) so that the scenario measures hits`);
+    ctx.log(
+      `verifying each of them once on ${replicas.length === 1 ? 'the server' : `each of ${replicas.length} replicas`} (cache misses) so that the scenario measures hits`,
+    );
     await onEach(replicas, (server) => warmCache(server.url, org.auth, keys, org.resourceId));
     return keys;
   });
@@ -84,7 +88,9 @@ export function cachedVerifyTargets(name: string): { targets: Target[]; ratios: 
         target: `${name} without errors`,
         evaluate: (report) => {
           const measured = report.scenarios[name];
-          return measured && { ok: measured.errors === 0, detail: `${measured.errors} errors${measured.first_error ? `; first: ${measured.first_error}` : ''}` };
+          return (
+            measured && { ok: measured.errors === 0, detail: `${measured.errors} errors${measured.first_error ? `; first: ${measured.first_error}` : ''}` }
+          );
         },
       },
     ],

@@ -20,7 +20,9 @@ async function seedAndWarm(ctx: Context, label: string, keyFilterRemote?: string
   const keys = await seedAccessKeys(replicas[0]!.url, org, clusterId, ctx.settings.accessKeys, label, keyFilterRemote);
   const bodies = keys.map((key, i) => verifyAccessKeyBody(key, clusterId, params?.(i)));
   await onEach(replicas, async (server) => {
-    const answers = await mapLimit(bodies, 8, (body) => call<{ valid: boolean; code: string }>(server.url, 'POST', '/v1/verify/access-key', org.auth, JSON.parse(body)));
+    const answers = await mapLimit(bodies, 8, (body) =>
+      call<{ valid: boolean; code: string }>(server.url, 'POST', '/v1/verify/access-key', org.auth, JSON.parse(body)),
+    );
     const bad = answers.filter((answer) => !answer.valid);
     if (bad.length > 0) throw new Error(`${bad.length} of ${bodies.length} access keys did not verify on ${server.name} (first: ${bad[0]!.code})`);
   });
@@ -39,14 +41,20 @@ export const verifyAccessKeyCached: Scenario = {
   run: async (ctx) => {
     ctx.log(`seeding ${ctx.settings.accessKeys} access keys for verify_access_key_cached`);
     const bodies = await seedAndWarm(ctx, 'bench-cached');
-    ctx.scenarios.verify_access_key_cached = (await ctx.measure(await ctx.primary(), {
-      title: 'verify_access_key_cached',
-      method: 'POST',
-      headers: { authorization: (await benchOrg(ctx)).auth },
-      paths: ['/v1/verify/access-key'],
-      bodies,
-      classify: verifyOk,
-    }, { note: `${bodies.length} distinct access keys, each verified once before` })).report;
+    ctx.scenarios.verify_access_key_cached = (
+      await ctx.measure(
+        await ctx.primary(),
+        {
+          title: 'verify_access_key_cached',
+          method: 'POST',
+          headers: { authorization: (await benchOrg(ctx)).auth },
+          paths: ['/v1/verify/access-key'],
+          bodies,
+          classify: verifyOk,
+        },
+        { note: `${bodies.length} distinct access keys, each verified once before` },
+      )
+    ).report;
   },
 };
 
@@ -67,8 +75,29 @@ export const verifyAccessKeyFilter: Scenario = {
   prepare: async (ctx) => {
     const certFile = join(ctx.runDir, 'key-filter-cert.pem');
     const keyFile = join(ctx.runDir, 'key-filter-key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
     const filterPort = await freePort();
     const origin = `127.0.0.1:${filterPort}`;
     await ctx.startHelper('key-filter', 'key-filter.ts', { KEY_FILTER_PORT: String(filterPort), KEY_FILTER_CERT: certFile, KEY_FILTER_KEY: keyFile });
@@ -79,13 +108,21 @@ export const verifyAccessKeyFilter: Scenario = {
     const origin = await ctx.once<string>(KEY_FILTER_ORIGIN, () => Promise.reject(new Error('verify_access_key_filter: prepare did not run')));
     ctx.log(`seeding ${ctx.settings.accessKeys} access keys with a remote key filter on ${origin}`);
     const bodies = await seedAndWarm(ctx, 'bench-filter', `tenant:https://${origin}/filter`, (i) => ({ tenant: `t${i % 100}` }));
-    ctx.scenarios.verify_access_key_filter = (await ctx.measure(await ctx.primary(), {
-      title: 'verify_access_key_filter',
-      method: 'POST',
-      headers: { authorization: (await benchOrg(ctx)).auth },
-      paths: ['/v1/verify/access-key'],
-      bodies,
-      classify: (status, body) => (status === 200 && body.includes('"key_filter":"tenant=') ? 'ok' : 'error'),
-    }, { note: `${bodies.length} access keys (hash checks cached), each consume POSTs to a local HTTPS filter answering in ~1 ms (LATCHKEY_KEY_FILTER_CACHE_SECONDS=0)` })).report;
+    ctx.scenarios.verify_access_key_filter = (
+      await ctx.measure(
+        await ctx.primary(),
+        {
+          title: 'verify_access_key_filter',
+          method: 'POST',
+          headers: { authorization: (await benchOrg(ctx)).auth },
+          paths: ['/v1/verify/access-key'],
+          bodies,
+          classify: (status, body) => (status === 200 && body.includes('"key_filter":"tenant=') ? 'ok' : 'error'),
+        },
+        {
+          note: `${bodies.length} access keys (hash checks cached), each consume POSTs to a local HTTPS filter answering in ~1 ms (LATCHKEY_KEY_FILTER_CACHE_SECONDS=0)`,
+        },
+      )
+    ).report;
   },
 };

@@ -19,14 +19,20 @@ export const verifyCached: Scenario = {
     const replicas = await ctx.primary();
     const [org, keys] = await Promise.all([benchOrg(ctx), warmCachedKeys(ctx)]);
     await measureBaseline(ctx);
-    ctx.scenarios.verify_cached = (await ctx.measure(replicas, {
-      title: 'verify_cached',
-      method: 'POST',
-      headers: { authorization: org.auth },
-      paths: ['/v1/verify/api-key'],
-      bodies: keys.map((key) => verifyBody(key, org.resourceId)),
-      classify: verifyOk,
-    }, { note: `${keys.length} distinct keys, each verified once before` })).report;
+    ctx.scenarios.verify_cached = (
+      await ctx.measure(
+        replicas,
+        {
+          title: 'verify_cached',
+          method: 'POST',
+          headers: { authorization: org.auth },
+          paths: ['/v1/verify/api-key'],
+          bodies: keys.map((key) => verifyBody(key, org.resourceId)),
+          classify: verifyOk,
+        },
+        { note: `${keys.length} distinct keys, each verified once before` },
+      )
+    ).report;
   },
 };
 
@@ -44,11 +50,15 @@ export const verifyCold: Scenario = {
     {
       target: 'verify_cold: no errors other than intended 503s',
       evaluate: ({ scenarios: { verify_cold: cold } }) =>
-        cold && { ok: cold.errors === 0, detail: `${cold.errors} errors, ${cold.intended ?? 0} intended 503s${cold.first_error ? `; first: ${cold.first_error}` : ''}` },
+        cold && {
+          ok: cold.errors === 0,
+          detail: `${cold.errors} errors, ${cold.intended ?? 0} intended 503s${cold.first_error ? `; first: ${cold.first_error}` : ''}`,
+        },
     },
     {
       target: '/healthz p99 ≤ 50 ms during verify_cold',
-      evaluate: ({ scenarios: { healthz_during_cold: health } }) => health && { ok: num(health.p99_ms) <= 50, detail: `p99 ${health.p99_ms} ms (max ${health.max_ms} ms)` },
+      evaluate: ({ scenarios: { healthz_during_cold: health } }) =>
+        health && { ok: num(health.p99_ms) <= 50, detail: `p99 ${health.p99_ms} ms (max ${health.max_ms} ms)` },
     },
   ],
   run: async (ctx) => {
@@ -74,15 +84,19 @@ export const verifyCold: Scenario = {
       durationSeconds: settings.durationSeconds * 3 + 5,
       classify: (status) => (status === 200 ? 'ok' : 'error'),
     });
-    const cold = await ctx.measure(replicas, {
-      title: 'verify_cold',
-      method: 'POST',
-      headers: { authorization: org.auth },
-      paths: ['/v1/verify/api-key'],
-      bodies: pool.map((key) => verifyBody(key, org.resourceId)),
-      amount,
-      classify: (status, body) => (status === 503 ? 'intended' : verifyOk(status, body)),
-    }, { warmup: false, note: `${amount} never-verified keys, each sent once (one argon2id verify each)` });
+    const cold = await ctx.measure(
+      replicas,
+      {
+        title: 'verify_cold',
+        method: 'POST',
+        headers: { authorization: org.auth },
+        paths: ['/v1/verify/api-key'],
+        bodies: pool.map((key) => verifyBody(key, org.resourceId)),
+        amount,
+        classify: (status, body) => (status === 503 ? 'intended' : verifyOk(status, body)),
+      },
+      { warmup: false, note: `${amount} never-verified keys, each sent once (one argon2id verify each)` },
+    );
     const health = await healthRun.stop();
     ctx.scenarios.verify_cold = cold.report;
     ctx.scenarios.healthz_during_cold = fromLoad(health, {

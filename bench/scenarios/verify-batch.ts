@@ -44,14 +44,18 @@ export const verifyBatch: Scenario = {
       return;
     }
     if (probe.status !== 200) throw new Error(`verify_batch: ${PATH} answered ${probe.status}: ${probeText.slice(0, 300)}`);
-    const { report } = await ctx.measure(replicas, {
-      title: 'verify_batch',
-      method: 'POST',
-      headers: { authorization: org.auth },
-      paths: [PATH],
-      bodies,
-      classify: (status: number, body: string): Outcome => (status === 200 && body.split('"valid":true').length - 1 === size ? 'ok' : 'error'),
-    }, { note: `${size} api-key items per request over ${keys.length} cached keys; credentials/s = req/s × ${size}` });
+    const { report } = await ctx.measure(
+      replicas,
+      {
+        title: 'verify_batch',
+        method: 'POST',
+        headers: { authorization: org.auth },
+        paths: [PATH],
+        bodies,
+        classify: (status: number, body: string): Outcome => (status === 200 && body.split('"valid":true').length - 1 === size ? 'ok' : 'error'),
+      },
+      { note: `${size} api-key items per request over ${keys.length} cached keys; credentials/s = req/s × ${size}` },
+    );
     ctx.scenarios.verify_batch = { ...report, credentials_per_s: report.rps === null ? undefined : round(report.rps * size) };
     ctx.log(`verify_batch: ${ctx.scenarios.verify_batch.credentials_per_s} credentials/s (verify_cached: ${ctx.scenarios.verify_cached?.rps ?? '-'} req/s)`);
   },

@@ -43,9 +43,11 @@ export const verifyClusterKeyCached: Scenario = {
     await onEach(replicas, (server) =>
       runLoad({ ...spec, title: `${spec.title} warm cache`, baseUrl: server.url, connections: 8, durationSeconds: 60, amount: tokens.length }),
     );
-    ctx.scenarios.verify_cluster_key_cached = (await ctx.measure(replicas, spec, {
-      note: `${tokens.length} distinct RS256 cluster keys, each verified once before`,
-    })).report;
+    ctx.scenarios.verify_cluster_key_cached = (
+      await ctx.measure(replicas, spec, {
+        note: `${tokens.length} distinct RS256 cluster keys, each verified once before`,
+      })
+    ).report;
   },
 };
 
@@ -65,9 +67,15 @@ export const verifyClusterKeyCold: Scenario = {
     const tokens = await seed(ctx, coldKeysMin + 2 * connections, 'bench-ck-cold');
     // Never send one token twice: autocannon builds a request per connection ahead of sending.
     const amount = tokens.length - 2 * connections;
-    ctx.scenarios.verify_cluster_key_cold = (await ctx.measure(await ctx.primary(), { ...(await clusterSpec(ctx, 'verify_cluster_key_cold', tokens)), amount }, {
-      warmup: false,
-      note: `${amount} never-verified RS256 cluster keys, each sent once (one signature check each)`,
-    })).report;
+    ctx.scenarios.verify_cluster_key_cold = (
+      await ctx.measure(
+        await ctx.primary(),
+        { ...(await clusterSpec(ctx, 'verify_cluster_key_cold', tokens)), amount },
+        {
+          warmup: false,
+          note: `${amount} never-verified RS256 cluster keys, each sent once (one signature check each)`,
+        },
+      )
+    ).report;
   },
 };

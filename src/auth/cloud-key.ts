@@ -36,13 +36,22 @@ export async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<Ke
     bindings: key.owner.roleBindings.map((b) => ({ role: b.role as Role, scopeType: b.scopeType, scopeId: b.scopeId })),
   };
   const previousUntil = key.previousSecretExpiresAt?.getTime() ?? null;
-  const keyActor: KeyActor = { actor, generation: key.secretGeneration, previousGenerationUntil: previousUntil !== null && previousUntil > now ? previousUntil : null };
+  const keyActor: KeyActor = {
+    actor,
+    generation: key.secretGeneration,
+    previousGenerationUntil: previousUntil !== null && previousUntil > now ? previousUntil : null,
+  };
   deps.actors.set(apiKeyId, keyActor, epoch, Math.min(keyActor.previousGenerationUntil ?? Infinity, key.expiresAt?.getTime() ?? Infinity));
   return keyActor;
 }
 
 /** A cloud key's owner and the generation of the secret that was presented. */
-export async function authenticateCloudKeySecret(deps: Deps, keyId: string, secret: string, throttled: boolean): Promise<{ actor: Actor; generation: number } | null> {
+export async function authenticateCloudKeySecret(
+  deps: Deps,
+  keyId: string,
+  secret: string,
+  throttled: boolean,
+): Promise<{ actor: Actor; generation: number } | null> {
   if (!API_KEY_ID_RE.test(keyId)) return null;
   const check = await deps.verifier.check(keyId, secret, throttled);
   if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;

@@ -156,7 +156,10 @@ export function assertMayIssueKeyFor(actor: Actor, orgId: string, owner: KeyOwne
   if (actor.kind === 'root' || isAllowed(actor, 'api_key.issue_for_anyone', { orgId })) return;
   if (owner.id === actor.principalId) return;
   if (owner.kind === 'user') {
-    throw new DomainError('forbidden', `${owner.id} is another user: only an OrganizationAdmin may issue keys that act as a person; issue a key for a service account instead`);
+    throw new DomainError(
+      'forbidden',
+      `${owner.id} is another user: only an OrganizationAdmin may issue keys that act as a person; issue a key for a service account instead`,
+    );
   }
   const borrowed = owner.grants.filter(
     (grant) => !actor.bindings.some((binding) => IMPLIED_ROLES[binding.role].includes(grant.role) && covers(binding, grant.target)),

@@ -9,7 +9,7 @@ import { commandGroups } from './commands/index.js';
 import { clusterKeyTokenArgs } from './commands/verify.js';
 import { ApiError, CliError, EXIT } from './errors.js';
 import { OUTPUT_FORMATS } from './output.js';
-import { Cli, DEFAULT_URL, type CliIo } from './runtime.js';
+import { Cli, type CliIo, DEFAULT_URL } from './runtime.js';
 
 export const VERSION = '0.1.0';
 

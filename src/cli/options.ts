@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 /** commander parsers: a bad value is a usage error (exit 2) that names the option. */
 export function integerIn(min: number, max: number) {
@@ -34,10 +34,12 @@ export function pageQuery(options: PageOptions): { page_size?: number; page_toke
 /** Every create takes --idempotency-key (a CI run id makes a rerun job replay, not create again). */
 export function withIdempotencyKey(command: Command): Command {
   return command.addOption(
-    new Option('--idempotency-key <key>', 'make the create at most once for this key (16-255 visible ASCII characters); default: one per invocation').argParser((value) => {
-      if (!/^[\x21-\x7e]{16,255}$/.test(value)) throw new InvalidArgumentError('expected 16 to 255 visible ASCII characters');
-      return value;
-    }),
+    new Option('--idempotency-key <key>', 'make the create at most once for this key (16-255 visible ASCII characters); default: one per invocation').argParser(
+      (value) => {
+        if (!/^[\x21-\x7e]{16,255}$/.test(value)) throw new InvalidArgumentError('expected 16 to 255 visible ASCII characters');
+        return value;
+      },
+    ),
   );
 }
 

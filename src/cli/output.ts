@@ -18,7 +18,10 @@ function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'object') {
     // A scope or owner reads better as its values than as JSON: {"type":"resource","resource_id":"lkc-1"} → resource lkc-1.
-    return Object.values(value as Record<string, unknown>).map(cell).filter(Boolean).join(' ');
+    return Object.values(value as Record<string, unknown>)
+      .map(cell)
+      .filter(Boolean)
+      .join(' ');
   }
   return String(value);
 }
@@ -33,7 +36,14 @@ function columnsOf(items: unknown[]): string[] {
 
 function alignedRows(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((text, column) => (column === row.length - 1 ? text : text.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((text, column) => (column === row.length - 1 ? text : text.padEnd(widths[column]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A list page as aligned columns; one object as aligned `field  value` lines. */

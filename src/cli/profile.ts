@@ -34,8 +34,7 @@ export async function readConfigFile(path: string): Promise<ConfigFile | undefin
   }
   if (mode & 0o077) {
     throw new UsageError(
-      `${path} is readable by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); it holds a credential. ` +
-        `Run: chmod 600 ${path}`,
+      `${path} is readable by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); it holds a credential. ` + `Run: chmod 600 ${path}`,
     );
   }
   try {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { createLatchkeyClient, newIdempotencyKey, type LatchkeyClient } from '../client/index.js';
+import { createLatchkeyClient, type LatchkeyClient, newIdempotencyKey } from '../client/index.js';
 import { ApiError, UnreachableError, UsageError } from './errors.js';
-import { render, type OutputFormat, type View } from './output.js';
-import { configFilePath, readConfigFile, type Profile } from './profile.js';
+import { type OutputFormat, render, type View } from './output.js';
+import { configFilePath, type Profile, readConfigFile } from './profile.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 const NO_ORG = 'no organization given: pass --org ORG_ID, set LATCHKEY_ORG, or save one with latchkey login --org';

@@ -69,10 +69,9 @@ export class SigningKeys {
       try {
         sealed = open(this.masterKey, existing.privateKeyEncrypted, this.#context(existing.kid));
       } catch (error) {
-        throw new Error(
-          `signing key ${existing.kid} cannot be decrypted with LATCHKEY_MASTER_KEY; the master key differs from the one it was sealed with`,
-          { cause: error },
-        );
+        throw new Error(`signing key ${existing.kid} cannot be decrypted with LATCHKEY_MASTER_KEY; the master key differs from the one it was sealed with`, {
+          cause: error,
+        });
       }
       const jwk = JSON.parse(sealed.toString('utf8')) as JWK;
       return { kid: existing.kid, key: await importJWK(jwk, ALG) };
@@ -96,11 +95,12 @@ export class SigningKeys {
   #publicKey(kid: string): Promise<Key | null> {
     let key = this.#public.get(kid);
     if (!key) {
-      key = this.db.signingKey
-        .findFirst({ where: { kid, purpose: this.purpose } })
-        .then((row) => (row ? importJWK(row.publicJwk as JWK, ALG) : null));
+      key = this.db.signingKey.findFirst({ where: { kid, purpose: this.purpose } }).then((row) => (row ? importJWK(row.publicJwk as JWK, ALG) : null));
       // Unknown kids are not remembered: a key created by another replica a moment ago must be found.
-      void key.then((found) => found ?? this.#public.delete(kid), () => this.#public.delete(kid));
+      void key.then(
+        (found) => found ?? this.#public.delete(kid),
+        () => this.#public.delete(kid),
+      );
       this.#public.set(kid, key);
     }
     return key;

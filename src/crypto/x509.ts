@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import * as x509 from '@peculiar/x509';
 
 // @peculiar/x509 signs through WebCrypto; Node's implementation is the provider.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -92,10 +92,7 @@ export interface LeafOptions {
 }
 
 /** An end-entity certificate signed by the authority; with a generated key, its PKCS#8 PEM too. */
-export async function issueLeafCertificate(
-  authority: SigningAuthority,
-  options: LeafOptions,
-): Promise<IssuedCertificate & { privateKeyPem: string | null }> {
+export async function issueLeafCertificate(authority: SigningAuthority, options: LeafOptions): Promise<IssuedCertificate & { privateKeyPem: string | null }> {
   let publicKey: x509.PublicKey | CryptoKey;
   let privateKeyPem: string | null = null;
   if (options.publicKey) {

@@ -55,11 +55,7 @@ export const invalidPageToken = () =>
  */
 export async function paginate<T extends Cursor>(
   page: PageRequest,
-  fetch: (args: {
-    where: object;
-    take: number;
-    orderBy: Array<{ createdAt: 'asc' } | { id: 'asc' }>;
-  }) => Promise<T[]>,
+  fetch: (args: { where: object; take: number; orderBy: Array<{ createdAt: 'asc' } | { id: 'asc' }> }) => Promise<T[]>,
 ): Promise<Page<T>> {
   const cursor = page.page_token ? decodePageToken(page.page_token) : undefined;
   // The redundant `created_at >= x` bound is what lets Postgres seek into the index; with the OR

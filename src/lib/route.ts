@@ -65,9 +65,12 @@ export interface ModuleDefaults {
  * a schema object and the handler; this keeps each route to its own facts.
  */
 export function routesOf(app: FastifyInstance, defaults: ModuleDefaults) {
-  return function route<P extends Schema = undefined, Q extends Schema = undefined, B extends Schema = undefined, R extends Record<number, z.ZodType> = Record<number, z.ZodType>>(
-    spec: RouteSpec<P, Q, B, R>,
-  ): void {
+  return function route<
+    P extends Schema = undefined,
+    Q extends Schema = undefined,
+    B extends Schema = undefined,
+    R extends Record<number, z.ZodType> = Record<number, z.ZodType>,
+  >(spec: RouteSpec<P, Q, B, R>): void {
     const security = spec.security ?? defaults.security;
     const schema: FastifySchema = {
       operationId: spec.operationId,

@@ -4,13 +4,8 @@ import fp from 'fastify-plugin';
 import { actorId } from '../auth/actor.js';
 import { open, seal } from '../crypto/envelope.js';
 import { DomainError } from '../errors.js';
+import { claimIdempotencyKey, completeIdempotencyKey, purgeExpiredIdempotencyRecords, releaseIdempotencyKey } from '../store/idempotency.js';
 import type { Db } from '../store/index.js';
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  purgeExpiredIdempotencyRecords,
-  releaseIdempotencyKey,
-} from '../store/idempotency.js';
 import { actorOf } from './auth.js';
 
 /** 16–255 visible ASCII characters (%x21-7E), as API.md says. */
@@ -151,8 +146,7 @@ async function idempotencyPlugin(app: FastifyInstance, { db, masterKey }: Idempo
     route.onSend = append(route.onSend, settle);
   });
 
-  const purge = () =>
-    purgeExpiredIdempotencyRecords(db).catch((error: unknown) => app.log.warn({ err: error }, 'could not purge expired idempotency records'));
+  const purge = () => purgeExpiredIdempotencyRecords(db).catch((error: unknown) => app.log.warn({ err: error }, 'could not purge expired idempotency records'));
   const timer = setInterval(purge, PURGE_EVERY_MS);
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));

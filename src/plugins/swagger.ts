@@ -3,8 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { modeOf } from './auth.js';
 import { standardErrors } from '../schemas/common.js';
+import { modeOf } from './auth.js';
 
 const DOCS_PREFIX = '/docs';
 /** The header every create accepts (config.idempotent); the idempotency plugin checks it, this documents it. */
@@ -16,8 +16,7 @@ const IDEMPOTENCY_KEY_HEADER = {
       minLength: 16,
       maxLength: 255,
       pattern: '^[\\x21-\\x7E]{16,255}$',
-      description:
-        'Makes a retry safe: the same key and body within 24 hours replays the first response (Idempotent-Replayed: true) instead of creating again',
+      description: 'Makes a retry safe: the same key and body within 24 hours replays the first response (Idempotent-Replayed: true) instead of creating again',
       example: 'ci-run-4711-create-orders-key',
     },
   },
@@ -60,7 +59,17 @@ async function swaggerPlugin(app: FastifyInstance, options: { version: string })
     const auth = modeOf(route.config?.auth);
     schema.security ??= SECURITY[auth];
     const response = (schema.response ?? {}) as Record<string, unknown>;
-    const errors: Record<string, unknown> = auth === 'public' ? { 400: standardErrors[400], 413: standardErrors[413], 415: standardErrors[415], 422: standardErrors[422], 500: standardErrors[500], 503: standardErrors[503] } : standardErrors;
+    const errors: Record<string, unknown> =
+      auth === 'public'
+        ? {
+            400: standardErrors[400],
+            413: standardErrors[413],
+            415: standardErrors[415],
+            422: standardErrors[422],
+            500: standardErrors[500],
+            503: standardErrors[503],
+          }
+        : standardErrors;
     // Problems are sent as application/problem+json (RFC 9457); the document says so, and Fastify
     // picks the serializer by that content type.
     for (const [status, problem] of Object.entries(errors)) {

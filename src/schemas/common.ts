@@ -52,8 +52,7 @@ export const listOf = <T extends z.ZodType>(item: T) =>
   });
 
 const idPattern = (prefix: string) => new RegExp(`^${prefix}-[a-z0-9]{1,64}$`);
-export const prefixedId = (prefix: string, what: string) =>
-  z.string().regex(idPattern(prefix), `must be a ${what} id (${prefix}-...)`);
+export const prefixedId = (prefix: string, what: string) => z.string().regex(idPattern(prefix), `must be a ${what} id (${prefix}-...)`);
 
 export const orgIdParam = z.strictObject({ org_id: z.string().min(1).max(80) });
 

@@ -9,9 +9,28 @@
 // connection failures (08xxx), a statement cancelled by statement_timeout (57014), too many
 // connections, and Prisma's "can't reach / timed out / connection closed / transaction could not start".
 const STORE_DOWN_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  '57P01', '57P02', '57P03', '57014', '08000', '08001', '08003', '08006', '53300',
-  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57014',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '53300',
+  'P1001',
+  'P1002',
+  'P1008',
+  'P1017',
+  'P2024',
+  'P2028',
 ]);
 const STORE_DOWN_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 const STORE_DOWN_MESSAGE =
@@ -19,7 +38,11 @@ const STORE_DOWN_MESSAGE =
 
 /** The database is unreachable, gone, or too slow: a 503 the client may retry, never a 500. */
 export function isStoreDown(error: unknown): boolean {
-  for (let e = error as { code?: unknown; kind?: unknown; originalCode?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
+  for (
+    let e = error as { code?: unknown; kind?: unknown; originalCode?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0;
+    e && depth < 6;
+    depth++
+  ) {
     if (typeof e.code === 'string' && STORE_DOWN_CODES.has(e.code)) return true;
     if (typeof e.originalCode === 'string' && STORE_DOWN_CODES.has(e.originalCode)) return true;
     if (typeof e.kind === 'string' && STORE_DOWN_KINDS.has(e.kind)) return true;

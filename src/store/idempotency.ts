@@ -31,7 +31,15 @@ export async function claimIdempotencyKey(db: Db, request: ClaimRequest): Promis
   const { scope, keyHash, fingerprint, owner } = request;
   for (let attempt = 0; attempt < 3; attempt++) {
     const now = new Date();
-    const fresh = { fingerprint, owner, completed: false, response: null, leaseUntil: new Date(now.getTime() + request.leaseMs), expiresAt: new Date(now.getTime() + request.ttlMs), createdAt: now };
+    const fresh = {
+      fingerprint,
+      owner,
+      completed: false,
+      response: null,
+      leaseUntil: new Date(now.getTime() + request.leaseMs),
+      expiresAt: new Date(now.getTime() + request.ttlMs),
+      createdAt: now,
+    };
     const inserted = await db.idempotencyRecord.createMany({ data: [{ scope, keyHash, ...fresh }], skipDuplicates: true });
     if (inserted.count === 1) return { state: 'claimed' };
 

@@ -5,8 +5,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { INVALIDATION_CHANNEL, InvalidationBus } from './invalidation.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { INVALIDATION_CHANNEL, InvalidationBus } from './invalidation.js';
 import { migrate } from './migrator.js';
 import type { SqlSession } from './sql.js';
 

@@ -13,7 +13,9 @@ const IDS_PER_NOTIFICATION = 100;
  * Credentials whose cached results must be dropped, by kind; `all` after notifications may have
  * been missed (the listener reconnected), so every cache forgets everything.
  */
-export type Invalidation = { kind: CredentialKind; ids: string[]; /** When the sender announced it (ms since epoch), for the lag metric. */ sentAt?: number } | 'all';
+export type Invalidation =
+  | { kind: CredentialKind; ids: string[] /** When the sender announced it (ms since epoch), for the lag metric. */; sentAt?: number }
+  | 'all';
 
 /**
  * Tells every replica which cached credentials are no longer valid. Notifications are sent with

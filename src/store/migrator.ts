@@ -74,15 +74,13 @@ export async function migrate(session: SqlSession, migrations?: Migration[]): Pr
       const id = randomUUID();
       await session.exec('BEGIN');
       try {
-        await session.query(
-          'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
-          [id, migration.checksum, migration.name],
-        );
+        await session.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [
+          id,
+          migration.checksum,
+          migration.name,
+        ]);
         await session.exec(migration.sql);
-        await session.query(
-          'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
-          [id],
-        );
+        await session.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
         await session.exec('COMMIT');
       } catch (error) {
         await session.exec('ROLLBACK');

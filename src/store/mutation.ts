@@ -1,5 +1,5 @@
-import { type CredentialKind, InvalidationBus } from './invalidation.js';
 import type { Store, Tx } from './index.js';
+import { type CredentialKind, InvalidationBus } from './invalidation.js';
 
 export type Invalidate = (kind: CredentialKind, ids: string[]) => void;
 

@@ -18,12 +18,24 @@ const HOST_NAME = 'latchkey.test';
 const CHROMIUM = process.env.CHROMIUM ?? 'chromium';
 
 function chromium(args: string[], profile: string): Promise<{ stdout: string; stderr: string }> {
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', `--user-data-dir=${profile}`, `--host-resolver-rules=MAP ${HOST_NAME} 127.0.0.1`];
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--no-first-run',
+    `--user-data-dir=${profile}`,
+    `--host-resolver-rules=MAP ${HOST_NAME} 127.0.0.1`,
+  ];
   return new Promise((resolvePromise, reject) => {
     execFile(CHROMIUM, [...flags, ...args], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
         const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-        return reject(new Error(missing ? `${CHROMIUM} is not installed: apt-get install -y chromium (.ci/run does it)` : `${CHROMIUM} failed: ${error.message}\n${stderr}`));
+        return reject(
+          new Error(
+            missing ? `${CHROMIUM} is not installed: apt-get install -y chromium (.ci/run does it)` : `${CHROMIUM} failed: ${error.message}\n${stderr}`,
+          ),
+        );
       }
       resolvePromise({ stdout, stderr });
     });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { chmod, readFile, stat } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { uniqueName } from '../helpers/app.js';
-import { startCliHarness, type CliHarness } from '../helpers/cli.js';
+import { type CliHarness, startCliHarness } from '../helpers/cli.js';
 
 describe('latchkey CLI', () => {
   let h: CliHarness;
@@ -35,9 +35,15 @@ describe('latchkey CLI', () => {
     assert.match(await h.ok(['environment', 'list'], env), new RegExp(`${environment.id}\\s+production`));
     assert.equal((await h.json(['env', 'update', environment.id, '--display-name', 'prod'], env)).display_name, 'prod');
 
-    const resource = await h.json(['resource', 'create', 'orders', '--kind', 'kafka_cluster', '--environment', environment.id, '--cloud', 'aws', '--region', 'us-east-2'], env);
+    const resource = await h.json(
+      ['resource', 'create', 'orders', '--kind', 'kafka_cluster', '--environment', environment.id, '--cloud', 'aws', '--region', 'us-east-2'],
+      env,
+    );
     assert.match(resource.id, /^lkc-/);
-    assert.deepEqual((await h.json(['resource', 'list', '--kind', 'kafka_cluster'], env)).data.map((r: { id: string }) => r.id), [resource.id]);
+    assert.deepEqual(
+      (await h.json(['resource', 'list', '--kind', 'kafka_cluster'], env)).data.map((r: { id: string }) => r.id),
+      [resource.id],
+    );
     assert.equal((await h.json(['resource', 'describe', resource.id], env)).region, 'us-east-2');
 
     const sa = await h.json(['service-account', 'create', 'orders-ci', '--description', 'CI of orders'], env);
@@ -130,7 +136,10 @@ describe('latchkey CLI', () => {
     assert.match(missing.stderr, /^Error: .*env-doesnotexist/m);
     assert.match(missing.stderr, /HTTP 404, request_id \S+/);
 
-    const invalid = await h.latchkey(['resource', 'create', 'x', '--kind', 'kafka_cluster', '--environment', 'env-doesnotexist', '--region', 'NOT VALID', '--org', orgId], root);
+    const invalid = await h.latchkey(
+      ['resource', 'create', 'x', '--kind', 'kafka_cluster', '--environment', 'env-doesnotexist', '--region', 'NOT VALID', '--org', orgId],
+      root,
+    );
     assert.equal(invalid.code, 1);
     assert.match(invalid.stderr, /region: /);
     assert.match(invalid.stderr, /HTTP 422/);
@@ -223,7 +232,10 @@ describe('latchkey CLI', () => {
       const given = await h.latchkey(['service-account', 'create', 'x', '--idempotency-key', 'ci-run-1234567890', '-o', 'json'], env);
       assert.equal(given.code, 0, given.stderr);
       assert.equal(given.stdout, '{"id":"sa-abc","display_name":"x"}\n');
-      assert.deepEqual(seen.map((headers) => headers['idempotency-key']), ['ci-run-1234567890', 'ci-run-1234567890', 'ci-run-1234567890']);
+      assert.deepEqual(
+        seen.map((headers) => headers['idempotency-key']),
+        ['ci-run-1234567890', 'ci-run-1234567890', 'ci-run-1234567890'],
+      );
 
       seen.length = 0;
       const generated = await h.latchkey(['service-account', 'create', 'x'], env);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { uniqueName } from '../helpers/app.js';
-import { startCliHarness, type CliHarness } from '../helpers/cli.js';
+import { type CliHarness, startCliHarness } from '../helpers/cli.js';
 
 /** The command groups of the later credential families: cluster keys, access keys, kdb Insights clients, users. */
 describe('latchkey CLI: cluster-key, access-key, client, user', () => {
@@ -40,7 +40,22 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     assert.match(cluster, /^pc-/);
     const sa = await h.json(['service-account', 'create', 'broker-client'], env);
 
-    const created = await h.latchkey(['cluster-key', 'create', 'orders', '--service-account', sa.id, '--cluster', cluster, '--description', 'orders app', '--idempotency-key', 'ci-run-cluster-key-0001'], env);
+    const created = await h.latchkey(
+      [
+        'cluster-key',
+        'create',
+        'orders',
+        '--service-account',
+        sa.id,
+        '--cluster',
+        cluster,
+        '--description',
+        'orders app',
+        '--idempotency-key',
+        'ci-run-cluster-key-0001',
+      ],
+      env,
+    );
     assert.equal(created.code, 0, created.stderr);
     const token = /^token\s+(\S+)$/m.exec(created.stdout)?.[1];
     const keyId = /^id\s+(ck-\S+)$/m.exec(created.stdout)?.[1];
@@ -49,12 +64,30 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     assert.match(created.stderr, /cannot show it again/);
     assert.ok(!h.t.logs.join('\n').includes(token), 'the token reached the service log');
     // The same Idempotency-Key replays the first answer: no second key.
-    const replay = await h.json(['cluster-key', 'create', 'orders', '--service-account', sa.id, '--cluster', cluster, '--description', 'orders app', '--idempotency-key', 'ci-run-cluster-key-0001'], env);
+    const replay = await h.json(
+      [
+        'cluster-key',
+        'create',
+        'orders',
+        '--service-account',
+        sa.id,
+        '--cluster',
+        cluster,
+        '--description',
+        'orders app',
+        '--idempotency-key',
+        'ci-run-cluster-key-0001',
+      ],
+      env,
+    );
     assert.equal(replay.id, keyId);
 
     const forever = await h.json(['cluster-key', 'create', 'forever', '--service-account', sa.id, '--cluster', cluster, '--no-expiry'], env);
     assert.equal(forever.expires_at, null);
-    const dated = await h.json(['cluster-key', 'create', 'dated', '--service-account', sa.id, '--cluster', cluster, '--expires-at', '2099-01-01T00:00:00Z'], env);
+    const dated = await h.json(
+      ['cluster-key', 'create', 'dated', '--service-account', sa.id, '--cluster', cluster, '--expires-at', '2099-01-01T00:00:00Z'],
+      env,
+    );
     assert.equal(Date.parse(dated.expires_at), Date.parse('2099-01-01T00:00:00Z'));
 
     const listed = await h.ok(['cluster-key', 'list', '--cluster', cluster, '--status', 'active'], env);
@@ -69,20 +102,29 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     const valid = await h.json(['verify', 'cluster-key', '--token', token, '--cluster', cluster], env);
     assert.deepEqual([valid.valid, valid.code, valid.key.id, valid.principal.id], [true, 'VALID', keyId, sa.id]);
     // Given before the subcommand, --token is the caller's credential.
-    const viaFlag = await h.json(['--token', h.t.rootToken, 'verify', 'cluster-key', '--cluster', 'pc-other'], { LATCHKEY_URL: h.url, LATCHKEY_VERIFY_TOKEN: token });
+    const viaFlag = await h.json(['--token', h.t.rootToken, 'verify', 'cluster-key', '--cluster', 'pc-other'], {
+      LATCHKEY_URL: h.url,
+      LATCHKEY_VERIFY_TOKEN: token,
+    });
     assert.equal(viaFlag.code, 'WRONG_RESOURCE');
 
     const revoked = await h.latchkey(['cluster-key', 'revoke', keyId], env);
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.match(revoked.stdout, /^status\s+revoked$/m);
     assert.equal((await h.json(['verify', 'cluster-key', '--token', token, '--cluster', cluster], env)).code, 'REVOKED');
-    assert.deepEqual((await h.json(['cluster-key', 'list', '--status', 'revoked'], env)).data.map((k: { id: string }) => k.id), [keyId]);
+    assert.deepEqual(
+      (await h.json(['cluster-key', 'list', '--status', 'revoked'], env)).data.map((k: { id: string }) => k.id),
+      [keyId],
+    );
 
     const deleted = await h.latchkey(['cluster-key', 'delete', forever.id], env);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.equal(deleted.stdout, '');
     assert.match(deleted.stderr, new RegExp(`Deleted cluster key ${forever.id}`));
-    assert.deepEqual((await h.json(['cluster-key', 'list', '--service-account', sa.id], env)).data.map((k: { id: string }) => k.id).sort(), [keyId, dated.id].sort());
+    assert.deepEqual(
+      (await h.json(['cluster-key', 'list', '--service-account', sa.id], env)).data.map((k: { id: string }) => k.id).sort(),
+      [keyId, dated.id].sort(),
+    );
 
     await apiError(['cluster-key', 'describe', forever.id], env, 404, /^Error: /m);
     await apiError(['cluster-key', 'create', 'orders', '--service-account', sa.id, '--cluster', cluster], env, 409, /^Error: /m);
@@ -100,7 +142,21 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     assert.ok(!h.t.logs.join('\n').includes(key), 'the key reached the service log');
     const fluvio = await h.json(['access-key', 'create', 'admin', '--cluster', cluster, '--protocol', 'fluvio'], env);
     assert.deepEqual([fluvio.protocol, fluvio.topic], ['fluvio', null]);
-    const filtered = await h.json(['access-key', 'create', 'filtered', '--cluster', cluster, '--topic', 'orders', '--consume', '--key-filter-remote', 'tenant:https://filter.example.com/keys'], env);
+    const filtered = await h.json(
+      [
+        'access-key',
+        'create',
+        'filtered',
+        '--cluster',
+        cluster,
+        '--topic',
+        'orders',
+        '--consume',
+        '--key-filter-remote',
+        'tenant:https://filter.example.com/keys',
+      ],
+      env,
+    );
     assert.equal(filtered.key_filter_remote, 'tenant:https://filter.example.com/keys');
 
     const listed = await h.ok(['access-key', 'list', '--cluster', cluster], env);
@@ -111,20 +167,36 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
 
     const consume = await h.json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env);
     assert.deepEqual([consume.valid, consume.code, consume.key.name], [true, 'VALID', 'orders-consumer']);
-    assert.equal((await h.json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'produce', '--topic', 'orders'], env)).code, 'FORBIDDEN');
+    assert.equal(
+      (await h.json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'produce', '--topic', 'orders'], env)).code,
+      'FORBIDDEN',
+    );
     // --param reaches the API: a key filter's PARAM missing from params is its own code.
-    const noParam = await h.json(['verify', 'access-key', '--key', filtered.key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders', '--param', 'other=1'], env);
+    const noParam = await h.json(
+      ['verify', 'access-key', '--key', filtered.key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders', '--param', 'other=1'],
+      env,
+    );
     assert.equal(noParam.code, 'KEY_FILTER_REQUIRED');
 
     const rotated = await h.json(['access-key', 'rotate', 'orders-consumer', '--cluster', cluster, '--grace-period', '60'], env);
     assert.ok(rotated.key && rotated.key !== key);
-    assert.equal((await h.json(['verify', 'access-key', '--key', rotated.key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env)).code, 'VALID');
-    assert.equal((await h.json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env)).code, 'VALID', 'the old key verifies during the grace period');
+    assert.equal(
+      (await h.json(['verify', 'access-key', '--key', rotated.key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env)).code,
+      'VALID',
+    );
+    assert.equal(
+      (await h.json(['verify', 'access-key', '--key', key, '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], env)).code,
+      'VALID',
+      'the old key verifies during the grace period',
+    );
 
     const deleted = await h.latchkey(['access-key', 'delete', 'orders-consumer', '--cluster', cluster], env);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.match(deleted.stderr, /Deleted access key orders-consumer/);
-    const gone = await h.json(['verify', 'access-key', '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], { ...env, LATCHKEY_VERIFY_KEY: rotated.key });
+    const gone = await h.json(['verify', 'access-key', '--cluster', cluster, '--operation', 'consume', '--topic', 'orders'], {
+      ...env,
+      LATCHKEY_VERIFY_KEY: rotated.key,
+    });
     assert.equal(gone.valid, false);
     assert.deepEqual((await h.json(['access-key', 'list', '--cluster', cluster], env)).data.map((k: { name: string }) => k.name).sort(), ['admin', 'filtered']);
 
@@ -155,30 +227,51 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     for (const file of ['ca.pem', 'cert.pem', 'key.pem']) assert.equal((await stat(join(dir, file))).mode & 0o777, 0o600, file);
     const [ca, cert, key] = await Promise.all(['ca.pem', 'cert.pem', 'key.pem'].map((file) => readFile(join(dir, file), 'utf8')));
     assert.match(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'cert.pem')], { encoding: 'utf8' }), /OK/);
-    assert.equal(execFileSync('openssl', ['pkey', '-in', join(dir, 'key.pem'), '-pubout'], { encoding: 'utf8' }), execFileSync('openssl', ['x509', '-in', join(dir, 'cert.pem'), '-noout', '-pubkey'], { encoding: 'utf8' }));
+    assert.equal(
+      execFileSync('openssl', ['pkey', '-in', join(dir, 'key.pem'), '-pubout'], { encoding: 'utf8' }),
+      execFileSync('openssl', ['x509', '-in', join(dir, 'cert.pem'), '-noout', '-pubkey'], { encoding: 'utf8' }),
+    );
     const printed = await h.json(['client', 'details', clientId], { LATCHKEY_URL: h.url });
     assert.deepEqual([printed.ca, printed.cert, printed.key], [ca, cert, key]);
 
     // With --csr the caller keeps its key: no key.pem is written.
     const csrKey = join(h.home, `${uniqueName('csr')}.key`);
     const csrFile = join(h.home, `${uniqueName('csr')}.csr`);
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', csrKey, '-out', csrFile, '-subj', '/CN=trader-2'], { stdio: 'ignore' });
-    const withCsr = await h.json(['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests', '--csr', csrFile], env);
+    execFileSync(
+      'openssl',
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', csrKey, '-out', csrFile, '-subj', '/CN=trader-2'],
+      { stdio: 'ignore' },
+    );
+    const withCsr = await h.json(
+      ['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests', '--csr', csrFile],
+      env,
+    );
     const csrDir = join(h.home, uniqueName('certs'));
     await h.ok(['client', 'details', withCsr.url, '--write-dir', csrDir], { LATCHKEY_URL: h.url });
     assert.deepEqual((await readdir(csrDir)).sort(), ['ca.pem', 'cert.pem']);
 
     // --force re-enrols an enrolled name with a new client id; without it the name is taken.
     await apiError(['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests'], env, 409, /^Error: /m);
-    const again = await h.json(['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests', '--force'], env);
+    const again = await h.json(
+      ['client', 'enrol', 'trader-2', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'requests', '--force'],
+      env,
+    );
     assert.notEqual(again.url, withCsr.url);
 
     const left = await h.latchkey(['client', 'leave', 'trader-1', '--deployment', deployment], env);
     assert.equal(left.code, 0, left.stderr);
     assert.match(left.stderr, new RegExp(`Client trader-1 left ${deployment}`));
-    assert.deepEqual((await h.json(['client', 'list', '--deployment', deployment], env)).data.map((c: { name: string }) => c.name), ['trader-2']);
+    assert.deepEqual(
+      (await h.json(['client', 'list', '--deployment', deployment], env)).data.map((c: { name: string }) => c.name),
+      ['trader-2'],
+    );
     await apiError(['client', 'details', clientId], { LATCHKEY_URL: h.url }, 404, /^Error: /m);
-    await apiError(['client', 'enrol', 'trader-3', '--deployment', deployment, '--insert-topic', 'not-the-sequencer', '--query-topic', 'requests'], env, 422, /^Error: /m);
+    await apiError(
+      ['client', 'enrol', 'trader-3', '--deployment', deployment, '--insert-topic', 'not-the-sequencer', '--query-topic', 'requests'],
+      env,
+      422,
+      /^Error: /m,
+    );
   });
 
   test('client enrol authenticates with a cloud key as KEY:SECRET (Basic)', async () => {
@@ -186,7 +279,10 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     const sa = await h.json(['service-account', 'create', 'enroller'], env);
     await h.ok(['role-binding', 'create', '--principal', sa.id, '--role', 'OrganizationAdmin'], env);
     const key = await h.json(['api-key', 'create', '--resource', 'cloud', '--service-account', sa.id], env);
-    const enrolled = await h.json(['client', 'enrol', 'from-ci', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'q'], { LATCHKEY_URL: h.url, LATCHKEY_TOKEN: `${key.id}:${key.secret}` });
+    const enrolled = await h.json(['client', 'enrol', 'from-ci', '--deployment', deployment, '--insert-topic', 'data', '--query-topic', 'q'], {
+      LATCHKEY_URL: h.url,
+      LATCHKEY_TOKEN: `${key.id}:${key.secret}`,
+    });
     assert.match(enrolled.url, /^[0-9a-f]{32}$/);
   });
 
@@ -209,7 +305,10 @@ describe('latchkey CLI: cluster-key, access-key, client, user', () => {
     await h.json(['access-key', 'create', 'json-check', '--cluster', cluster, '--topic', 't'], env);
     const api = await h.t.inject({ method: 'GET', url: `/v1/orgs/${env.LATCHKEY_ORG}/resources/${cluster}/access-keys/json-check`, headers: h.t.root });
     assert.equal(await h.ok(['access-key', 'describe', 'json-check', '--cluster', cluster, '-o', 'json'], env), `${api.body}\n`);
-    assert.deepEqual(parseYaml(await h.ok(['access-key', 'list', '--cluster', cluster, '-o', 'yaml'], env)), (await h.t.inject({ method: 'GET', url: `/v1/orgs/${env.LATCHKEY_ORG}/resources/${cluster}/access-keys`, headers: h.t.root })).json());
+    assert.deepEqual(
+      parseYaml(await h.ok(['access-key', 'list', '--cluster', cluster, '-o', 'yaml'], env)),
+      (await h.t.inject({ method: 'GET', url: `/v1/orgs/${env.LATCHKEY_ORG}/resources/${cluster}/access-keys`, headers: h.t.root })).json(),
+    );
   });
 
   test('usage errors of the new groups exit 2 before any request; every new command has --help', async () => {

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { uniqueName } from '../helpers/app.js';
-import { startCliHarness, type CliHarness } from '../helpers/cli.js';
+import { type CliHarness, startCliHarness } from '../helpers/cli.js';
 import { createClusterKey, pulsarSetup } from '../helpers/cluster-keys.js';
 import { createAsRoot, createCluster, createOrg } from '../helpers/principals.js';
 
@@ -32,20 +32,32 @@ describe('latchkey verify batch', () => {
     await writeFile(file, JSON.stringify(items));
     const result = await h.latchkey(['verify', 'batch', '--file', file, '-o', 'json'], root);
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout).results.map((r: { code: string }) => r.code), ['VALID', 'WRONG_RESOURCE']);
+    assert.deepEqual(
+      JSON.parse(result.stdout).results.map((r: { code: string }) => r.code),
+      ['VALID', 'WRONG_RESOURCE'],
+    );
 
     // The default table: one row per item, in order.
     const table = await h.latchkey(['verify', 'batch', '--file', file], root);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^VALID\s+CODE/);
-    assert.deepEqual(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 2)), [['true', 'VALID'], ['false', 'WRONG_RESOURCE']]);
+    assert.deepEqual(
+      lines.slice(1).map((line) => line.split(/\s+/).slice(0, 2)),
+      [
+        ['true', 'VALID'],
+        ['false', 'WRONG_RESOURCE'],
+      ],
+    );
   });
 
   test('--file - reads {"items":[…]} from standard input', async () => {
     const result = await h.latchkey(['verify', 'batch', '--file', '-', '-o', 'json'], root, JSON.stringify({ items }));
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout).results.map((r: { code: string }) => r.code), ['VALID', 'WRONG_RESOURCE']);
+    assert.deepEqual(
+      JSON.parse(result.stdout).results.map((r: { code: string }) => r.code),
+      ['VALID', 'WRONG_RESOURCE'],
+    );
   });
 
   test('an invalid item is the API’s 422 (exit 1, the field on stderr); an unreadable or non-JSON file is a usage error (exit 2)', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { openStore, type Store } from '../../src/store/index.js';
 import { accessKeyLookupId } from '../../src/crypto/tokens.js';
 import { lookupIdOf } from '../../src/modules/clients/service.js';
-import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../helpers/app.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { startTestApp, TEST_DATABASE_URL, type TestApp, uniqueName } from '../helpers/app.js';
 import { createClusterKey, decodeJwt, pulsarSetup, verifyCode } from '../helpers/cluster-keys.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
 
@@ -62,7 +62,8 @@ describe('caches stop serving while the invalidation channel is unhealthy', () =
   test('actor cache: nothing is cached while unhealthy, so a removed role binding applies at once', async () => {
     const orgId = await createOrg(t);
     const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-    const patch = () => t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}`, headers: { authorization: admin.authorization }, payload: { display_name: uniqueName() } });
+    const patch = () =>
+      t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}`, headers: { authorization: admin.authorization }, payload: { display_name: uniqueName() } });
     store.bus.setHealthy(false);
     try {
       assert.equal((await patch()).statusCode, 200);
@@ -95,9 +96,17 @@ describe('every credential family’s cache obeys the invalidation channel’s h
     const orgId = await createOrg(t);
     const { resourceId: clusterId } = await createCluster(t, orgId, 'fluvio_cluster');
     const base = `/v1/orgs/${orgId}/resources/${clusterId}/access-keys`;
-    const create = async () => (await t.inject({ method: 'POST', url: base, headers: t.root, payload: { name: uniqueName('ak').toLowerCase(), topic: 'a' } })).json().key as string;
+    const create = async () =>
+      (await t.inject({ method: 'POST', url: base, headers: t.root, payload: { name: uniqueName('ak').toLowerCase(), topic: 'a' } })).json().key as string;
     const verify = async (key: string) =>
-      (await t.inject({ method: 'POST', url: '/v1/verify/access-key', headers: t.root, payload: { access_key: key, cluster_id: clusterId, operation: 'consume' } })).json().code;
+      (
+        await t.inject({
+          method: 'POST',
+          url: '/v1/verify/access-key',
+          headers: t.root,
+          payload: { access_key: key, cluster_id: clusterId, operation: 'consume' },
+        })
+      ).json().code;
     const deleteBehind = (key: string) => store.prisma.accessKey.deleteMany({ where: { id: accessKeyLookupId(key)! } });
 
     const cached = await create();
@@ -184,7 +193,8 @@ describe('every credential family’s cache obeys the invalidation channel’s h
       return res.json().url as string;
     };
     const details = async (clientId: string) => (await t.inject({ method: 'GET', url: `/informationservice/details/${clientId}` })).statusCode;
-    const leaveBehind = (clientId: string) => store.prisma.clientEnrollment.deleteMany({ where: { lookupId: lookupIdOf(t.config.LATCHKEY_MASTER_KEY!, clientId) } });
+    const leaveBehind = (clientId: string) =>
+      store.prisma.clientEnrollment.deleteMany({ where: { lookupId: lookupIdOf(t.config.LATCHKEY_MASTER_KEY!, clientId) } });
 
     const cached = await enrol();
     assert.equal(await details(cached), 200);

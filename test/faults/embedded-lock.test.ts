@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DataDirLockedError, LOCK_FILE, lockDataDir } from '../../src/store/data-dir-lock.js';
-import { kill9, spawnServer, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { kill9, type ServerProcess, spawnServer, startServer } from '../helpers/server-process.js';
 
 // Two processes on one embedded data directory corrupt it (lost writes, revoked keys VALID again):
 // the second must refuse at once. Runs on both passes: it is about the embedded store only.
@@ -66,7 +66,10 @@ describe('embedded data directory lock', () => {
   test('in one process: the holder itself is refused a second lock; release frees it; a dead pid is stale', async () => {
     const dir = await tempDir();
     const lock = lockDataDir(dir);
-    assert.throws(() => lockDataDir(dir), (error: unknown) => error instanceof DataDirLockedError && error.pid === process.pid && !error.message.includes('\n'));
+    assert.throws(
+      () => lockDataDir(dir),
+      (error: unknown) => error instanceof DataDirLockedError && error.pid === process.pid && !error.message.includes('\n'),
+    );
     lock.release();
     lockDataDir(dir).release();
 
@@ -90,7 +93,10 @@ describe('embedded data directory lock', () => {
       lockDataDir(dir).release();
       // The same running process: a live holder.
       await writeFile(join(dir, LOCK_FILE), `${parent} ${await startTime(parent)}\n`);
-      assert.throws(() => lockDataDir(dir), (error: unknown) => error instanceof DataDirLockedError && error.pid === parent);
+      assert.throws(
+        () => lockDataDir(dir),
+        (error: unknown) => error instanceof DataDirLockedError && error.pid === parent,
+      );
     }
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { TEST_DATABASE_URL, uniqueName } from '../helpers/app.js';
-import { kill9, startServer, TEST_MASTER_KEY, type ServerProcess } from '../helpers/server-process.js';
+import { kill9, type ServerProcess, startServer, TEST_MASTER_KEY } from '../helpers/server-process.js';
 
 // kill -9 in the middle of a write burst, on the store of this pass (a data directory on the
 // embedded pass, the test database on the Postgres pass): everything the process acknowledged

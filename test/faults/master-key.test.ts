@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import pino from 'pino';
 import { checkMasterKey, MasterKeyMismatchError } from '../../src/crypto/master-key-check.js';
 import { openStore } from '../../src/store/index.js';
-import { kill9, spawnServer, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { kill9, type ServerProcess, spawnServer, startServer } from '../helpers/server-process.js';
 
 // A wrong LATCHKEY_MASTER_KEY used to start and then answer 500 on /oauth2/token and signing.
 // The database keeps a key check value (an HMAC of a constant under the key) from the first start.

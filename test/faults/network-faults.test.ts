@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import type { InjectOptions } from 'fastify';
 import { after, before, describe, test } from 'node:test';
+import type { InjectOptions } from 'fastify';
 import pino from 'pino';
 import { DEFAULT_STORE_LIMITS, LISTENER_APPLICATION_NAME, openStore, type StoreLimits } from '../../src/store/index.js';
-import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../helpers/app.js';
+import { startTestApp, TEST_DATABASE_URL, type TestApp, uniqueName } from '../helpers/app.js';
 import { basic, createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
 import { within } from '../helpers/server-process.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -188,11 +188,14 @@ if (!TEST_DATABASE_URL) {
         const res = await a.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: a.root });
         assert.ok([200, 503].includes(res.statusCode), res.body);
       }
-      assert.ok((await within(READY_WITHIN_MS, async () => (await a.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: a.root })).statusCode === 200)) < Infinity);
+      assert.ok(
+        (await within(READY_WITHIN_MS, async () => (await a.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: a.root })).statusCode === 200)) <
+          Infinity,
+      );
     });
 
     test('half-open LISTEN connection: a revoked key stops verifying within the heartbeat bound, through the store', async () => {
-      assert.ok(await within(READY_WITHIN_MS, async () => a.store.bus.healthy) < Infinity);
+      assert.ok((await within(READY_WITHIN_MS, async () => a.store.bus.healthy)) < Infinity);
       const key = await newKey();
       assert.equal(await verify(a, key.payload), 'VALID');
       assert.equal(await verify(a, key.payload), 'VALID');

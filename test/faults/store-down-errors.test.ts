@@ -19,7 +19,10 @@ const cases: Array<[string, unknown]> = [
   ['adapter: not reachable', { name: 'DriverAdapterError', message: 'x', cause: { kind: 'DatabaseNotReachable' } }],
   ['adapter: connection closed', { name: 'DriverAdapterError', message: 'x', cause: { kind: 'ConnectionClosed' } }],
   ['adapter: postgres code', { name: 'DriverAdapterError', message: 'x', cause: { kind: 'postgres', originalCode: '57P01' } }],
-  ['prisma: transaction could not start in time', Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), { code: 'P2028' })],
+  [
+    'prisma: transaction could not start in time',
+    Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), { code: 'P2028' }),
+  ],
   ['prisma: pool timeout', { code: 'P2024', message: 'Timed out fetching a new connection from the connection pool' }],
   ['wrapped as a cause', new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'ECONNREFUSED' }) })],
 ];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../helpers/app.js';
-import { kill9, startServer, TEST_MASTER_KEY, within, type ServerProcess } from '../helpers/server-process.js';
+import { startTestApp, TEST_DATABASE_URL, type TestApp, uniqueName } from '../helpers/app.js';
+import { kill9, type ServerProcess, startServer, TEST_MASTER_KEY, within } from '../helpers/server-process.js';
 
 // pg_terminate_backend (what a Postgres restart or a failover does to every connection) used to
 // kill the process: the listener's reconnect path left the failed client without an error
@@ -53,7 +53,10 @@ if (!TEST_DATABASE_URL) {
       };
 
       for (let round = 1; round <= 2; round++) {
-        const key = await server.request('POST', `/v1/orgs/${orgId}/api-keys`, { owner: owner.json.id, scope: { type: 'resource', resource_id: resource.json.id } });
+        const key = await server.request('POST', `/v1/orgs/${orgId}/api-keys`, {
+          owner: owner.json.id,
+          scope: { type: 'resource', resource_id: resource.json.id },
+        });
         assert.equal(key.status, 201, JSON.stringify(key.json));
         const payload = { key: key.json.id, secret: key.json.secret, resource_id: resource.json.id };
         assert.equal(await verify(payload), 'VALID');
@@ -68,7 +71,11 @@ if (!TEST_DATABASE_URL) {
         const ready = await within(30_000, async () => (await server.request('GET', '/readyz')).status === 200, 200);
         assert.ok(ready < Infinity, `round ${round}: not ready again`);
         // The in-process replica lost its connections too; its pool replaces them.
-        const del = await within(30_000, async () => (await b.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/api-keys/${key.json.id}`, headers: b.root })).statusCode === 204, 200);
+        const del = await within(
+          30_000,
+          async () => (await b.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/api-keys/${key.json.id}`, headers: b.root })).statusCode === 204,
+          200,
+        );
         assert.ok(del < Infinity, 'the other replica recovered and revoked the key');
         const took = await within(10_000, async () => (await verify(payload)) === 'REVOKED', 50);
         assert.ok(took < 10_000, `round ${round}: the revocation did not reach the process`);

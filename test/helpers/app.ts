@@ -4,7 +4,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import pino from 'pino';
 import { type AppOptions, buildApp } from '../../src/app.js';
 import { ensureRootToken } from '../../src/auth/root-token.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import { hashingOptionsFrom, SecretHasher } from '../../src/crypto/hashing.js';
 import { loggerOptions } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -56,12 +56,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { transport: _pretty, ...options_ } = loggerOptions(config.LOG_LEVEL);
   const logger = pino(options_, sink);
   const store = options.store ?? (await openStore({ databaseUrl: config.DATABASE_URL, logger }));
-  await ensureRootToken(
-    store.prisma,
-    new SecretHasher(hashingOptionsFrom(config, { concurrency: 1, queueLimit: 1 })),
-    rootToken,
-  );
-  const app = await buildApp({ config, store, masterKey: config.LATCHKEY_MASTER_KEY!, logger, ...(options.keyFilterSeams ? { keyFilterSeams: options.keyFilterSeams } : {}) });
+  await ensureRootToken(store.prisma, new SecretHasher(hashingOptionsFrom(config, { concurrency: 1, queueLimit: 1 })), rootToken);
+  const app = await buildApp({
+    config,
+    store,
+    masterKey: config.LATCHKEY_MASTER_KEY!,
+    logger,
+    ...(options.keyFilterSeams ? { keyFilterSeams: options.keyFilterSeams } : {}),
+  });
   await app.ready();
   return {
     app,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from './app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,7 +27,10 @@ export async function compileCli(): Promise<string> {
       files: ['../../../src/cli/main.ts'],
     }),
   );
-  const tsc = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { env: process.env, cwd: ROOT });
+  const tsc = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], {
+    env: process.env,
+    cwd: ROOT,
+  });
   if (tsc.code !== 0) throw new Error(`compiling the CLI failed:\n${tsc.stdout}${tsc.stderr}`);
   // What bin/latchkey.js does with dist/src/cli/main.js.
   const entry = join(BUILD_DIR, 'latchkey.js');

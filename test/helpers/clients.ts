@@ -1,9 +1,9 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import assert from 'node:assert/strict';
-import { uniqueName, type TestApp } from './app.js';
+import { type TestApp, uniqueName } from './app.js';
 import { createAsRoot, credentialFor, type ScopeRef } from './principals.js';
 
 /** openssl, the tool that is not ours, in a scratch directory. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { uniqueName, type TestApp } from './app.js';
+import { type TestApp, uniqueName } from './app.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from './principals.js';
 
 type Headers = Record<string, string>;

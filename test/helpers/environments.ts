@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { uniqueName, type TestApp } from './app.js';
+import { type TestApp, uniqueName } from './app.js';
 import { createOrg } from './principals.js';
 
 /** The environment suites' shared setup; `app` returns the suite's running app. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { uniqueName, type TestApp } from './app.js';
+import { type TestApp, uniqueName } from './app.js';
 import { createAsRoot, createOrg } from './principals.js';
 
 /** A fresh Idempotency-Key. */

@@ -138,7 +138,15 @@ export async function introspectDatabase(session: Pick<SqlSession, 'query'>): Pr
     else if (row.is_unique) table.uniques.push(shape);
     else table.indexes.push(shape);
   }
-  type ForeignKeyRow = { constraint_name: string; table_name: string; referenced_table: string; on_delete: string; on_update: string; columns: string; referenced_columns: string };
+  type ForeignKeyRow = {
+    constraint_name: string;
+    table_name: string;
+    referenced_table: string;
+    on_delete: string;
+    on_update: string;
+    columns: string;
+    referenced_columns: string;
+  };
   for (const row of await session.query<ForeignKeyRow>(FOREIGN_KEYS_SQL)) {
     tables.get(row.table_name)?.foreignKeys.push({
       name: row.constraint_name,
@@ -251,7 +259,8 @@ function diffTable(want: TableShape, have: TableShape, report: (line: string) =>
   const haveKeys = new Set(have.foreignKeys.map(describeKey));
   const wantKeys = new Set(want.foreignKeys.map(describeKey));
   for (const key of want.foreignKeys) if (!haveKeys.has(describeKey(key))) report(`foreign key ${describeKey(key)} on ${t} is missing`);
-  for (const key of have.foreignKeys) if (!wantKeys.has(describeKey(key))) report(`foreign key ${describeKey(key)} on ${t} exists in the database but not in the schema`);
+  for (const key of have.foreignKeys)
+    if (!wantKeys.has(describeKey(key))) report(`foreign key ${describeKey(key)} on ${t} exists in the database but not in the schema`);
 }
 
 /** A session on one pg client, as the migrator uses it. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { type TestApp, uniqueName } from './app.js';
 import { newApiKeyId } from '../../src/crypto/tokens.js';
+import { type TestApp, uniqueName } from './app.js';
 
 export type ScopeRef = { type: 'organization' } | { type: 'environment' | 'resource'; id: string };
 

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
-import { uniqueName, type TestApp } from './app.js';
+import { type TestApp, uniqueName } from './app.js';
 import { createOrg } from './principals.js';
 
 /** The resource suites' shared setup; `app` returns the suite's running app. */
 export function resourceFixtures(app: () => TestApp) {
   const newOrg = () => createOrg(app());
   const newEnv = async (orgId: string): Promise<string> => {
-    const res = await app().inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: app().root, payload: { display_name: uniqueName('env') } });
+    const res = await app().inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/environments`,
+      headers: app().root,
+      payload: { display_name: uniqueName('env') },
+    });
     assert.equal(res.statusCode, 201);
     return res.json().id;
   };

@@ -1,4 +1,4 @@
-import { uniqueName, type TestApp } from './app.js';
+import { type TestApp, uniqueName } from './app.js';
 import { createAsRoot, createCluster, createOrg } from './principals.js';
 
 /** The API-key verification suites' shared setup; `app` returns the suite's running app. */

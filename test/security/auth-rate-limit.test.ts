@@ -11,8 +11,7 @@ describe('failed authentication is rate limited per client address', () => {
   });
   after(() => t.close());
 
-  const attempt = (authorization: string, remoteAddress: string) =>
-    t.inject({ method: 'GET', url: '/v1/orgs', headers: { authorization }, remoteAddress });
+  const attempt = (authorization: string, remoteAddress: string) => t.inject({ method: 'GET', url: '/v1/orgs', headers: { authorization }, remoteAddress });
 
   test('after the limit an address gets 429 with Retry-After for wrong credentials, but the right root token still gets through', async () => {
     const statuses: number[] = [];
@@ -29,23 +28,45 @@ describe('failed authentication is rate limited per client address', () => {
   test('a valid cloud API key and its access token still authenticate from an address that is over the limit', async () => {
     const orgId = await createOrg(t);
     const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-    const token = await t.inject({ method: 'POST', url: '/oauth2/token', remoteAddress: '10.9.0.4', headers: { authorization: admin.authorization }, payload: { grant_type: 'client_credentials' } });
+    const token = await t.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      remoteAddress: '10.9.0.4',
+      headers: { authorization: admin.authorization },
+      payload: { grant_type: 'client_credentials' },
+    });
     assert.equal(token.statusCode, 200, token.body);
     assert.equal((await attempt(admin.authorization, '10.9.0.4')).statusCode, 200);
     for (let i = 0; i < 4; i++) await attempt(basic(admin.keyId, generateSecret(SecretPrefix.apiKey)).authorization, '10.9.0.4');
     assert.equal((await attempt(basic(admin.keyId, generateSecret(SecretPrefix.apiKey)).authorization, '10.9.0.4')).statusCode, 429);
     assert.equal((await attempt(admin.authorization, '10.9.0.4')).statusCode, 200, 'Basic with the right secret');
     assert.equal((await attempt(`Bearer ${token.json().access_token}`, '10.9.0.4')).statusCode, 200, 'access token');
-    const again = await t.inject({ method: 'POST', url: '/oauth2/token', remoteAddress: '10.9.0.4', headers: { authorization: admin.authorization }, payload: { grant_type: 'client_credentials' } });
+    const again = await t.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      remoteAddress: '10.9.0.4',
+      headers: { authorization: admin.authorization },
+      payload: { grant_type: 'client_credentials' },
+    });
     assert.equal(again.statusCode, 200, 'the token endpoint too');
   });
 
   test('failed OAuth client authentication counts too', async () => {
     for (let i = 0; i < 3; i++) {
-      const res = await t.inject({ method: 'POST', url: '/oauth2/token', remoteAddress: '10.9.0.3', payload: { grant_type: 'client_credentials', client_id: 'ABCDEFGHIJKLMNOP', client_secret: 'nope' } });
+      const res = await t.inject({
+        method: 'POST',
+        url: '/oauth2/token',
+        remoteAddress: '10.9.0.3',
+        payload: { grant_type: 'client_credentials', client_id: 'ABCDEFGHIJKLMNOP', client_secret: 'nope' },
+      });
       assert.equal(res.statusCode, 401);
     }
-    const res = await t.inject({ method: 'POST', url: '/oauth2/token', remoteAddress: '10.9.0.3', payload: { grant_type: 'client_credentials', client_id: 'ABCDEFGHIJKLMNOP', client_secret: 'nope' } });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      remoteAddress: '10.9.0.3',
+      payload: { grant_type: 'client_credentials', client_id: 'ABCDEFGHIJKLMNOP', client_secret: 'nope' },
+    });
     assert.equal(res.statusCode, 429);
   });
 });

@@ -4,8 +4,8 @@
  * suite fails and names the one entry to add.
  */
 import type { Store } from '../../src/store/index.js';
-import { uniqueName, type TestApp } from '../helpers/app.js';
-import { createAsRoot, credentialFor, createOrg } from '../helpers/principals.js';
+import { type TestApp, uniqueName } from '../helpers/app.js';
+import { createAsRoot, createOrg, credentialFor } from '../helpers/principals.js';
 
 /** Rows per table of the whole database (migrations bookkeeping aside). */
 export async function countRows(store: Store): Promise<Record<string, number>> {
@@ -61,13 +61,22 @@ export async function createFixture(t: TestApp): Promise<Fixture> {
   const environment = await createAsRoot(t, `${org}/environments`, { display_name: uniqueName('env') });
   const resources: Record<string, string> = {};
   for (const kind of RESOURCE_KINDS) {
-    const res = await t.inject({ method: 'POST', url: `${org}/resources`, headers: t.root, payload: { kind, display_name: uniqueName(kind), environment_id: environment.id } });
+    const res = await t.inject({
+      method: 'POST',
+      url: `${org}/resources`,
+      headers: t.root,
+      payload: { kind, display_name: uniqueName(kind), environment_id: environment.id },
+    });
     // Kinds another module adds later are simply absent until it merges.
     if (res.statusCode === 201) resources[kind] = res.json().id;
   }
   const serviceAccount = await createAsRoot(t, `${org}/service-accounts`, { display_name: uniqueName('sa') });
   const user = await createAsRoot(t, `${org}/users`, { email: `${uniqueName('u')}@example.com` });
-  const roleBinding = await createAsRoot(t, `${org}/role-bindings`, { principal: serviceAccount.id, role: 'DeveloperRead', scope: { type: 'environment', id: environment.id } });
+  const roleBinding = await createAsRoot(t, `${org}/role-bindings`, {
+    principal: serviceAccount.id,
+    role: 'DeveloperRead',
+    scope: { type: 'environment', id: environment.id },
+  });
   const apiKey = await createAsRoot(t, `${org}/api-keys`, { owner: serviceAccount.id, scope: { type: 'resource', resource_id: resources.kafka_cluster } });
   const clusterKey = await createAsRoot(t, `${org}/cluster-keys`, { name: uniqueName('ck'), owner: serviceAccount.id, cluster_id: resources.pulsar_cluster });
   const accessKeyName = uniqueName('ak');
@@ -202,9 +211,22 @@ export const BODIES: Record<string, (fx: Fixture) => Record<string, unknown>> = 
   }),
   createClusterSigningKey: () => ({ activate_at: '2099-01-01T00:00:00Z', algorithm: 'ES256' }),
   verifyClusterKey: (fx) => ({ token: fx.clusterKeyToken, cluster_id: fx.resources.pulsar_cluster }),
-  createAccessKey: () => ({ name: uniqueName('ak'), protocol: 'simple', topic: 'orders', consume: true, produce: false, key_filter_remote: 'tenant:https://filter.example.com/keys' }),
+  createAccessKey: () => ({
+    name: uniqueName('ak'),
+    protocol: 'simple',
+    topic: 'orders',
+    consume: true,
+    produce: false,
+    key_filter_remote: 'tenant:https://filter.example.com/keys',
+  }),
   rotateAccessKey: () => ({ grace_period_seconds: 60 }),
-  verifyAccessKey: (fx) => ({ access_key: fx.accessKey, cluster_id: fx.resources.fluvio_cluster, operation: 'produce', topic: 'orders', params: { tenant: 'a' } }),
+  verifyAccessKey: (fx) => ({
+    access_key: fx.accessKey,
+    cluster_id: fx.resources.fluvio_cluster,
+    operation: 'produce',
+    topic: 'orders',
+    params: { tenant: 'a' },
+  }),
   verifyBatch: (fx) => ({
     items: [
       { kind: 'api_key', ...BODIES.verifyApiKey!(fx) },

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { ensureRootToken } from '../../src/auth/root-token.js';
 import { hashingOptionsFrom, SecretHasher } from '../../src/crypto/hashing.js';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../helpers/app.js';
 import { createOrg } from '../helpers/principals.js';
 import { countRows } from './fixtures.js';
 
@@ -87,19 +87,57 @@ describe('bad input is a 4xx problem naming the field, and changes nothing', () 
   });
 
   test('unknown organization settings keys are refused by name', async () => {
-    await refused({ method: 'PATCH', url: `/v1/orgs/${orgId}`, headers: t.root, payload: { settings: { no_such_setting: 1 } } }, 422, 'settings.no_such_setting');
-    await refused({ method: 'POST', url: '/v1/orgs', headers: t.root, payload: { name: uniqueName('o'), settings: { no_such_setting: true } } }, 422, 'settings.no_such_setting');
+    await refused(
+      { method: 'PATCH', url: `/v1/orgs/${orgId}`, headers: t.root, payload: { settings: { no_such_setting: 1 } } },
+      422,
+      'settings.no_such_setting',
+    );
+    await refused(
+      { method: 'POST', url: '/v1/orgs', headers: t.root, payload: { name: uniqueName('o'), settings: { no_such_setting: true } } },
+      422,
+      'settings.no_such_setting',
+    );
   });
 
   test('invalid UTF-8 bodies and lone surrogates are refused, not stored as U+FFFD', async () => {
     const invalidUtf8 = Buffer.concat([Buffer.from('{"display_name":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
-    const res = await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: invalidUtf8 }, 422, 'display_name');
+    const res = await refused(
+      { method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: invalidUtf8 },
+      422,
+      'display_name',
+    );
     assert.match(res.json().detail, /UTF-8/);
     // Bytes that are not UTF-8 and not JSON: nothing to name, still a problem and not a 500.
-    const garbage = await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: Buffer.from([0x7b, 0xff, 0x7d]) }, 400);
+    const garbage = await refused(
+      {
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/environments`,
+        headers: { ...t.root, 'content-type': 'application/json' },
+        payload: Buffer.from([0x7b, 0xff, 0x7d]),
+      },
+      400,
+    );
     assert.equal(garbage.json().code, 'malformed_json');
-    await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: '{"display_name":"a\\ud800b"}' }, 422, 'display_name');
-    await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: '{"display_name":"\\udc00"}' }, 422, 'display_name');
+    await refused(
+      {
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/environments`,
+        headers: { ...t.root, 'content-type': 'application/json' },
+        payload: '{"display_name":"a\\ud800b"}',
+      },
+      422,
+      'display_name',
+    );
+    await refused(
+      {
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/environments`,
+        headers: { ...t.root, 'content-type': 'application/json' },
+        payload: '{"display_name":"\\udc00"}',
+      },
+      422,
+      'display_name',
+    );
     // A well-formed pair is fine and comes back as sent.
     const pair = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: t.root, payload: { display_name: 'env \ud83d\udd11' } });
     assert.equal(pair.statusCode, 201, pair.body);
@@ -108,7 +146,16 @@ describe('bad input is a 4xx problem naming the field, and changes nothing', () 
 
   test('deep nesting is refused without exhausting the stack', async () => {
     const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
-    await refused({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload: `{"display_name":${deep}}` }, 422, 'display_name');
+    await refused(
+      {
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/environments`,
+        headers: { ...t.root, 'content-type': 'application/json' },
+        payload: `{"display_name":${deep}}`,
+      },
+      422,
+      'display_name',
+    );
   });
 
   test('a root token containing dots is a root token, and dotted garbage is 401, not 500', async () => {
@@ -144,7 +191,15 @@ describe('protocol edges answer problem+json through the one error handler', () 
     assertProblem(await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: json, payload: '{"display_name":' }), 400);
     assertProblem(await t.inject({ method: 'GET', url: '/no/such/route', headers: t.root }), 404);
     assertProblem(await t.inject({ method: 'GET', url: '/no/such/route' }), 404);
-    assertProblem(await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: json, payload: JSON.stringify({ display_name: 'x'.repeat(1024 * 1024) }) }), 413);
+    assertProblem(
+      await t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/environments`,
+        headers: json,
+        payload: JSON.stringify({ display_name: 'x'.repeat(1024 * 1024) }),
+      }),
+      413,
+    );
     assertProblem(await t.inject({ method: 'GET', url: `/v1/orgs/${'o'.repeat(200)}`, headers: t.root }), 414);
     assertProblem(await t.inject({ method: 'GET', url: `/v1/orgs?page_token=${'x'.repeat(9000)}`, headers: t.root }), 414);
     assertProblem(await t.inject({ method: 'GET', url: '/v1/orgs/%E0%A4%A', headers: t.root }), 400);
@@ -153,14 +208,24 @@ describe('protocol edges answer problem+json through the one error handler', () 
   test('text/plain and form bodies on JSON routes are 415', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
       const before = await countRows(t.store);
-      const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': type }, payload: type.includes('form-urlencoded') ? 'display_name=x' : '{"display_name":"x"}' });
+      const res = await t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/environments`,
+        headers: { ...t.root, 'content-type': type },
+        payload: type.includes('form-urlencoded') ? 'display_name=x' : '{"display_name":"x"}',
+      });
       assertProblem(res, 415);
       assert.deepEqual(await countRows(t.store), before);
     }
   });
 
   test('/oauth2/token still takes form bodies (RFC 6749)', async () => {
-    const res = await t.inject({ method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=password' });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'grant_type=password',
+    });
     assert.equal(res.statusCode, 400, res.body);
     assert.equal(res.json().error, 'unsupported_grant_type');
   });
@@ -208,7 +273,10 @@ describe('HTTP parse errors never log credentials, at any level', () => {
       assert.match(answers[0]!, /application\/problem\+json/);
       assert.match(answers[1]!, /^HTTP\/1\.1 431 /);
       assert.match(answers[2]!, /^HTTP\/1\.1 400 /);
-      assert.ok(t.logs.some((line) => line.includes('client error')), 'the client errors were logged');
+      assert.ok(
+        t.logs.some((line) => line.includes('client error')),
+        'the client errors were logged',
+      );
       for (const line of t.logs) {
         assert.ok(!line.includes(t.rootToken), `no line carries the root token: ${line.slice(0, 200)}`);
         assert.ok(!line.includes(basic), `no line carries the Basic credential: ${line.slice(0, 200)}`);

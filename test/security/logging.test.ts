@@ -23,7 +23,10 @@ describe('logging never carries credentials', () => {
       const res = await t.inject({ method: 'GET', url: '/v1/orgs', headers: { ...t.root, 'x-request-id': requestId } });
       assert.equal(res.statusCode, 200);
     });
-    assert.ok(lines.some((line) => line.includes(requestId)), 'the request itself was logged');
+    assert.ok(
+      lines.some((line) => line.includes(requestId)),
+      'the request itself was logged',
+    );
     assert.ok(!lines.some((line) => line.includes(t.rootToken)), 'no line carries the token');
     assert.ok(!lines.some((line) => /authorization/i.test(line) && line.includes('Bearer')), 'no line carries the Authorization header');
   });
@@ -47,7 +50,10 @@ describe('logging never carries credentials', () => {
     const secret = `lks_${randomUUID()}`;
     const lines = await logsDuring(async () => {
       t.app.log.info({ secret, token: secret, client_secret: secret, access_token: secret }, 'top-level fields');
-      t.app.log.info({ key: { secret }, body: { token: secret, password: secret, rootToken: secret }, headers: { authorization: `Bearer ${secret}` } }, 'nested fields');
+      t.app.log.info(
+        { key: { secret }, body: { token: secret, password: secret, rootToken: secret }, headers: { authorization: `Bearer ${secret}` } },
+        'nested fields',
+      );
     });
     assert.equal(lines.length, 2);
     for (const line of lines) {

@@ -13,10 +13,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type InjectOptions, type LightMyRequestResponse } from 'fastify';
-import { FailureLimiter } from '../../src/lib/rate-limit.js';
+import { FailureLimiter, Tarpit } from '../../src/lib/rate-limit.js';
 import authPlugin from '../../src/plugins/auth.js';
 import errorsPlugin from '../../src/plugins/errors.js';
-import { Tarpit } from '../../src/lib/rate-limit.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { BODIES, countRows, createFixture, type Fixture, pathParamValue, QUERY_PARAMS } from './fixtures.js';
 
@@ -63,7 +62,12 @@ const problemFamily: Family = {
   name: 'problem+json (RFC 9457)',
   isError: (res) => {
     const body = json(res);
-    return /^application\/problem\+json/.test(String(res.headers['content-type'])) && body?.status === res.statusCode && typeof body.code === 'string' && typeof body.request_id === 'string';
+    return (
+      /^application\/problem\+json/.test(String(res.headers['content-type'])) &&
+      body?.status === res.statusCode &&
+      typeof body.code === 'string' &&
+      typeof body.request_id === 'string'
+    );
   },
   fieldsNamed: (res) => (json(res)?.errors ?? []).map((e: { path: string }) => e.path),
   fuzzCaller: (t) => t.root,
@@ -92,10 +96,17 @@ const FAMILIES: Array<{ prefix: string; family: Family }> = [
       name: "Confluent's error shape ({errors:[{status,code,detail,source}]})",
       isError: (res) => {
         const body = json(res);
-        return /^application\/json/.test(String(res.headers['content-type'])) && Array.isArray(body?.errors) && body.errors.length > 0 && body.errors.every((e: { status: string }) => e.status === String(res.statusCode));
+        return (
+          /^application\/json/.test(String(res.headers['content-type'])) &&
+          Array.isArray(body?.errors) &&
+          body.errors.length > 0 &&
+          body.errors.every((e: { status: string }) => e.status === String(res.statusCode))
+        );
       },
       fieldsNamed: (res) =>
-        (json(res)?.errors ?? []).map((e: { source?: { pointer?: string; parameter?: string } }) => e.source?.parameter ?? e.source?.pointer?.slice(1).split('/').join('.') ?? ''),
+        (json(res)?.errors ?? []).map(
+          (e: { source?: { pointer?: string; parameter?: string } }) => e.source?.parameter ?? e.source?.pointer?.slice(1).split('/').join('.') ?? '',
+        ),
       // /iam/v2 acts in the caller's organization, which the root token lacks.
       fuzzCaller: (_t, fx) => ({ authorization: fx.admin.authorization }),
     },
@@ -145,8 +156,14 @@ const NOT_TENANT_ADDRESSED: Record<string, { status: number; why: string }> = {
   'GET /iam/v2/service-accounts': { status: 200, why: 'lists the caller’s organization' },
   'POST /iam/v2/service-accounts': { status: 201, why: 'creates in the caller’s organization; names nothing of another' },
   'POST /v1/verify/cluster-key': { status: 200, why: 'a token of another organization answers 200 INVALID, never 403 (API.md)' },
-  'POST /v1/verify/access-key': { status: 403, why: 'the caller is no Verifier of its own organization (its own role, as /v1/verify/api-key); a Verifier of another organization gets 200 INVALID (test below)' },
-  'POST /v1/verify/batch': { status: 403, why: 'the caller is no Verifier of its own organization, checked before any item (as /v1/verify/api-key); a Verifier of another organization gets 200 INVALID per item (test below)' },
+  'POST /v1/verify/access-key': {
+    status: 403,
+    why: 'the caller is no Verifier of its own organization (its own role, as /v1/verify/api-key); a Verifier of another organization gets 200 INVALID (test below)',
+  },
+  'POST /v1/verify/batch': {
+    status: 403,
+    why: 'the caller is no Verifier of its own organization, checked before any item (as /v1/verify/api-key); a Verifier of another organization gets 200 INVALID per item (test below)',
+  },
   'POST /clientcontroller/enrol': { status: 404, why: 'names this organization’s deployment by ?resource_id (QUERY_PARAMS): not another tenant’s to address' },
   'POST /clientcontroller/leave': { status: 404, why: 'names this organization’s deployment by ?resource_id (QUERY_PARAMS): not another tenant’s to address' },
 };
@@ -228,8 +245,7 @@ interface Route {
   family: Family;
 }
 
-const isPublicListed = (key: string) =>
-  Object.keys(PUBLIC_ROUTES).some((entry) => (entry.endsWith('*') ? key.startsWith(entry.slice(0, -1)) : key === entry));
+const isPublicListed = (key: string) => Object.keys(PUBLIC_ROUTES).some((entry) => (entry.endsWith('*') ? key.startsWith(entry.slice(0, -1)) : key === entry));
 
 function routesOf(t: TestApp): Route[] {
   const doc = t.app.swagger() as unknown as { paths: Record<string, Record<string, Operation>> };
@@ -347,7 +363,14 @@ function queryCorpus(doc: object, name: string, raw: SchemaObject): Array<{ labe
   // A parameter whose schema admits an array may be repeated (e.g. Confluent's ?display_name=a&display_name=b).
   if (!types.has('array')) cases.push({ label: 'repeated (an array)', query: `${encodeURIComponent(name)}=a&${encodeURIComponent(name)}=b` });
   if (types.has('number') && !types.has('string')) {
-    cases.push(one('not a number', 'abc'), one('1e308', '1e308'), one('9999999999999999999', '9999999999999999999'), one('-1', '-1'), one('1.5', '1.5'), one('empty', ''));
+    cases.push(
+      one('not a number', 'abc'),
+      one('1e308', '1e308'),
+      one('9999999999999999999', '9999999999999999999'),
+      one('-1', '-1'),
+      one('1.5', '1.5'),
+      one('empty', ''),
+    );
   }
   if (schema.format === 'date-time') {
     cases.push(one('year 0000', '0000-01-01T00:00:00Z'), one('year +275760', '%2B275760-09-13T00:00:00Z'), one('not a date', 'yesterday'));
@@ -437,29 +460,37 @@ describe('generated security suite: every route in the table', () => {
   }
 
   function pathOf(route: Route, replace?: { param: string; value: string }): string {
-    return route.url.replace(/:([A-Za-z0-9_]+)/g, (_, param: string) =>
-      replace?.param === param ? replace.value : encodeURIComponent(pathParamValue(fx, route.url, param)),
-    ).replace(/\*$/, 'index.html');
+    return route.url
+      .replace(/:([A-Za-z0-9_]+)/g, (_, param: string) => (replace?.param === param ? replace.value : encodeURIComponent(pathParamValue(fx, route.url, param))))
+      .replace(/\*$/, 'index.html');
   }
 
   function bodyOf(route: Route): Record<string, unknown> | undefined {
     if (!route.operation?.requestBody) return undefined;
     const example = BODIES[route.operation.operationId];
     if (!example) {
-      throw new Error(`${route.key} (${route.operation.operationId}) takes a body the security suite has no example of: add a valid one to BODIES in test/security/fixtures.ts`);
+      throw new Error(
+        `${route.key} (${route.operation.operationId}) takes a body the security suite has no example of: add a valid one to BODIES in test/security/fixtures.ts`,
+      );
     }
     return example(fx);
   }
 
   const request = (route: Route, headers: Record<string, string | undefined>): InjectOptions => {
     const body = bodyOf(route);
-    return { method: route.method as InjectOptions['method'], url: urlOf(route), headers: { ...headers } as Record<string, string>, ...(body ? { payload: body } : {}) };
+    return {
+      method: route.method as InjectOptions['method'],
+      url: urlOf(route),
+      headers: { ...headers } as Record<string, string>,
+      ...(body ? { payload: body } : {}),
+    };
   };
 
   test('every route is accounted for: documented or public, ids and bodies registered', async (t_) => {
     const problems: string[] = [];
     for (const route of routes) {
-      if (route.auth === 'public' && !isPublicListed(route.key)) problems.push(`${route.key} is public but not in PUBLIC_ROUTES: declare it (with why) or give it config.auth`);
+      if (route.auth === 'public' && !isPublicListed(route.key))
+        problems.push(`${route.key} is public but not in PUBLIC_ROUTES: declare it (with why) or give it config.auth`);
       if (route.auth !== 'public' && !route.operation) problems.push(`${route.key} requires a credential but is not in the OpenAPI document`);
       if (route.auth === 'management' && !route.action) problems.push(`${route.key} declares no action: give it config.auth 'root' or the action it performs`);
       try {
@@ -470,7 +501,9 @@ describe('generated security suite: every route in the table', () => {
       }
     }
     assert.deepEqual(problems, []);
-    t_.diagnostic(`${routes.length} routes: ${routes.filter((r) => r.auth === 'public').length} public, ${routes.filter((r) => r.auth === 'root').length} root-only, ${routes.filter((r) => r.auth === 'management').length} management`);
+    t_.diagnostic(
+      `${routes.length} routes: ${routes.filter((r) => r.auth === 'public').length} public, ${routes.filter((r) => r.auth === 'root').length} root-only, ${routes.filter((r) => r.auth === 'management').length} management`,
+    );
   });
 
   test('(a) no credential → 401, and nothing but the declared public routes answers 2xx without one', async (t_) => {
@@ -480,9 +513,11 @@ describe('generated security suite: every route in the table', () => {
       for (const headers of [{}, { authorization: 'Basic bm90OmEta2V5' }, { authorization: 'Bearer not-a-token' }]) {
         cases++;
         const res = await t.inject(request(route, headers));
-        if (res.statusCode >= 200 && res.statusCode < 300 && !isPublicListed(route.key)) failures.push(`${route.key} answered ${res.statusCode} without a valid credential`);
+        if (res.statusCode >= 200 && res.statusCode < 300 && !isPublicListed(route.key))
+          failures.push(`${route.key} answered ${res.statusCode} without a valid credential`);
         if (route.auth === 'public') continue;
-        if (res.statusCode !== 401 || !route.family.isError(res)) failures.push(`${route.key} ${JSON.stringify(headers)}: expected 401 in ${route.family.name}, got ${res.statusCode} ${res.body.slice(0, 160)}`);
+        if (res.statusCode !== 401 || !route.family.isError(res))
+          failures.push(`${route.key} ${JSON.stringify(headers)}: expected 401 in ${route.family.name}, got ${res.statusCode} ${res.body.slice(0, 160)}`);
         else if (!res.headers['www-authenticate']) failures.push(`${route.key}: 401 without WWW-Authenticate`);
       }
     }
@@ -492,7 +527,19 @@ describe('generated security suite: every route in the table', () => {
 
   test("(b) another organization's admin → 404 for this organization's objects", async (t_) => {
     const failures: string[] = [];
-    const fixtureIds = [fx.orgId, fx.environmentId, fx.serviceAccountId, fx.userId, fx.roleBindingId, fx.apiKeyId, fx.clusterKeyId, fx.accessKeyName, fx.clientName, fx.clientId, ...Object.values(fx.resources)];
+    const fixtureIds = [
+      fx.orgId,
+      fx.environmentId,
+      fx.serviceAccountId,
+      fx.userId,
+      fx.roleBindingId,
+      fx.apiKeyId,
+      fx.clusterKeyId,
+      fx.accessKeyName,
+      fx.clientName,
+      fx.clientId,
+      ...Object.values(fx.resources),
+    ];
     let cases = 0;
     for (const route of routes.filter((r) => r.auth !== 'public')) {
       cases++;
@@ -528,10 +575,12 @@ describe('generated security suite: every route in the table', () => {
     for (const route of verifyRoutes) {
       // The fixture's own Verifier gets VALID with the same body: the INVALID below is the tenant boundary, not a bad example.
       const mine = await t.inject(request(route, { authorization: fx.weak.authorization }));
-      if (mine.statusCode !== 200 || !answersOf(mine).every((answer) => answer.code === 'VALID')) failures.push(`${route.key}: the fixture's own Verifier expected 200 VALID, got ${mine.statusCode} ${mine.body.slice(0, 160)}`);
+      if (mine.statusCode !== 200 || !answersOf(mine).every((answer) => answer.code === 'VALID'))
+        failures.push(`${route.key}: the fixture's own Verifier expected 200 VALID, got ${mine.statusCode} ${mine.body.slice(0, 160)}`);
       const before = await countRows(t.store);
       const res = await t.inject(request(route, { authorization: fx.otherTenantVerifier.authorization }));
-      if (res.statusCode !== 200 || !answersOf(res).every((answer) => answer.valid === false && answer.code === 'INVALID')) failures.push(`${route.key}: expected 200 INVALID, got ${res.statusCode} ${res.body.slice(0, 160)}`);
+      if (res.statusCode !== 200 || !answersOf(res).every((answer) => answer.valid === false && answer.code === 'INVALID'))
+        failures.push(`${route.key}: expected 200 INVALID, got ${res.statusCode} ${res.body.slice(0, 160)}`);
       const leaked = [fx.orgId, fx.serviceAccountId, fx.apiKeyId, fx.clusterKeyId, fx.accessKeyName].filter((id) => res.body.includes(id));
       if (leaked.length > 0) failures.push(`${route.key}: another tenant's Verifier was told this organization's ids ${leaked.join(', ')}`);
       if (JSON.stringify(await countRows(t.store)) !== JSON.stringify(before)) failures.push(`${route.key}: another tenant's verify changed rows`);
@@ -550,8 +599,10 @@ describe('generated security suite: every route in the table', () => {
       const res = await t.inject(request(route, { authorization: fx.weak.authorization }));
       const declared = WEAK_EXPECTED[route.key];
       if (declared) {
-        if (res.statusCode !== declared.status || (res.statusCode >= 400 && !route.family.isError(res))) failures.push(`${route.key}: declared ${declared.status} (${declared.why}), got ${res.statusCode} ${res.body.slice(0, 160)}`);
-        if (res.statusCode >= 400 && JSON.stringify(await countRows(t.store)) !== JSON.stringify(before)) failures.push(`${route.key}: a refused request changed rows`);
+        if (res.statusCode !== declared.status || (res.statusCode >= 400 && !route.family.isError(res)))
+          failures.push(`${route.key}: declared ${declared.status} (${declared.why}), got ${res.statusCode} ${res.body.slice(0, 160)}`);
+        if (res.statusCode >= 400 && JSON.stringify(await countRows(t.store)) !== JSON.stringify(before))
+          failures.push(`${route.key}: a refused request changed rows`);
         continue;
       }
       const open = OPEN_TO_MEMBERS[route.key];
@@ -559,7 +610,8 @@ describe('generated security suite: every route in the table', () => {
         if (res.statusCode >= 300) failures.push(`${route.key} is declared open to members (${open}) but answered ${res.statusCode} ${res.body.slice(0, 160)}`);
         continue;
       }
-      if (res.statusCode !== 403 || !route.family.isError(res)) failures.push(`${route.key}: expected 403 in ${route.family.name}, got ${res.statusCode} ${res.body.slice(0, 160)}`);
+      if (res.statusCode !== 403 || !route.family.isError(res))
+        failures.push(`${route.key}: expected 403 in ${route.family.name}, got ${res.statusCode} ${res.body.slice(0, 160)}`);
       if (JSON.stringify(await countRows(t.store)) !== JSON.stringify(before)) failures.push(`${route.key}: a refused request changed rows`);
     }
     assert.deepEqual(failures, []);
@@ -577,7 +629,12 @@ describe('generated security suite: every route in the table', () => {
       const where = `${route.key} ${what}`;
       if (res.statusCode < 400 || res.statusCode >= 500) failures.push(`${where}: expected 4xx, got ${res.statusCode} ${res.body.slice(0, 200)}`);
       else if (!route.family.isError(res)) failures.push(`${where}: the ${res.statusCode} is not in ${route.family.name}: ${res.body.slice(0, 200)}`);
-      else if (res.statusCode === 422 && field && route.family.fieldsNamed(res).length > 0 && !route.family.fieldsNamed(res).some((p) => p === field || p.startsWith(`${field}.`) || p.startsWith(`${field}[`))) {
+      else if (
+        res.statusCode === 422 &&
+        field &&
+        route.family.fieldsNamed(res).length > 0 &&
+        !route.family.fieldsNamed(res).some((p) => p === field || p.startsWith(`${field}.`) || p.startsWith(`${field}[`))
+      ) {
         failures.push(`${where}: the 422 does not name ${field}: ${res.body.slice(0, 200)}`);
       }
     }
@@ -594,12 +651,22 @@ describe('generated security suite: every route in the table', () => {
 
       for (const param of route.pathParams) {
         for (const c of PATH_CORPUS) {
-          await check(route, `path :${param} = ${c.label}`, param, { method: route.method as InjectOptions['method'], url: urlOf(route, { param, value: c.value }), headers, ...(base ? { payload: base } : {}) });
+          await check(route, `path :${param} = ${c.label}`, param, {
+            method: route.method as InjectOptions['method'],
+            url: urlOf(route, { param, value: c.value }),
+            headers,
+            ...(base ? { payload: base } : {}),
+          });
         }
       }
       for (const param of query) {
         for (const c of queryCorpus(doc, param.name, param.schema)) {
-          await check(route, `query ${param.name} = ${c.label}`, param.name, { method: route.method as InjectOptions['method'], url: urlOf(route, undefined, { name: param.name, raw: c.query }), headers, ...(base ? { payload: base } : {}) });
+          await check(route, `query ${param.name} = ${c.label}`, param.name, {
+            method: route.method as InjectOptions['method'],
+            url: urlOf(route, undefined, { name: param.name, raw: c.query }),
+            headers,
+            ...(base ? { payload: base } : {}),
+          });
         }
       }
       if (base) {
@@ -607,7 +674,10 @@ describe('generated security suite: every route in the table', () => {
         const schema = resolve(doc, content?.schema);
         // Top-level fields from the schema, and one level down into the example's objects and
         // into each object in the example's arrays (e.g. items.0.secret of the batch route).
-        const fields: Array<{ path: string[]; schema: SchemaObject | undefined }> = Object.entries(schema.properties ?? {}).map(([name, s]) => ({ path: [name], schema: s }));
+        const fields: Array<{ path: string[]; schema: SchemaObject | undefined }> = Object.entries(schema.properties ?? {}).map(([name, s]) => ({
+          path: [name],
+          schema: s,
+        }));
         for (const [name, value] of Object.entries(base)) {
           if (value && typeof value === 'object' && !Array.isArray(value)) {
             const parent = resolve(doc, schema.properties?.[name]);
@@ -638,8 +708,19 @@ describe('generated security suite: every route in the table', () => {
             });
           }
         }
-        await check(route, 'body with an unknown NUL-named field', undefined, { method: route.method as InjectOptions['method'], url: urlOf(route), headers: { ...headers, 'content-type': 'application/json' }, payload: JSON.stringify({ ...base, 'x\u0000': 1 }) });
-        if (!route.family.bodyWhateverContentType) await check(route, 'body as text/plain', undefined, { method: route.method as InjectOptions['method'], url: urlOf(route), headers: { ...headers, 'content-type': 'text/plain' }, payload: JSON.stringify(base) });
+        await check(route, 'body with an unknown NUL-named field', undefined, {
+          method: route.method as InjectOptions['method'],
+          url: urlOf(route),
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: JSON.stringify({ ...base, 'x\u0000': 1 }),
+        });
+        if (!route.family.bodyWhateverContentType)
+          await check(route, 'body as text/plain', undefined, {
+            method: route.method as InjectOptions['method'],
+            url: urlOf(route),
+            headers: { ...headers, 'content-type': 'text/plain' },
+            payload: JSON.stringify(base),
+          });
       }
       if (JSON.stringify(await countRows(t.store)) !== rowsBefore) failures.push(`${route.key}: a fuzz case changed rows`);
       if (total > start) perRoute.push(`${route.key}: ${total - start}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../helpers/app.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
 
 /** Every row of every table of ours, as text. */
@@ -11,7 +11,10 @@ async function databaseText(t: TestApp): Promise<string> {
   const dumps = await Promise.all(
     tables.map((row) => t.store.prisma.$queryRawUnsafe<Array<{ row: string }>>(`SELECT row_to_json(x)::text AS row FROM "${row.table_name}" x`)),
   );
-  return dumps.flat().map((d) => d.row).join('\n');
+  return dumps
+    .flat()
+    .map((d) => d.row)
+    .join('\n');
 }
 
 describe('secrets are shown once and stored nowhere', () => {
@@ -29,13 +32,32 @@ describe('secrets are shown once and stored nowhere', () => {
     secrets.push(admin.secret);
     const owner = await createAsRoot(t, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName() });
 
-    const resourceKey = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys`, headers: { authorization: admin.authorization }, payload: { owner: owner.id, scope: { type: 'resource', resource_id: resourceId } } });
-    const flinkKey = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys`, headers: { authorization: admin.authorization }, payload: { owner: owner.id, scope: { type: 'flink', environment_id: environmentId, cloud: 'aws', region: 'us-east-2' } } });
+    const resourceKey = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/api-keys`,
+      headers: { authorization: admin.authorization },
+      payload: { owner: owner.id, scope: { type: 'resource', resource_id: resourceId } },
+    });
+    const flinkKey = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/api-keys`,
+      headers: { authorization: admin.authorization },
+      payload: { owner: owner.id, scope: { type: 'flink', environment_id: environmentId, cloud: 'aws', region: 'us-east-2' } },
+    });
     secrets.push(resourceKey.json().secret, flinkKey.json().secret);
-    const rotated = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys/${resourceKey.json().id}/rotate`, headers: t.root, payload: { grace_period_seconds: 60 } });
+    const rotated = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/api-keys/${resourceKey.json().id}/rotate`,
+      headers: t.root,
+      payload: { grace_period_seconds: 60 },
+    });
     secrets.push(rotated.json().secret);
 
-    const token = await t.inject({ method: 'POST', url: '/oauth2/token', payload: { grant_type: 'client_credentials', client_id: admin.keyId, client_secret: admin.secret } });
+    const token = await t.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      payload: { grant_type: 'client_credentials', client_id: admin.keyId, client_secret: admin.secret },
+    });
     const accessToken: string = token.json().access_token;
     secrets.push(accessToken);
     await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: { authorization: `Bearer ${accessToken}` } });
@@ -44,8 +66,17 @@ describe('secrets are shown once and stored nowhere', () => {
       await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: { key: resourceKey.json().id, secret, resource_id: resourceId } });
     }
     // Failures are logged too; the presented (wrong) secret must not be.
-    await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: { key: resourceKey.json().id, secret: `lks_${'x'.repeat(49)}`, resource_id: resourceId } });
-    await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}`, headers: { authorization: `Basic ${Buffer.from(`${admin.keyId}:wrong-${admin.secret}`).toString('base64')}` } });
+    await t.inject({
+      method: 'POST',
+      url: '/v1/verify/api-key',
+      headers: t.root,
+      payload: { key: resourceKey.json().id, secret: `lks_${'x'.repeat(49)}`, resource_id: resourceId },
+    });
+    await t.inject({
+      method: 'GET',
+      url: `/v1/orgs/${orgId}`,
+      headers: { authorization: `Basic ${Buffer.from(`${admin.keyId}:wrong-${admin.secret}`).toString('base64')}` },
+    });
 
     for (const secret of secrets) assert.ok(secret && secret.length >= 32, 'every secret was issued');
     assert.ok(t.logs.length > 10, 'the app logged requests');

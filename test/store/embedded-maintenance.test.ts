@@ -11,7 +11,10 @@ const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-maintenance-'));
 after(() => rm(dataDir, { recursive: true, force: true }));
 
 async function plannerRowEstimate(store: Store, table: string): Promise<number> {
-  const [row] = await store.prisma.$queryRawUnsafe<Array<{ reltuples: number }>>(`SELECT reltuples::float8 AS reltuples FROM pg_class WHERE relname = $1`, table);
+  const [row] = await store.prisma.$queryRawUnsafe<Array<{ reltuples: number }>>(
+    `SELECT reltuples::float8 AS reltuples FROM pg_class WHERE relname = $1`,
+    table,
+  );
   return Number(row?.reltuples);
 }
 

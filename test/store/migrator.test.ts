@@ -13,11 +13,16 @@ const migrationsDir = new URL('../../prisma/migrations/', import.meta.url);
 /** Names and sha256 checksums of the migration files, read independently of the migrator. */
 async function migrationFiles(): Promise<{ name: string; checksum: string }[]> {
   const entries = await readdir(migrationsDir, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => ({
       name,
-      checksum: createHash('sha256').update(await readFile(new URL(`${name}/migration.sql`, migrationsDir))).digest('hex'),
+      checksum: createHash('sha256')
+        .update(await readFile(new URL(`${name}/migration.sql`, migrationsDir)))
+        .digest('hex'),
     })),
   );
 }
@@ -33,8 +38,7 @@ interface MigrationRow {
   applied_steps_count: number;
 }
 
-const recorded = (session: SqlSession) =>
-  session.query<MigrationRow>('SELECT * FROM "_prisma_migrations" ORDER BY migration_name');
+const recorded = (session: SqlSession) => session.query<MigrationRow>('SELECT * FROM "_prisma_migrations" ORDER BY migration_name');
 
 const tableExists = async (session: SqlSession, name: string) =>
   (await session.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [name]))[0]?.found != null;
@@ -107,10 +111,17 @@ for (const target of [pgliteTarget(), postgresTarget()]) {
       await freshSchema(session);
       const files = await migrationFiles();
       assert.ok(files.length > 0);
-      assert.deepEqual(await migrate(session), files.map((file) => file.name));
+      assert.deepEqual(
+        await migrate(session),
+        files.map((file) => file.name),
+      );
 
       const rows = await recorded(session);
-      assert.deepEqual(rows.map((row) => row.migration_name), files.map((file) => file.name), 'one row per migration');
+      assert.deepEqual(
+        rows.map((row) => row.migration_name),
+        files.map((file) => file.name),
+        'one row per migration',
+      );
       for (const [i, row] of rows.entries()) {
         assert.equal(row.checksum, files[i]!.checksum, `${row.migration_name}: sha256 of migration.sql`);
         assert.match(row.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -178,8 +189,15 @@ for (const target of [pgliteTarget(), postgresTarget()]) {
         const files = await migrationFiles();
 
         const results = await Promise.all([migrate(first), migrate(second)]);
-        assert.deepEqual(results.flat().sort(), files.map((file) => file.name), 'every migration applied by exactly one of them');
-        assert.deepEqual((await recorded(first)).map((row) => row.migration_name), files.map((file) => file.name));
+        assert.deepEqual(
+          results.flat().sort(),
+          files.map((file) => file.name),
+          'every migration applied by exactly one of them',
+        );
+        assert.deepEqual(
+          (await recorded(first)).map((row) => row.migration_name),
+          files.map((file) => file.name),
+        );
       });
     }
   });

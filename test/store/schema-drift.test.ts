@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { openStore, type Store } from '../../src/store/index.js';
-import { createTemporaryDatabase, diffDatabaseShapes, introspectDatabase, type DatabaseShape } from '../helpers/pg-catalog.js';
+import { createTemporaryDatabase, type DatabaseShape, diffDatabaseShapes, introspectDatabase } from '../helpers/pg-catalog.js';
 import { expectedDatabaseShape, parsePrismaSchema } from '../helpers/prisma-schema.js';
 
 // Migrations are hand-written SQL (Prisma Migrate cannot run on these machines), so nothing but
@@ -100,7 +100,8 @@ describe('schema drift: a change on one side only is reported', () => {
       name: 'a unique constraint removed from the schema',
       from: /(model Environment \{[^}]*?)\n {2}@@unique\(\[orgId, displayName\]\)/,
       to: '$1',
-      reported: /^unique index environments_org_id_display_name_key \(org_id, display_name\) using btree on environments exists in the database but not in the schema$/,
+      reported:
+        /^unique index environments_org_id_display_name_key \(org_id, display_name\) using btree on environments exists in the database but not in the schema$/,
     },
     {
       name: 'a field made unique in the schema only',
@@ -172,9 +173,16 @@ describe('schema drift: a change on one side only is reported', () => {
       /^foreign key role_bindings_principal_id_fkey .* on role_bindings is missing$/,
       /^column resources\.region is NOT NULL, schema says optional$/,
     ]) {
-      assert.ok(differences.some((line) => reported.test(line)), `expected ${reported} in:\n  ${differences.join('\n  ')}`);
+      assert.ok(
+        differences.some((line) => reported.test(line)),
+        `expected ${reported} in:\n  ${differences.join('\n  ')}`,
+      );
     }
-    assert.deepEqual(diffDatabaseShapes(expectedDatabaseShape(parsePrismaSchema(schemaText)), await introspect(pglite.prisma)), [], 'the edits were rolled back');
+    assert.deepEqual(
+      diffDatabaseShapes(expectedDatabaseShape(parsePrismaSchema(schemaText)), await introspect(pglite.prisma)),
+      [],
+      'the edits were rolled back',
+    );
   });
 
   test('the parser refuses what it cannot read instead of skipping it', () => {

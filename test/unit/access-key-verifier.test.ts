@@ -27,7 +27,12 @@ describe('AccessKeyVerifier', () => {
   async function accessKey(): Promise<{ key: string; id: string }> {
     const orgId = await createOrg(t);
     const { resourceId } = await createCluster(t, orgId, 'fluvio_cluster');
-    const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources/${resourceId}/access-keys`, headers: t.root, payload: { name: 'k', topic: 'a' } });
+    const res = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/resources/${resourceId}/access-keys`,
+      headers: t.root,
+      payload: { name: 'k', topic: 'a' },
+    });
     assert.equal(res.statusCode, 201, res.body);
     const key = res.json().key as string;
     return { key, id: accessKeyLookupId(key)! };

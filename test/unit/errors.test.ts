@@ -58,7 +58,10 @@ describe('docs/errors.md documents every code of the catalogue', () => {
 
   test('documents no code the catalogue does not have', () => {
     const codeSections = [...sections.keys()].filter((anchor) => /^[a-z_]+$/.test(anchor));
-    assert.deepEqual(codeSections.filter((anchor) => !(anchor in PROBLEMS)), []);
+    assert.deepEqual(
+      codeSections.filter((anchor) => !(anchor in PROBLEMS)),
+      [],
+    );
   });
 });
 
@@ -67,13 +70,23 @@ test('every code of the catalogue is raised somewhere in src/, and nothing raise
   for (const file of sourceFiles(join(root, 'src'))) {
     for (const match of readFileSync(file, 'utf8').matchAll(/(?:DomainError|super)\(\s*'([a-z_]+)'/g)) raised.add(match[1]!);
   }
-  assert.deepEqual(codes.filter((code) => !raised.has(code)), [], 'codes no source file raises: remove them from the catalogue');
-  assert.deepEqual([...raised].filter((code) => !(code in PROBLEMS)), []);
+  assert.deepEqual(
+    codes.filter((code) => !raised.has(code)),
+    [],
+    'codes no source file raises: remove them from the catalogue',
+  );
+  assert.deepEqual(
+    [...raised].filter((code) => !(code in PROBLEMS)),
+    [],
+  );
 });
 
 test('the error responses every route declares are statuses of catalogue codes', () => {
   const statuses = new Set(Object.values(PROBLEMS).map((entry) => String(entry.status)));
-  assert.deepEqual(Object.keys(standardErrors).filter((status) => !statuses.has(status)), []);
+  assert.deepEqual(
+    Object.keys(standardErrors).filter((status) => !statuses.has(status)),
+    [],
+  );
 });
 
 describe('the error handler answers each code with its catalogue status', () => {
@@ -110,7 +123,12 @@ describe('the error handler answers each code with its catalogue status', () => 
       await app.register(errorsPlugin, { tarpit: new Tarpit(0) });
       await app.register(
         async (scope) => {
-          handleErrors(scope, new Tarpit(0), (reply, _request, error) => reply.type('application/json').send({ failed: error.code }), () => 'no such route');
+          handleErrors(
+            scope,
+            new Tarpit(0),
+            (reply, _request, error) => reply.type('application/json').send({ failed: error.code }),
+            () => 'no such route',
+          );
           scope.get('/raise/:code', raise);
         },
         { prefix: '/shaped' },

@@ -185,7 +185,11 @@ describe('isAllowed', () => {
   });
 
   test('one matching binding among many is enough', () => {
-    const actor = principal([binding('DeveloperRead', 'resource', OTHER_CLUSTER), binding('Verifier', 'organization', ORG), binding('EnvironmentAdmin', 'environment', ENV)]);
+    const actor = principal([
+      binding('DeveloperRead', 'resource', OTHER_CLUSTER),
+      binding('Verifier', 'organization', ORG),
+      binding('EnvironmentAdmin', 'environment', ENV),
+    ]);
     assert.equal(isAllowed(actor, 'resource.manage', atCluster), true);
   });
 });
@@ -193,7 +197,10 @@ describe('isAllowed', () => {
 describe('authorize', () => {
   test('another organization is not_found (404), so ids cannot be probed across tenants', () => {
     const admin = principal([binding('OrganizationAdmin', 'organization', OTHER_ORG)], OTHER_ORG);
-    assert.throws(() => authorize(admin, 'environment.read', atEnv), (error) => error instanceof DomainError && error.code === 'not_found');
+    assert.throws(
+      () => authorize(admin, 'environment.read', atEnv),
+      (error) => error instanceof DomainError && error.code === 'not_found',
+    );
   });
 
   test('a refusal inside the organization is forbidden (403) and says what to ask for', () => {
@@ -210,10 +217,16 @@ describe('authorize', () => {
     const developer = principal([binding('DeveloperManage', 'resource', CLUSTER)]);
     for (const action of ['api_key.manage_scoped', 'cluster_key.manage'] as const) {
       assert.doesNotThrow(() => authorize(developer, action, { ...atCluster, ownerId: 'sa-alice' }));
-      assert.throws(() => authorize(developer, action, { ...atCluster, ownerId: 'sa-bob' }), (error) => error instanceof DomainError && error.code === 'forbidden' && error.detail.includes(action));
+      assert.throws(
+        () => authorize(developer, action, { ...atCluster, ownerId: 'sa-bob' }),
+        (error) => error instanceof DomainError && error.code === 'forbidden' && error.detail.includes(action),
+      );
     }
     const reader = principal([binding('Verifier', 'organization', ORG)]);
-    assert.throws(() => authorize(reader, 'cluster_key.manage', { ...atCluster, ownerId: 'sa-alice' }), (error) => error instanceof DomainError && error.detail.includes('cluster_key.manage_own'));
+    assert.throws(
+      () => authorize(reader, 'cluster_key.manage', { ...atCluster, ownerId: 'sa-alice' }),
+      (error) => error instanceof DomainError && error.detail.includes('cluster_key.manage_own'),
+    );
   });
 });
 
@@ -254,9 +267,27 @@ describe('assertMayIssueKeyFor: whose secrets a caller may hold (create and rota
   });
 
   test('an EnvironmentAdmin may issue keys for service accounts whose roles lie inside its environment', () => {
-    assert.equal(allowed(envAdmin, sa([{ role: 'DeveloperRead', target: atCluster }, { role: 'ResourceOwner', target: atEnv }])), true);
+    assert.equal(
+      allowed(
+        envAdmin,
+        sa([
+          { role: 'DeveloperRead', target: atCluster },
+          { role: 'ResourceOwner', target: atEnv },
+        ]),
+      ),
+      true,
+    );
     assert.equal(allowed(envAdmin, sa([{ role: 'DeveloperRead', target: { orgId: ORG, environmentId: OTHER_ENV, resourceId: 'lkc-x' } }])), false);
-    assert.equal(allowed(envAdmin, sa([{ role: 'EnvironmentAdmin', target: atEnv }, { role: 'Operator', target: atOrg }])), false);
+    assert.equal(
+      allowed(
+        envAdmin,
+        sa([
+          { role: 'EnvironmentAdmin', target: atEnv },
+          { role: 'Operator', target: atOrg },
+        ]),
+      ),
+      false,
+    );
   });
 
   test('a CloudClusterAdmin covers data roles on its own cluster only', () => {

@@ -44,12 +44,16 @@ describe('ApiKeyVerifier', () => {
   after(() => store.close());
 
   async function insertKey(hasher: SecretHasher) {
-    const orgId = `org-${uniqueName('v').replace(/[^a-z0-9]/g, '').slice(0, 20)}`;
+    const orgId = `org-${uniqueName('v')
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 20)}`;
     await store.prisma.organization.create({ data: { id: orgId, name: orgId, displayName: orgId } });
     const principal = await store.prisma.principal.create({ data: { id: `sa-${orgId.slice(4)}`, orgId, kind: 'service_account', displayName: 'sa' } });
     const secret = generateSecret(SecretPrefix.apiKey);
     const id = newApiKeyId();
-    await store.prisma.apiKey.create({ data: { id, orgId, ownerId: principal.id, type: 'cloud', secretHash: await hasher.hash(secret), secretHint: secretHint(secret) } });
+    await store.prisma.apiKey.create({
+      data: { id, orgId, ownerId: principal.id, type: 'cloud', secretHash: await hasher.hash(secret), secretHint: secretHint(secret) },
+    });
     return { id, secret };
   }
 

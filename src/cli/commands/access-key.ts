@@ -1,6 +1,6 @@
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { defined, integerIn, type PageOptions, pageQuery, withIdempotencyKey, withPaging } from '../options.js';
 import type { Cli } from '../runtime.js';
-import { defined, integerIn, pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
 
 const view = { columns: ['name', 'protocol', 'topic', 'consume', 'produce', 'key_hint', 'key_filter_remote', 'last_used_at'] };
 const PROTOCOLS = ['simple', 'fluvio'] as const;
@@ -32,7 +32,15 @@ export function registerAccessKeyCommands(program: Command, cli: Cli): void {
   ).action(
     async (
       name: string,
-      options: { cluster: string; topic?: string; consume?: boolean; produce?: boolean; keyFilterRemote?: string; protocol?: (typeof PROTOCOLS)[number]; idempotencyKey?: string },
+      options: {
+        cluster: string;
+        topic?: string;
+        consume?: boolean;
+        produce?: boolean;
+        keyFilterRemote?: string;
+        protocol?: (typeof PROTOCOLS)[number];
+        idempotencyKey?: string;
+      },
     ) => {
       const [client, org] = [await cli.client(), await cli.org()];
       const text = await cli.call(
@@ -59,7 +67,10 @@ export function registerAccessKeyCommands(program: Command, cli: Cli): void {
     async (options: PageOptions & { cluster: string }) => {
       const [client, org] = [await cli.client(), await cli.org()];
       const path = { org_id: org, cluster_id: options.cluster };
-      cli.print(await cli.call(client.GET('/v1/orgs/{org_id}/resources/{cluster_id}/access-keys', { params: { path, query: pageQuery(options) }, parseAs: 'text' })), view);
+      cli.print(
+        await cli.call(client.GET('/v1/orgs/{org_id}/resources/{cluster_id}/access-keys', { params: { path, query: pageQuery(options) }, parseAs: 'text' })),
+        view,
+      );
     },
   );
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { components } from '../../client/index.js';
-import type { Cli } from '../runtime.js';
 import { UsageError } from '../errors.js';
-import { defined, integerIn, pageQuery, timestamp, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
+import { defined, integerIn, type PageOptions, pageQuery, timestamp, withIdempotencyKey, withPaging } from '../options.js';
+import type { Cli } from '../runtime.js';
 
 const view = { columns: ['id', 'type', 'owner.id', 'scope', 'display_name', 'status', 'expires_at', 'last_used_at'] };
 const FLINK_SCOPE = /^(env-[a-z0-9]+)\.([a-z][a-z0-9-]*)\.([a-z0-9][a-z0-9-]*)$/;
@@ -33,7 +33,15 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
       .option('--description <text>')
       .option('--expires-at <time>', 'RFC 3339 time; default: never expires', timestamp),
   ).action(
-    async (options: { resource: string; serviceAccount?: string; user?: string; displayName?: string; description?: string; expiresAt?: string; idempotencyKey?: string }) => {
+    async (options: {
+      resource: string;
+      serviceAccount?: string;
+      user?: string;
+      displayName?: string;
+      description?: string;
+      expiresAt?: string;
+      idempotencyKey?: string;
+    }) => {
       if (!options.serviceAccount === !options.user) throw new UsageError('give the owner: --service-account SA or --user U (one of them)');
       const [client, org] = [await cli.client(), await cli.org()];
       const text = await cli.call(
@@ -83,10 +91,13 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
     .option('--display-name <text>')
     .option('--description <text>')
     .action(async (keyId: string, options: { displayName?: string; description?: string }) => {
-      if (options.displayName === undefined && options.description === undefined) throw new UsageError('nothing to change: give --description or --display-name');
+      if (options.displayName === undefined && options.description === undefined)
+        throw new UsageError('nothing to change: give --description or --display-name');
       const [client, org] = [await cli.client(), await cli.org()];
       const body = defined({ display_name: options.displayName, description: options.description });
-      cli.print(await cli.call(client.PATCH('/v1/orgs/{org_id}/api-keys/{key_id}', { params: { path: { org_id: org, key_id: keyId } }, body, parseAs: 'text' })));
+      cli.print(
+        await cli.call(client.PATCH('/v1/orgs/{org_id}/api-keys/{key_id}', { params: { path: { org_id: org, key_id: keyId } }, body, parseAs: 'text' })),
+      );
     });
 
   apiKey
@@ -107,7 +118,9 @@ export function registerApiKeyCommands(program: Command, cli: Cli): void {
     .action(async (keyId: string, options: { gracePeriod?: number }) => {
       const [client, org] = [await cli.client(), await cli.org()];
       const body = defined({ grace_period_seconds: options.gracePeriod });
-      cli.print(await cli.call(client.POST('/v1/orgs/{org_id}/api-keys/{key_id}/rotate', { params: { path: { org_id: org, key_id: keyId } }, body, parseAs: 'text' })));
+      cli.print(
+        await cli.call(client.POST('/v1/orgs/{org_id}/api-keys/{key_id}/rotate', { params: { path: { org_id: org, key_id: keyId } }, body, parseAs: 'text' })),
+      );
       secretNotice(cli);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { defined, type PageOptions, pageQuery, timestamp, withPaging } from '../options.js';
 import type { Cli } from '../runtime.js';
-import { defined, pageQuery, timestamp, withPaging, type PageOptions } from '../options.js';
 
 const view = { columns: ['time', 'action', 'actor', 'target', 'request_id'] };
 

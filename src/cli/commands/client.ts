@@ -1,9 +1,9 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Cli } from '../runtime.js';
 import { UsageError } from '../errors.js';
-import { pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
+import { type PageOptions, pageQuery, withIdempotencyKey, withPaging } from '../options.js';
+import type { Cli } from '../runtime.js';
 
 const view = { columns: ['name', 'topics', 'serial', 'not_after', 'created_at'] };
 
@@ -47,17 +47,21 @@ export function registerClientCommands(program: Command, cli: Cli): void {
         }),
       );
       cli.print(text);
-      if (cli.options.output === 'table') cli.message('The client id (url) is the only key to the certificate: latchkey client details CLIENT_ID --write-dir DIR');
+      if (cli.options.output === 'table')
+        cli.message('The client id (url) is the only key to the certificate: latchkey client details CLIENT_ID --write-dir DIR');
     },
   );
 
-  withPaging(client.command('list').description('List the clients of a deployment').requiredOption('--deployment <resource_id>', 'the kdb_insights deployment (kxi-…)')).action(
-    async (options: PageOptions & { deployment: string }) => {
-      const [api, org] = [await cli.client(), await cli.org()];
-      const path = { org_id: org, resource_id: options.deployment };
-      cli.print(await cli.call(api.GET('/v1/orgs/{org_id}/resources/{resource_id}/clients', { params: { path, query: pageQuery(options) }, parseAs: 'text' })), view);
-    },
-  );
+  withPaging(
+    client.command('list').description('List the clients of a deployment').requiredOption('--deployment <resource_id>', 'the kdb_insights deployment (kxi-…)'),
+  ).action(async (options: PageOptions & { deployment: string }) => {
+    const [api, org] = [await cli.client(), await cli.org()];
+    const path = { org_id: org, resource_id: options.deployment };
+    cli.print(
+      await cli.call(api.GET('/v1/orgs/{org_id}/resources/{resource_id}/clients', { params: { path, query: pageQuery(options) }, parseAs: 'text' })),
+      view,
+    );
+  });
 
   client
     .command('describe')
@@ -72,7 +76,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
 
   client
     .command('leave')
-    .description("Remove a client; its certificate is revoked and its details stop answering (no prompt)")
+    .description('Remove a client; its certificate is revoked and its details stop answering (no prompt)')
     .argument('<name>')
     .requiredOption('--deployment <resource_id>', 'the kdb_insights deployment (kxi-…)')
     .action(async (name: string, options: { deployment: string }) => {

@@ -1,7 +1,7 @@
-import { Option, type Command } from 'commander';
-import type { Cli } from '../runtime.js';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { defined, pageQuery, timestamp, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
+import { defined, type PageOptions, pageQuery, timestamp, withIdempotencyKey, withPaging } from '../options.js';
+import type { Cli } from '../runtime.js';
 
 const view = { columns: ['id', 'name', 'owner', 'cluster_id', 'status', 'expires_at', 'last_used_at'] };
 const STATUSES = ['active', 'revoked', 'expired'] as const;
@@ -17,14 +17,17 @@ export function registerClusterKeyCommands(program: Command, cli: Cli): void {
     clusterKey
       .command('create')
       .description('Create a cluster key; its token is printed once')
-      .argument('<name>', 'unique among the organization\'s cluster keys')
-      .requiredOption('--service-account <sa_id>', 'the service account the key acts as (the token\'s sub)')
+      .argument('<name>', "unique among the organization's cluster keys")
+      .requiredOption('--service-account <sa_id>', "the service account the key acts as (the token's sub)")
       .requiredOption('--cluster <cluster_id>', 'the pulsar_cluster the key is for (pc-…)')
       .option('--description <text>')
-      .option('--expires-at <time>', 'RFC 3339 time; default: the service\'s default lifetime (30 days)', timestamp)
+      .option('--expires-at <time>', "RFC 3339 time; default: the service's default lifetime (30 days)", timestamp)
       .option('--no-expiry', 'the key never expires'),
   ).action(
-    async (name: string, options: { serviceAccount: string; cluster: string; description?: string; expiresAt?: string; expiry: boolean; idempotencyKey?: string }) => {
+    async (
+      name: string,
+      options: { serviceAccount: string; cluster: string; description?: string; expiresAt?: string; expiry: boolean; idempotencyKey?: string },
+    ) => {
       if (options.expiresAt !== undefined && !options.expiry) throw new UsageError('give --expires-at T or --no-expiry, not both');
       const [client, org] = [await cli.client(), await cli.org()];
       const text = await cli.call(
@@ -71,7 +74,9 @@ export function registerClusterKeyCommands(program: Command, cli: Cli): void {
     .argument('<key_id>')
     .action(async (keyId: string) => {
       const [client, org] = [await cli.client(), await cli.org()];
-      cli.print(await cli.call(client.POST('/v1/orgs/{org_id}/cluster-keys/{key_id}/revoke', { params: { path: { org_id: org, key_id: keyId } }, parseAs: 'text' })));
+      cli.print(
+        await cli.call(client.POST('/v1/orgs/{org_id}/cluster-keys/{key_id}/revoke', { params: { path: { org_id: org, key_id: keyId } }, parseAs: 'text' })),
+      );
       if (cli.options.output === 'table') cli.message(`Revoked cluster key ${keyId}.`);
     });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { type PageOptions, pageQuery, withIdempotencyKey, withPaging } from '../options.js';
 import type { Cli } from '../runtime.js';
-import { pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
 
 const view = { columns: ['id', 'display_name', 'created_at'] };
 
@@ -24,7 +24,10 @@ export function registerEnvironmentCommands(program: Command, cli: Cli): void {
 
   withPaging(environment.command('list').description('List environments')).action(async (options: PageOptions) => {
     const [client, org] = [await cli.client(), await cli.org()];
-    cli.print(await cli.call(client.GET('/v1/orgs/{org_id}/environments', { params: { path: { org_id: org }, query: pageQuery(options) }, parseAs: 'text' })), view);
+    cli.print(
+      await cli.call(client.GET('/v1/orgs/{org_id}/environments', { params: { path: { org_id: org }, query: pageQuery(options) }, parseAs: 'text' })),
+      view,
+    );
   });
 
   environment
@@ -45,7 +48,11 @@ export function registerEnvironmentCommands(program: Command, cli: Cli): void {
       const [client, org] = [await cli.client(), await cli.org()];
       cli.print(
         await cli.call(
-          client.PATCH('/v1/orgs/{org_id}/environments/{env_id}', { params: { path: { org_id: org, env_id: envId } }, body: { display_name: options.displayName }, parseAs: 'text' }),
+          client.PATCH('/v1/orgs/{org_id}/environments/{env_id}', {
+            params: { path: { org_id: org, env_id: envId } },
+            body: { display_name: options.displayName },
+            parseAs: 'text',
+          }),
         ),
       );
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { defined, type PageOptions, pageQuery, withIdempotencyKey, withPaging } from '../options.js';
 import type { Cli } from '../runtime.js';
-import { defined, pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
 
 const view = { columns: ['id', 'name', 'display_name', 'created_at'] };
 
@@ -8,7 +8,11 @@ export function registerOrgCommands(program: Command, cli: Cli): void {
   const org = program.command('org').description('Organizations (tenants); creating one needs the root token');
 
   withIdempotencyKey(
-    org.command('create').description('Create an organization').argument('<name>', 'unique slug, e.g. acme').option('--display-name <text>', 'human-readable name'),
+    org
+      .command('create')
+      .description('Create an organization')
+      .argument('<name>', 'unique slug, e.g. acme')
+      .option('--display-name <text>', 'human-readable name'),
   ).action(async (name: string, options: { displayName?: string; idempotencyKey?: string }) => {
     const client = await cli.client();
     const text = await cli.call(
@@ -43,7 +47,11 @@ export function registerOrgCommands(program: Command, cli: Cli): void {
     .requiredOption('--display-name <text>', 'new display name')
     .action(async (orgId: string, options: { displayName: string }) => {
       const client = await cli.client();
-      cli.print(await cli.call(client.PATCH('/v1/orgs/{org_id}', { params: { path: { org_id: orgId } }, body: { display_name: options.displayName }, parseAs: 'text' })));
+      cli.print(
+        await cli.call(
+          client.PATCH('/v1/orgs/{org_id}', { params: { path: { org_id: orgId } }, body: { display_name: options.displayName }, parseAs: 'text' }),
+        ),
+      );
     });
 
   org

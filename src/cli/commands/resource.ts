@@ -1,7 +1,7 @@
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { operations } from '../../client/index.js';
+import { defined, type PageOptions, pageQuery, withIdempotencyKey, withPaging } from '../options.js';
 import type { Cli } from '../runtime.js';
-import { defined, pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
 
 type ResourceKind = NonNullable<operations['createResource']['requestBody']>['content']['application/json']['kind'];
 const KINDS: ResourceKind[] = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster', 'pulsar_cluster', 'fluvio_cluster', 'kdb_insights'];
@@ -50,7 +50,11 @@ export function registerResourceCommands(program: Command, cli: Cli): void {
     .argument('<resource_id>')
     .action(async (resourceId: string) => {
       const [client, org] = [await cli.client(), await cli.org()];
-      cli.print(await cli.call(client.GET('/v1/orgs/{org_id}/resources/{resource_id}', { params: { path: { org_id: org, resource_id: resourceId } }, parseAs: 'text' })));
+      cli.print(
+        await cli.call(
+          client.GET('/v1/orgs/{org_id}/resources/{resource_id}', { params: { path: { org_id: org, resource_id: resourceId } }, parseAs: 'text' }),
+        ),
+      );
     });
 
   resource
@@ -63,7 +67,11 @@ export function registerResourceCommands(program: Command, cli: Cli): void {
     .action(async (resourceId: string, options: { displayName?: string; cloud?: string; region?: string }) => {
       const [client, org] = [await cli.client(), await cli.org()];
       const body = defined({ display_name: options.displayName, cloud: options.cloud, region: options.region });
-      cli.print(await cli.call(client.PATCH('/v1/orgs/{org_id}/resources/{resource_id}', { params: { path: { org_id: org, resource_id: resourceId } }, body, parseAs: 'text' })));
+      cli.print(
+        await cli.call(
+          client.PATCH('/v1/orgs/{org_id}/resources/{resource_id}', { params: { path: { org_id: org, resource_id: resourceId } }, body, parseAs: 'text' }),
+        ),
+      );
     });
 
   resource
@@ -72,7 +80,9 @@ export function registerResourceCommands(program: Command, cli: Cli): void {
     .argument('<resource_id>')
     .action(async (resourceId: string) => {
       const [client, org] = [await cli.client(), await cli.org()];
-      await cli.call(client.DELETE('/v1/orgs/{org_id}/resources/{resource_id}', { params: { path: { org_id: org, resource_id: resourceId } }, parseAs: 'text' }));
+      await cli.call(
+        client.DELETE('/v1/orgs/{org_id}/resources/{resource_id}', { params: { path: { org_id: org, resource_id: resourceId } }, parseAs: 'text' }),
+      );
       cli.message(`Deleted resource ${resourceId}.`);
     });
 }

@@ -1,12 +1,22 @@
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { operations } from '../../client/index.js';
-import type { Cli } from '../runtime.js';
 import { UsageError } from '../errors.js';
-import { defined, pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
+import { defined, type PageOptions, pageQuery, withIdempotencyKey, withPaging } from '../options.js';
+import type { Cli } from '../runtime.js';
 
 type CreateRoleBinding = NonNullable<operations['createRoleBinding']['requestBody']>['content']['application/json'];
 type Role = CreateRoleBinding['role'];
-const ROLES: Role[] = ['OrganizationAdmin', 'EnvironmentAdmin', 'CloudClusterAdmin', 'Operator', 'ResourceOwner', 'DeveloperManage', 'DeveloperRead', 'DeveloperWrite', 'Verifier'];
+const ROLES: Role[] = [
+  'OrganizationAdmin',
+  'EnvironmentAdmin',
+  'CloudClusterAdmin',
+  'Operator',
+  'ResourceOwner',
+  'DeveloperManage',
+  'DeveloperRead',
+  'DeveloperWrite',
+  'Verifier',
+];
 const view = { columns: ['id', 'principal', 'role', 'scope', 'created_at'] };
 
 export function registerRoleBindingCommands(program: Command, cli: Cli): void {

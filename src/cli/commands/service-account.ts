@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { defined, type PageOptions, pageQuery, withIdempotencyKey, withPaging } from '../options.js';
 import type { Cli } from '../runtime.js';
-import { defined, pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
 
 const view = { columns: ['id', 'display_name', 'description', 'created_at'] };
 
@@ -28,7 +28,10 @@ export function registerServiceAccountCommands(program: Command, cli: Cli): void
 
   withPaging(serviceAccount.command('list').description('List service accounts')).action(async (options: PageOptions) => {
     const [client, org] = [await cli.client(), await cli.org()];
-    cli.print(await cli.call(client.GET('/v1/orgs/{org_id}/service-accounts', { params: { path: { org_id: org }, query: pageQuery(options) }, parseAs: 'text' })), view);
+    cli.print(
+      await cli.call(client.GET('/v1/orgs/{org_id}/service-accounts', { params: { path: { org_id: org }, query: pageQuery(options) }, parseAs: 'text' })),
+      view,
+    );
   });
 
   serviceAccount
@@ -49,7 +52,9 @@ export function registerServiceAccountCommands(program: Command, cli: Cli): void
     .action(async (saId: string, options: { displayName?: string; description?: string }) => {
       const [client, org] = [await cli.client(), await cli.org()];
       const body = defined({ display_name: options.displayName, description: options.description });
-      cli.print(await cli.call(client.PATCH('/v1/orgs/{org_id}/service-accounts/{sa_id}', { params: { path: { org_id: org, sa_id: saId } }, body, parseAs: 'text' })));
+      cli.print(
+        await cli.call(client.PATCH('/v1/orgs/{org_id}/service-accounts/{sa_id}', { params: { path: { org_id: org, sa_id: saId } }, body, parseAs: 'text' })),
+      );
     });
 
   serviceAccount

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { defined, type PageOptions, pageQuery, withIdempotencyKey, withPaging } from '../options.js';
 import type { Cli } from '../runtime.js';
-import { defined, pageQuery, withIdempotencyKey, withPaging, type PageOptions } from '../options.js';
 
 const view = { columns: ['id', 'email', 'full_name', 'created_at'] };
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { operations } from '../../client/index.js';
 import { UsageError } from '../errors.js';
 import type { Cli } from '../runtime.js';
@@ -64,7 +64,10 @@ export function registerVerifyCommands(program: Command, cli: Cli): void {
     .command('cluster-key')
     .description('Verify a cluster key (the JWT a Pulsar broker receives) for a cluster')
     // Shown in the help; the value arrives as --cluster-key-token (see clusterKeyTokenArgs).
-    .option('--token <jwt>', 'the cluster key; or set LATCHKEY_VERIFY_TOKEN, which keeps it out of the process list (the caller\'s own credential then comes from LATCHKEY_TOKEN or the profile)')
+    .option(
+      '--token <jwt>',
+      "the cluster key; or set LATCHKEY_VERIFY_TOKEN, which keeps it out of the process list (the caller's own credential then comes from LATCHKEY_TOKEN or the profile)",
+    )
     .addOption(new Option(`${CLUSTER_KEY_TOKEN_FLAG} <jwt>`).hideHelp())
     .requiredOption('--cluster <cluster_id>', 'the pulsar_cluster the caller guards (pc-…)')
     .action(async (options: { clusterKeyToken?: string; cluster: string }) => {

@@ -10,7 +10,10 @@ const accessKeyName = z
 /** Fluvio's own rule for topic names. */
 const fluvioTopic = z
   .string()
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a Fluvio topic name: at most 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen');
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be a Fluvio topic name: at most 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen',
+  );
 
 const PARAM_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
@@ -30,14 +33,16 @@ const keyFilterRemote = z
   })
   .describe('`PARAM:URL`: the gateway passes the consumer’s `?PARAM=` value, Latchkey POSTs it to URL (https) and returns the answer as the key filter');
 
-export const createAccessKeyBody = z.strictObject({
-  name: accessKeyName.describe('Unique per cluster'),
-  protocol: z.enum(['simple', 'fluvio']).optional().describe('`simple` (default): one topic over /wsr/v1/simple; `fluvio`: the full protocol'),
-  topic: fluvioTopic.optional().describe('Required for simple keys; not allowed for fluvio keys'),
-  consume: z.boolean().optional().describe('Neither consume nor produce given: both allowed'),
-  produce: z.boolean().optional().describe('Neither consume nor produce given: both allowed'),
-  key_filter_remote: keyFilterRemote.optional(),
-}).meta({ examples: [{ name: 'orders-reader', topic: 'orders', consume: true, key_filter_remote: 'tenant:https://filters.example.com/orders' }] });
+export const createAccessKeyBody = z
+  .strictObject({
+    name: accessKeyName.describe('Unique per cluster'),
+    protocol: z.enum(['simple', 'fluvio']).optional().describe('`simple` (default): one topic over /wsr/v1/simple; `fluvio`: the full protocol'),
+    topic: fluvioTopic.optional().describe('Required for simple keys; not allowed for fluvio keys'),
+    consume: z.boolean().optional().describe('Neither consume nor produce given: both allowed'),
+    produce: z.boolean().optional().describe('Neither consume nor produce given: both allowed'),
+    key_filter_remote: keyFilterRemote.optional(),
+  })
+  .meta({ examples: [{ name: 'orders-reader', topic: 'orders', consume: true, key_filter_remote: 'tenant:https://filters.example.com/orders' }] });
 export type CreateAccessKeyInput = z.output<typeof createAccessKeyBody>;
 
 export const rotateAccessKeyBody = z
@@ -115,21 +120,48 @@ export function presentAccessKey(key: PresentedAccessKey): z.output<typeof acces
   };
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
-const paramValue = z.string().max(4096).regex(/^[^\u0000]*$/, 'must not contain NUL');
-
-export const verifyAccessKeyBody = z.strictObject({
-  access_key: z.string().max(128).describe('The `?access_key=` value the gateway received'),
-  cluster_id: z.string().min(1).max(80),
-  operation: z.enum(['consume', 'produce', 'fluvio']).describe('/wsr/v1/simple/consume, /wsr/v1/simple/produce or /wsr/v1/fluvio'),
+const paramValue = z
+  .string()
+  .max(4096)
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
-  topic: z.string().max(255).regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters').optional().describe('The topic the client asks for (simple endpoints)'),
-  params: z
-    .record(z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/, 'must be a query parameter name'), paramValue)
-    .refine((params) => Object.keys(params).length <= 32, 'at most 32 parameters')
-    .optional()
-    .describe('The other query parameters of the client’s WebSocket URL'),
-}).meta({ examples: [{ access_key: 'lkaQ3VJ8T2M5XK4N7B1D9wE6rT0yU2iO4pA8sD1fG3hJ5kL7zX9cV0bN2mQ4wE6rT8yU0iOp3Fk2', cluster_id: 'fc-2h7x9k1m4p', operation: 'consume', topic: 'orders', params: { tenant: 'acme' } }] });
+  .regex(/^[^\u0000]*$/, 'must not contain NUL');
+
+export const verifyAccessKeyBody = z
+  .strictObject({
+    access_key: z.string().max(128).describe('The `?access_key=` value the gateway received'),
+    cluster_id: z.string().min(1).max(80),
+    operation: z.enum(['consume', 'produce', 'fluvio']).describe('/wsr/v1/simple/consume, /wsr/v1/simple/produce or /wsr/v1/fluvio'),
+    topic: z
+      .string()
+      .max(255)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern refuses control characters, so it has to name them
+      .regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters')
+      .optional()
+      .describe('The topic the client asks for (simple endpoints)'),
+    params: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[A-Za-z0-9_]+$/, 'must be a query parameter name'),
+        paramValue,
+      )
+      .refine((params) => Object.keys(params).length <= 32, 'at most 32 parameters')
+      .optional()
+      .describe('The other query parameters of the client’s WebSocket URL'),
+  })
+  .meta({
+    examples: [
+      {
+        access_key: 'lkaQ3VJ8T2M5XK4N7B1D9wE6rT0yU2iO4pA8sD1fG3hJ5kL7zX9cV0bN2mQ4wE6rT8yU0iOp3Fk2',
+        cluster_id: 'fc-2h7x9k1m4p',
+        operation: 'consume',
+        topic: 'orders',
+        params: { tenant: 'acme' },
+      },
+    ],
+  });
 
 const verifyAccessKeyCodes = ['VALID', 'INVALID', 'WRONG_RESOURCE', 'FORBIDDEN', 'KEY_FILTER_REQUIRED', 'KEY_FILTER_UNAVAILABLE'] as const;
 

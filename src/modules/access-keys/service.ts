@@ -40,7 +40,8 @@ function keyShape(input: CreateAccessKeyInput, allowedHosts: ReadonlySet<string>
     for (const field of ['topic', 'consume', 'produce', 'key_filter_remote'] as const) {
       if (input[field] !== undefined) errors.push({ path: field, message: 'is not allowed with protocol fluvio (it grants the full protocol)' });
     }
-    if (errors.length > 0) throw new DomainError('validation_failed', 'a fluvio protocol key takes no topic, consume, produce or key_filter_remote', { errors });
+    if (errors.length > 0)
+      throw new DomainError('validation_failed', 'a fluvio protocol key takes no topic, consume, produce or key_filter_remote', { errors });
     return { protocol, topic: null, consume: true, produce: true, keyFilterRemote: null };
   }
   if (input.topic === undefined) errors.push({ path: 'topic', message: 'is required for a simple key' });
@@ -80,13 +81,22 @@ export async function createAccessKey(deps: Deps, ctx: RequestContext, orgId: st
         action: 'access_key.created',
         target: input.name,
         // The key name and its shape; never the key, its hash, or the filter URL's values.
-        details: { cluster_id: clusterId, name: input.name, protocol: shape.protocol, topic: shape.topic, consume: shape.consume, produce: shape.produce, key_filter: shape.keyFilterRemote !== null },
+        details: {
+          cluster_id: clusterId,
+          name: input.name,
+          protocol: shape.protocol,
+          topic: shape.topic,
+          consume: shape.consume,
+          produce: shape.produce,
+          key_filter: shape.keyFilterRemote !== null,
+        },
       });
       return row;
     });
     return { accessKey: created, key };
   } catch (error) {
-    if (isUniqueViolation(error)) throw new DomainError('name_taken', `cluster ${clusterId} already has an access key named ${input.name}; pick another name or rotate that key`);
+    if (isUniqueViolation(error))
+      throw new DomainError('name_taken', `cluster ${clusterId} already has an access key named ${input.name}; pick another name or rotate that key`);
     throw error;
   }
 }
@@ -116,7 +126,10 @@ export async function deleteAccessKey(deps: Deps, ctx: RequestContext, orgId: st
     const { count } = await tx.accessKey.deleteMany({ where: { id: { in: deleted.map((row) => row.id) } } });
     if (count === 0) throw notFound('access key', name);
     await recordAudit(tx, ctx, { orgId, action: 'access_key.deleted', target: name, details: { cluster_id: clusterId, name } });
-    invalidate('access_key', deleted.map((row) => row.id));
+    invalidate(
+      'access_key',
+      deleted.map((row) => row.id),
+    );
   });
 }
 

@@ -16,13 +16,25 @@ export const apiKeyScope = z
   .meta({ id: 'ApiKeyScope' });
 export type ApiKeyScope = z.infer<typeof apiKeyScope>;
 
-export const createApiKeyBody = z.strictObject({
-  owner: z.string().min(1).max(80).describe('Service account (sa-) or user (u-) id'),
-  scope: apiKeyScope,
-  display_name: z.string().trim().max(128).optional(),
-  description: z.string().max(1024).optional(),
-  expires_at: timestamp.optional().describe('Must be in the future; omitted: never expires'),
-}).meta({ examples: [{ owner: 'sa-rsd4zqh9h2', scope: { type: 'resource', resource_id: 'lkc-v3kb92fbb4' }, display_name: 'orders-producer', description: 'CI for the orders service', expires_at: '2027-06-01T00:00:00Z' }] });
+export const createApiKeyBody = z
+  .strictObject({
+    owner: z.string().min(1).max(80).describe('Service account (sa-) or user (u-) id'),
+    scope: apiKeyScope,
+    display_name: z.string().trim().max(128).optional(),
+    description: z.string().max(1024).optional(),
+    expires_at: timestamp.optional().describe('Must be in the future; omitted: never expires'),
+  })
+  .meta({
+    examples: [
+      {
+        owner: 'sa-rsd4zqh9h2',
+        scope: { type: 'resource', resource_id: 'lkc-v3kb92fbb4' },
+        display_name: 'orders-producer',
+        description: 'CI for the orders service',
+        expires_at: '2027-06-01T00:00:00Z',
+      },
+    ],
+  });
 
 /** Only these two fields may change; anything else is answered 422 immutable_field by the service. */
 export const updateApiKeyBody = z
@@ -30,7 +42,8 @@ export const updateApiKeyBody = z
     display_name: z.string().trim().max(128).optional(),
     description: z.string().max(1024).optional(),
   })
-  .catchall(z.unknown()).meta({ examples: [{ description: 'Producer of the orders service' }] });
+  .catchall(z.unknown())
+  .meta({ examples: [{ description: 'Producer of the orders service' }] });
 
 export const rotateApiKeyBody = z
   .strictObject({
@@ -66,9 +79,7 @@ const apiKeyFields = {
 };
 
 export const apiKeySchema = z.object(apiKeyFields).meta({ id: 'ApiKey' });
-export const createdApiKeySchema = z
-  .object({ ...apiKeyFields, secret: z.string().describe('Shown in this response only') })
-  .meta({ id: 'ApiKeyWithSecret' });
+export const createdApiKeySchema = z.object({ ...apiKeyFields, secret: z.string().describe('Shown in this response only') }).meta({ id: 'ApiKeyWithSecret' });
 export const rotatedApiKeySchema = z
   .object({
     ...apiKeyFields,

@@ -9,8 +9,8 @@ import { type PageRequest, paginate } from '../../lib/pagination.js';
 import type { Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
-import { orgSettings } from '../orgs/schemas.js';
 import { holdEnvironment } from '../environments/service.js';
+import { orgSettings } from '../orgs/schemas.js';
 import { requireOrg } from '../orgs/service.js';
 import { holdResource } from '../resources/service.js';
 import { isFlinkRegion } from './flink-regions.js';
@@ -34,10 +34,7 @@ async function resolveScope(tx: Tx | Deps['db'], orgId: string, scope: ApiKeySco
       const resource = await tx.resource.findFirst({ where: { id: scope.resource_id, orgId } });
       if (!resource) throw invalidField('scope.resource_id', `${scope.resource_id} is not a resource of organization ${orgId}`);
       if (!(RESOURCE_KEY_KINDS as readonly string[]).includes(resource.kind)) {
-        throw invalidField(
-          'scope.resource_id',
-          `${resource.id} is a ${resource.kind}; resource API keys are for ${RESOURCE_KEY_KINDS.join(', ')}`,
-        );
+        throw invalidField('scope.resource_id', `${resource.id} is a ${resource.kind}; resource API keys are for ${RESOURCE_KEY_KINDS.join(', ')}`);
       }
       return {
         type: 'resource',
@@ -81,7 +78,10 @@ async function keyOwnerOf(db: Deps['db'], orgId: string, owner: { id: string; ki
     kind: owner.kind,
     grants: bindings.map((b) => ({
       role: b.role as Role,
-      target: b.scopeType === 'resource' ? { orgId, resourceId: b.scopeId, environmentId: environmentOf.get(b.scopeId) } : bindingTarget({ ...b, role: b.role as Role }, orgId),
+      target:
+        b.scopeType === 'resource'
+          ? { orgId, resourceId: b.scopeId, environmentId: environmentOf.get(b.scopeId) }
+          : bindingTarget({ ...b, role: b.role as Role }, orgId),
     })),
   };
 }
@@ -116,9 +116,7 @@ export async function createApiKey(deps: Deps, ctx: RequestContext, orgId: strin
 
   const settings = orgSettings.parse(org.settings);
   const isCloud = scope.type === 'cloud';
-  const quota = isCloud
-    ? (settings.cloud_key_quota ?? deps.config.LATCHKEY_KEY_QUOTA_CLOUD)
-    : (settings.key_quota ?? deps.config.LATCHKEY_KEY_QUOTA_OTHER);
+  const quota = isCloud ? (settings.cloud_key_quota ?? deps.config.LATCHKEY_KEY_QUOTA_CLOUD) : (settings.key_quota ?? deps.config.LATCHKEY_KEY_QUOTA_OTHER);
 
   const id = newApiKeyId();
   const secret = generateSecret(SecretPrefix.apiKey);
@@ -229,9 +227,7 @@ export async function listApiKeys(deps: Deps, ctx: RequestContext, orgId: string
     ? { type: 'flink', environmentId: filters.flink.environment_id, cloud: filters.flink.cloud, region: filters.flink.region }
     : {};
   const scoped = { AND: [where, flink, statusWhere(filters.status, new Date()), visibleTo(ctx.actor, orgId)] };
-  return paginate(page, (args) =>
-    deps.db.apiKey.findMany({ ...args, where: { AND: [scoped, args.where] }, select: presentedKeyColumns }),
-  );
+  return paginate(page, (args) => deps.db.apiKey.findMany({ ...args, where: { AND: [scoped, args.where] }, select: presentedKeyColumns }));
 }
 
 /** The key if it exists in the org and the actor may see it; 404 otherwise (never 403 for reads). */
@@ -354,4 +350,3 @@ export async function rotateApiKey(deps: Deps, ctx: RequestContext, orgId: strin
   });
   return { key, secret, previousSecretExpiresAt };
 }
-

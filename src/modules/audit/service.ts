@@ -1,8 +1,8 @@
 import type { Actor, RequestContext } from '../../auth/actor.js';
 import { actorId } from '../../auth/actor.js';
 import { authorize } from '../../auth/policy.js';
-import { notFound } from '../../errors.js';
 import type { Deps } from '../../deps.js';
+import { notFound } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { invalidPageToken, type PageRequest } from '../../lib/pagination.js';
 import type { Tx } from '../../store/index.js';

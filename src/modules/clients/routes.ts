@@ -5,15 +5,7 @@ import { presentPage } from '../../lib/pagination.js';
 import { routesOf } from '../../lib/route.js';
 import { contextOf } from '../../plugins/context.js';
 import { listOf } from '../../schemas/common.js';
-import {
-  clientListQuery,
-  clientParams,
-  clientSchema,
-  deploymentParams,
-  presentClient,
-  serverCertificateBody,
-  serverCertificateSchema,
-} from './schemas.js';
+import { clientListQuery, clientParams, clientSchema, deploymentParams, presentClient, serverCertificateBody, serverCertificateSchema } from './schemas.js';
 import { caCertificate, currentCrl, deleteClient, getClient, issueServerCertificate, listClients } from './service.js';
 
 const pemFile = z.string().describe('PEM text (application/x-pem-file)');
@@ -24,8 +16,14 @@ export default async function clientRoutes(app: FastifyInstance, { deps }: { dep
   const base = '/v1/orgs/:org_id/resources/:resource_id';
 
   route({
-    method: 'GET', url: `${base}/clients`, operationId: 'listInsightsClients', summary: 'List the clients enrolled in a kdb Insights deployment (never their client ids)',
-    auth: 'client.read', params: deploymentParams, querystring: clientListQuery, response: { 200: listOf(clientSchema) },
+    method: 'GET',
+    url: `${base}/clients`,
+    operationId: 'listInsightsClients',
+    summary: 'List the clients enrolled in a kdb Insights deployment (never their client ids)',
+    auth: 'client.read',
+    params: deploymentParams,
+    querystring: clientListQuery,
+    response: { 200: listOf(clientSchema) },
     handler: async (request) => {
       const { org_id, resource_id } = request.params;
       const page = await listClients(deps, contextOf(request), org_id, resource_id, request.query);
@@ -34,8 +32,13 @@ export default async function clientRoutes(app: FastifyInstance, { deps }: { dep
   });
 
   route({
-    method: 'GET', url: `${base}/clients/:name`, operationId: 'getInsightsClient', summary: 'Get an enrolled client',
-    auth: 'client.read', params: clientParams, response: { 200: clientSchema },
+    method: 'GET',
+    url: `${base}/clients/:name`,
+    operationId: 'getInsightsClient',
+    summary: 'Get an enrolled client',
+    auth: 'client.read',
+    params: clientParams,
+    response: { 200: clientSchema },
     handler: async (request) => {
       const { org_id, resource_id, name } = request.params;
       return presentClient(await getClient(deps, contextOf(request), org_id, resource_id, name));
@@ -43,8 +46,13 @@ export default async function clientRoutes(app: FastifyInstance, { deps }: { dep
   });
 
   route({
-    method: 'DELETE', url: `${base}/clients/:name`, operationId: 'deleteInsightsClient', summary: 'Remove a client (as leave): its certificate goes on the CRL at once',
-    auth: 'client.manage', params: clientParams, response: { 204: z.null().describe('Removed') },
+    method: 'DELETE',
+    url: `${base}/clients/:name`,
+    operationId: 'deleteInsightsClient',
+    summary: 'Remove a client (as leave): its certificate goes on the CRL at once',
+    auth: 'client.manage',
+    params: clientParams,
+    response: { 204: z.null().describe('Removed') },
     handler: async (request, reply) => {
       const { org_id, resource_id, name } = request.params;
       await deleteClient(deps, contextOf(request), org_id, resource_id, name);
@@ -53,8 +61,14 @@ export default async function clientRoutes(app: FastifyInstance, { deps }: { dep
   });
 
   route({
-    method: 'GET', url: `${base}/ca.pem`, operationId: 'getInsightsCaCertificate', summary: "The deployment CA's certificate (public)",
-    auth: 'public', security: [], params: deploymentParams, response: { 200: pemFile },
+    method: 'GET',
+    url: `${base}/ca.pem`,
+    operationId: 'getInsightsCaCertificate',
+    summary: "The deployment CA's certificate (public)",
+    auth: 'public',
+    security: [],
+    params: deploymentParams,
+    response: { 200: pemFile },
     handler: async (request, reply) => {
       const pem = await caCertificate(deps, request.params.org_id, request.params.resource_id);
       return reply.header('cache-control', 'public, max-age=3600').type('application/x-pem-file').send(pem);
@@ -62,8 +76,14 @@ export default async function clientRoutes(app: FastifyInstance, { deps }: { dep
   });
 
   route({
-    method: 'GET', url: `${base}/crl.pem`, operationId: 'getInsightsCrl', summary: "The deployment CA's current CRL (public; ETag, If-None-Match)",
-    auth: 'public', security: [], params: deploymentParams, response: { 200: pemFile, 304: z.null().describe('Not modified') },
+    method: 'GET',
+    url: `${base}/crl.pem`,
+    operationId: 'getInsightsCrl',
+    summary: "The deployment CA's current CRL (public; ETag, If-None-Match)",
+    auth: 'public',
+    security: [],
+    params: deploymentParams,
+    response: { 200: pemFile, 304: z.null().describe('Not modified') },
     handler: async (request, reply) => {
       const { crl, number } = await currentCrl(deps, request.params.org_id, request.params.resource_id);
       const etag = `"crl-${number}"`;
@@ -74,8 +94,15 @@ export default async function clientRoutes(app: FastifyInstance, { deps }: { dep
   });
 
   route({
-    method: 'POST', url: `${base}/server-certificates`, operationId: 'createInsightsServerCertificate', summary: "A serverAuth certificate and key for one of the deployment's TLS servers; the key is in this response only",
-    auth: 'server_certificate.issue', idempotent: true, params: deploymentParams, body: serverCertificateBody, response: { 201: serverCertificateSchema },
+    method: 'POST',
+    url: `${base}/server-certificates`,
+    operationId: 'createInsightsServerCertificate',
+    summary: "A serverAuth certificate and key for one of the deployment's TLS servers; the key is in this response only",
+    auth: 'server_certificate.issue',
+    idempotent: true,
+    params: deploymentParams,
+    body: serverCertificateBody,
+    response: { 201: serverCertificateSchema },
     handler: async (request, reply) => {
       const { org_id, resource_id } = request.params;
       return reply.code(201).send(await issueServerCertificate(deps, contextOf(request), org_id, resource_id, request.body));

@@ -9,16 +9,21 @@ const clientName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1 to 64 characters of letters, digits, ".", "_" and "-", starting with a letter or digit');
 
 // PEM is printable ASCII in lines; anything else (NUL included) is refused before parsing.
-const pem = z.string().max(16_384).regex(/^[\x20-\x7E\r\n\t]+$/, 'must be PEM text (printable ASCII)');
+const pem = z
+  .string()
+  .max(16_384)
+  .regex(/^[\x20-\x7E\r\n\t]+$/, 'must be PEM text (printable ASCII)');
 
-export const enrolBody = z.strictObject({
-  name: clientName.describe('Unique per deployment; becomes the certificate subject CN'),
-  topics: z.strictObject({
-    insert: topicName.describe("Must equal the deployment's settings.sequencer_topic"),
-    query: topicName,
-  }),
-  csr: pem.optional().describe('A PEM PKCS#10 request: its key is certified and no private key is generated or kept'),
-}).meta({ examples: [{ name: 'my-client', topics: { insert: 'data', query: 'requests' } }] });
+export const enrolBody = z
+  .strictObject({
+    name: clientName.describe('Unique per deployment; becomes the certificate subject CN'),
+    topics: z.strictObject({
+      insert: topicName.describe("Must equal the deployment's settings.sequencer_topic"),
+      query: topicName,
+    }),
+    csr: pem.optional().describe('A PEM PKCS#10 request: its key is certified and no private key is generated or kept'),
+  })
+  .meta({ examples: [{ name: 'my-client', topics: { insert: 'data', query: 'requests' } }] });
 
 export const leaveBody = z.strictObject({ name: clientName }).meta({ examples: [{ name: 'my-client' }] });
 
@@ -32,7 +37,11 @@ export const deploymentQuery = z.object({
 });
 
 export const enrolledSchema = z
-  .object({ message: z.literal('success'), detail: z.literal('Client enrolled'), url: z.string().describe('The client id (32 hex): the credential for the details route') })
+  .object({
+    message: z.literal('success'),
+    detail: z.literal('Client enrolled'),
+    url: z.string().describe('The client id (32 hex): the credential for the details route'),
+  })
   .meta({ id: 'InsightsEnrolled' });
 
 export const removedSchema = z.object({ message: z.literal('success'), detail: z.literal('Client removed') }).meta({ id: 'InsightsRemoved' });
@@ -82,11 +91,16 @@ const dnsName = z
   .max(253)
   .regex(/^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, 'must be a DNS name such as kx.example.com');
 
-export const serverCertificateBody = z.strictObject({
-  dns_names: z.array(dnsName).max(100).default([]),
-  ip_addresses: z.array(z.union([z.ipv4(), z.ipv6()])).max(100).default([]),
-  days: z.number().int().min(1).max(825).optional().describe("Validity in days; default the deployment's certificate_days"),
-}).meta({ examples: [{ dns_names: ['insights.example.com'], ip_addresses: ['192.0.2.10'], days: 365 }] });
+export const serverCertificateBody = z
+  .strictObject({
+    dns_names: z.array(dnsName).max(100).default([]),
+    ip_addresses: z
+      .array(z.union([z.ipv4(), z.ipv6()]))
+      .max(100)
+      .default([]),
+    days: z.number().int().min(1).max(825).optional().describe("Validity in days; default the deployment's certificate_days"),
+  })
+  .meta({ examples: [{ dns_names: ['insights.example.com'], ip_addresses: ['192.0.2.10'], days: 365 }] });
 
 export const serverCertificateSchema = z
   .object({ cert: z.string(), key: z.string().describe('PEM PKCS#8; shown in this response only, not stored'), ca: z.string() })

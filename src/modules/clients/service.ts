@@ -9,8 +9,8 @@ import {
   issueLeafCertificate,
   loadAuthority,
   publicKeyOfCsr,
-  signCrl,
   type SigningAuthority,
+  signCrl,
 } from '../../crypto/x509.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, invalidField } from '../../errors.js';
@@ -130,7 +130,10 @@ async function revokeEnrollment(deps: Deps, tx: Tx, invalidate: Invalidate, enro
 /** Every cached client of a deployment must go: its settings changed or it is being deleted. */
 export async function invalidateDeploymentClients(tx: Tx, invalidate: Invalidate, resourceId: string): Promise<void> {
   const rows = await tx.clientEnrollment.findMany({ where: { resourceId }, select: { lookupId: true } });
-  invalidate('client', rows.map((row) => row.lookupId));
+  invalidate(
+    'client',
+    rows.map((row) => row.lookupId),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,7 +147,8 @@ const notADeployment = (resourceId: string) => new DomainError('not_found', `kdb
  */
 export async function resolveDeployment(deps: Deps, actor: Actor, resourceId: string | undefined): Promise<Resource> {
   if (resourceId !== undefined) {
-    const where = actor.kind === 'principal' ? { id: resourceId, orgId: actor.orgId, kind: 'kdb_insights' as const } : { id: resourceId, kind: 'kdb_insights' as const };
+    const where =
+      actor.kind === 'principal' ? { id: resourceId, orgId: actor.orgId, kind: 'kdb_insights' as const } : { id: resourceId, kind: 'kdb_insights' as const };
     const resource = await deps.db.resource.findFirst({ where });
     if (!resource) throw notADeployment(resourceId);
     return resource;
@@ -157,7 +161,10 @@ export async function resolveDeployment(deps: Deps, actor: Actor, resourceId: st
     throw new DomainError('bad_request', `resource_id is required: organization ${actor.orgId} has no kdb_insights deployment; create one first`);
   }
   if (found.length > 1) {
-    throw new DomainError('bad_request', `resource_id is required: organization ${actor.orgId} has several kdb_insights deployments; pass ?resource_id=kxi-...`);
+    throw new DomainError(
+      'bad_request',
+      `resource_id is required: organization ${actor.orgId} has several kdb_insights deployments; pass ?resource_id=kxi-...`,
+    );
   }
   return found[0]!;
 }
@@ -192,7 +199,10 @@ export async function enrolClient(deps: Deps, ctx: RequestContext, deployment: R
   }
   const alreadyEnrolled = () =>
     new DomainError('name_taken', `client ${input.name} is already enrolled in ${deployment.id}; leave it first or enrol with ?force=true`);
-  if (!force && (await deps.db.clientEnrollment.findUnique({ where: { resourceId_name: { resourceId: deployment.id, name: input.name } }, select: { id: true } }))) {
+  if (
+    !force &&
+    (await deps.db.clientEnrollment.findUnique({ where: { resourceId_name: { resourceId: deployment.id, name: input.name } }, select: { id: true } }))
+  ) {
     throw alreadyEnrolled();
   }
   const ca = await deps.db.certificateAuthority.findUnique({ where: { resourceId: deployment.id } });

@@ -17,22 +17,42 @@ const clusterKeyName = z
 const principalId = z.string().regex(/^(sa|u)-[a-z0-9]{1,64}$/, 'must be a service account id (sa-...)');
 const resourceId = z.string().regex(/^[a-z]{1,8}-[a-z0-9]{1,64}$/, 'must be a pulsar_cluster id (pc-...)');
 
-export const createClusterKeyBody = z.strictObject({
-  name: clusterKeyName.describe('Unique among the organization\'s listed cluster keys'),
-  owner: principalId.describe('The service account the key acts as (the token\'s `sub`, the Pulsar role)'),
-  cluster_id: resourceId.describe('The pulsar_cluster the key is for (the token\'s `aud`)'),
-  description: storableText(1024).optional(),
-  expires_at: timestamp
-    .nullable()
-    .optional()
-    .describe('Must be in the future; omitted: 30 days from now (LATCHKEY_CLUSTER_KEY_DEFAULT_DAYS); null: never expires'),
-}).meta({ examples: [{ name: 'orders-broker-client', owner: 'sa-rsd4zqh9h2', cluster_id: 'pc-7q2w9e4r1t', description: 'Producer of the orders service', expires_at: '2027-06-01T00:00:00Z' }] });
+export const createClusterKeyBody = z
+  .strictObject({
+    name: clusterKeyName.describe("Unique among the organization's listed cluster keys"),
+    owner: principalId.describe("The service account the key acts as (the token's `sub`, the Pulsar role)"),
+    cluster_id: resourceId.describe("The pulsar_cluster the key is for (the token's `aud`)"),
+    description: storableText(1024).optional(),
+    expires_at: timestamp
+      .nullable()
+      .optional()
+      .describe('Must be in the future; omitted: 30 days from now (LATCHKEY_CLUSTER_KEY_DEFAULT_DAYS); null: never expires'),
+  })
+  .meta({
+    examples: [
+      {
+        name: 'orders-broker-client',
+        owner: 'sa-rsd4zqh9h2',
+        cluster_id: 'pc-7q2w9e4r1t',
+        description: 'Producer of the orders service',
+        expires_at: '2027-06-01T00:00:00Z',
+      },
+    ],
+  });
 
 const clusterKeyStatus = z.enum(['active', 'revoked', 'expired']);
 
 export const listClusterKeysQuery = pageQuery.extend({
-  owner: z.string().max(80).regex(/^[A-Za-z0-9_-]*$/, 'must be a principal id').optional(),
-  cluster_id: z.string().max(80).regex(/^[A-Za-z0-9_-]*$/, 'must be a resource id').optional(),
+  owner: z
+    .string()
+    .max(80)
+    .regex(/^[A-Za-z0-9_-]*$/, 'must be a principal id')
+    .optional(),
+  cluster_id: z
+    .string()
+    .max(80)
+    .regex(/^[A-Za-z0-9_-]*$/, 'must be a resource id')
+    .optional(),
   status: clusterKeyStatus.optional(),
 });
 
@@ -42,7 +62,7 @@ export const orgParams = z.strictObject({ org_id: idSegment('an organization') }
 export const clusterKeyParams = z.strictObject({ org_id: idSegment('an organization'), key_id: idSegment('a cluster key') });
 
 const clusterKeyFields = {
-  id: z.string().describe('ck-…; the token\'s `jti`'),
+  id: z.string().describe("ck-…; the token's `jti`"),
   name: z.string(),
   owner: z.object({ id: z.string(), type: z.enum(['service_account', 'user']) }),
   cluster_id: z.string(),
@@ -59,10 +79,7 @@ export const createdClusterKeySchema = z
   .object({ ...clusterKeyFields, token: z.string().describe('The signed JWT; shown in this response only') })
   .meta({ id: 'ClusterKeyWithToken' });
 
-export type ClusterKeyRow = Pick<
-  ClusterKey,
-  'id' | 'name' | 'ownerId' | 'clusterId' | 'description' | 'createdAt' | 'expiresAt' | 'revokedAt' | 'lastUsedAt'
->;
+export type ClusterKeyRow = Pick<ClusterKey, 'id' | 'name' | 'ownerId' | 'clusterId' | 'description' | 'createdAt' | 'expiresAt' | 'revokedAt' | 'lastUsedAt'>;
 
 function clusterKeyStatusOf(key: Pick<ClusterKey, 'revokedAt' | 'expiresAt'>, now = new Date()): z.infer<typeof clusterKeyStatus> {
   if (key.revokedAt) return 'revoked';
@@ -136,7 +153,11 @@ export const openIdConfigurationSchema = z
   .meta({ id: 'OpenIdConfiguration' });
 
 export const revocationsQuery = z.strictObject({
-  cluster_id: z.string().max(80).regex(/^[A-Za-z0-9_-]*$/, 'must be a resource id').optional(),
+  cluster_id: z
+    .string()
+    .max(80)
+    .regex(/^[A-Za-z0-9_-]*$/, 'must be a resource id')
+    .optional(),
 });
 
 export const revocationsSchema = z
@@ -145,10 +166,19 @@ export const revocationsSchema = z
   })
   .meta({ id: 'ClusterKeyRevocations' });
 
-export const verifyClusterKeyBody = z.strictObject({
-  token: z.string().min(1).max(16_384).describe('The cluster key (a JWT) as presented to the broker'),
-  cluster_id: z.string().min(1).max(80).describe('The pulsar_cluster the caller guards'),
-}).meta({ examples: [{ token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6IkJ2b0p0bTlZcUZ3cjNXaGEiLCJ0eXAiOiJKV1QifQ.eyJzdWIiOiJzYS1yc2Q0enFoOWgyIn0.c2lnbmF0dXJl', cluster_id: 'pc-7q2w9e4r1t' }] });
+export const verifyClusterKeyBody = z
+  .strictObject({
+    token: z.string().min(1).max(16_384).describe('The cluster key (a JWT) as presented to the broker'),
+    cluster_id: z.string().min(1).max(80).describe('The pulsar_cluster the caller guards'),
+  })
+  .meta({
+    examples: [
+      {
+        token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6IkJ2b0p0bTlZcUZ3cjNXaGEiLCJ0eXAiOiJKV1QifQ.eyJzdWIiOiJzYS1yc2Q0enFoOWgyIn0.c2lnbmF0dXJl',
+        cluster_id: 'pc-7q2w9e4r1t',
+      },
+    ],
+  });
 
 export const clusterKeyVerificationSchema = z
   .object({

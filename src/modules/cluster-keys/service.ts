@@ -19,11 +19,11 @@ import { holdResource, resourceTarget } from '../resources/service.js';
 import { type ClusterKeyRow, presentSigningKey } from './schemas.js';
 import {
   activeSigningKey,
-  type ClusterKeyAlgorithm,
   CLUSTER_KEY_ALGORITHMS,
+  type ClusterKeyAlgorithm,
   clusterSigningKeysOf,
-  newSigningKey,
   type NewSigningKey,
+  newSigningKey,
   publicKeyPem,
 } from './signing-keys.js';
 
@@ -89,7 +89,9 @@ async function signingKeyForNewToken(
 ): Promise<SigningKey> {
   const active = await activeSigningKey(tx, orgId);
   if (active) return active;
-  const created = await tx.signingKey.create({ data: { ...(prepared ?? (await newSigningKey(deps.masterKey, orgId, algorithm, new Date()))), activateAt: new Date() } });
+  const created = await tx.signingKey.create({
+    data: { ...(prepared ?? (await newSigningKey(deps.masterKey, orgId, algorithm, new Date()))), activateAt: new Date() },
+  });
   await recordAudit(tx, ctx, { orgId, action: 'signing_key.created', target: created.kid, details: { algorithm: created.alg, reason: 'first cluster key' } });
   return created;
 }
@@ -126,7 +128,10 @@ export async function createClusterKey(deps: Deps, ctx: RequestContext, orgId: s
   const expiresAt =
     input.expires_at === null
       ? null
-      : new Date(Math.floor((input.expires_at === undefined ? now + deps.config.LATCHKEY_CLUSTER_KEY_DEFAULT_DAYS * DAY_MS : Date.parse(input.expires_at)) / 1000) * 1000);
+      : new Date(
+          Math.floor((input.expires_at === undefined ? now + deps.config.LATCHKEY_CLUSTER_KEY_DEFAULT_DAYS * DAY_MS : Date.parse(input.expires_at)) / 1000) *
+            1000,
+        );
   if (expiresAt && expiresAt.getTime() <= now) throw invalidField('expires_at', 'must be in the future (or null for a key that never expires)');
   const algorithm = orgSettings.parse(org.settings).cluster_key_algorithm ?? 'RS256';
 

@@ -1,6 +1,6 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { open, seal } from '../../crypto/envelope.js';
 import type { Prisma, SigningKey } from '../../generated/prisma/client.js';
 import type { Db, Tx } from '../../store/index.js';

@@ -21,31 +21,41 @@ const objectReference = {
   resource_name: z.string().max(2048).optional().describe('Ignored'),
 };
 
-export const createConfluentApiKeyBody = z.strictObject({
-  api_version: z.literal(API_VERSION).optional(),
-  kind: z.literal('ApiKey').optional(),
-  spec: z.strictObject({
-    display_name: z.string().trim().max(128).optional(),
-    description: z.string().max(1024).optional(),
-    owner: z.strictObject(objectReference).describe('The service account (sa-) or user (u-) that will own the key'),
-    resource: z
-      .strictObject({ ...objectReference, environment: z.string().max(255).optional().describe('Ignored') })
-      .nullable()
-      .optional()
-      .describe('`lkc-`/`lsrc-`/`lksqlc-` id, `cloud` (case-insensitive; also when omitted) or `env-xxx.<cloud>.<region>` for Flink'),
-  }),
-}).meta({ examples: [{ spec: { display_name: 'orders-producer', description: 'CI for the orders service', owner: { id: 'sa-rsd4zqh9h2' }, resource: { id: 'lkc-v3kb92fbb4' } } }] });
+export const createConfluentApiKeyBody = z
+  .strictObject({
+    api_version: z.literal(API_VERSION).optional(),
+    kind: z.literal('ApiKey').optional(),
+    spec: z.strictObject({
+      display_name: z.string().trim().max(128).optional(),
+      description: z.string().max(1024).optional(),
+      owner: z.strictObject(objectReference).describe('The service account (sa-) or user (u-) that will own the key'),
+      resource: z
+        .strictObject({ ...objectReference, environment: z.string().max(255).optional().describe('Ignored') })
+        .nullable()
+        .optional()
+        .describe('`lkc-`/`lsrc-`/`lksqlc-` id, `cloud` (case-insensitive; also when omitted) or `env-xxx.<cloud>.<region>` for Flink'),
+    }),
+  })
+  .meta({
+    examples: [
+      {
+        spec: { display_name: 'orders-producer', description: 'CI for the orders service', owner: { id: 'sa-rsd4zqh9h2' }, resource: { id: 'lkc-v3kb92fbb4' } },
+      },
+    ],
+  });
 export type CreateConfluentApiKeyBody = z.infer<typeof createConfluentApiKeyBody>;
 
 /** Only spec.display_name and spec.description change; other spec fields are answered 422 immutable_field. */
-export const updateConfluentApiKeyBody = z.strictObject({
-  api_version: z.literal(API_VERSION).optional(),
-  kind: z.literal('ApiKey').optional(),
-  spec: z
-    .object({ display_name: z.string().trim().max(128).optional(), description: z.string().max(1024).optional() })
-    .catchall(z.unknown())
-    .default({}),
-}).meta({ examples: [{ spec: { description: 'Producer of the orders service' } }] });
+export const updateConfluentApiKeyBody = z
+  .strictObject({
+    api_version: z.literal(API_VERSION).optional(),
+    kind: z.literal('ApiKey').optional(),
+    spec: z
+      .object({ display_name: z.string().trim().max(128).optional(), description: z.string().max(1024).optional() })
+      .catchall(z.unknown())
+      .default({}),
+  })
+  .meta({ examples: [{ spec: { description: 'Producer of the orders service' } }] });
 
 // Unknown query parameters are ignored, as Confluent's API does; `spec.owner=` (empty) means no filter.
 const pageFields = {
@@ -61,19 +71,23 @@ export const listConfluentApiKeysQuery = z.object({
 
 export const keyIdParams = z.strictObject({ id: z.string().min(1).max(80) });
 
-export const createConfluentServiceAccountBody = z.strictObject({
-  api_version: z.literal(API_VERSION).optional(),
-  kind: z.literal('ServiceAccount').optional(),
-  display_name: displayName.describe('Unique within the organization'),
-  description: z.string().max(1024).optional(),
-}).meta({ examples: [{ display_name: 'orders-service', description: 'Produces to the orders topics' }] });
+export const createConfluentServiceAccountBody = z
+  .strictObject({
+    api_version: z.literal(API_VERSION).optional(),
+    kind: z.literal('ServiceAccount').optional(),
+    display_name: displayName.describe('Unique within the organization'),
+    description: z.string().max(1024).optional(),
+  })
+  .meta({ examples: [{ display_name: 'orders-service', description: 'Produces to the orders topics' }] });
 
-export const updateConfluentServiceAccountBody = z.strictObject({
-  api_version: z.literal(API_VERSION).optional(),
-  kind: z.literal('ServiceAccount').optional(),
-  display_name: displayName.optional(),
-  description: z.string().max(1024).optional(),
-}).meta({ examples: [{ description: 'Produces to and consumes from the orders topics' }] });
+export const updateConfluentServiceAccountBody = z
+  .strictObject({
+    api_version: z.literal(API_VERSION).optional(),
+    kind: z.literal('ServiceAccount').optional(),
+    display_name: displayName.optional(),
+    description: z.string().max(1024).optional(),
+  })
+  .meta({ examples: [{ description: 'Produces to and consumes from the orders topics' }] });
 
 const filterName = z
   .string()
@@ -93,16 +107,12 @@ export const listConfluentServiceAccountsQuery = z.object({
 export const serviceAccountIdParams = z.strictObject({ id: z.string().min(1).max(80) });
 
 export const deleteConfluentServiceAccountQuery = z.object({
-  force: z
-    .enum(['true', 'false'])
-    .default('false')
-    .describe('Latchkey extension: delete even when its API keys were used recently (otherwise 409)'),
+  force: z.enum(['true', 'false']).default('false').describe('Latchkey extension: delete even when its API keys were used recently (otherwise 409)'),
 });
 
 // Responses: allowlists, so that nothing but these fields can leave the service.
 
-const reference = <K extends z.ZodType>(kind: K) =>
-  z.object({ id: z.string(), kind, api_version: z.string(), related: z.string(), resource_name: z.string() });
+const reference = <K extends z.ZodType>(kind: K) => z.object({ id: z.string(), kind, api_version: z.string(), related: z.string(), resource_name: z.string() });
 
 const objectMeta = z.object({
   self: z.string().describe('Path of this object'),

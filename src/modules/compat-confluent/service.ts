@@ -69,9 +69,8 @@ async function renamingFields<T>(rename: (path: string) => string, run: () => Pr
     const errors = error.options.errors.map((e) => ({ ...e, path: rename(e.path) }));
     const [first] = error.options.errors;
     // invalidField's detail starts with the field's name; keep the rest of the explanation.
-    const detail = errors.length === 1 && first && error.detail.startsWith(`${first.path} `)
-      ? `${errors[0]!.path}${error.detail.slice(first.path.length)}`
-      : error.detail;
+    const detail =
+      errors.length === 1 && first && error.detail.startsWith(`${first.path} `) ? `${errors[0]!.path}${error.detail.slice(first.path.length)}` : error.detail;
     throw new DomainError(error.code, detail, { ...error.options, errors });
   }
 }
@@ -80,7 +79,10 @@ export function createConfluentApiKey(deps: Deps, ctx: RequestContext, body: Cre
   const orgId = organizationOf(ctx.actor);
   const { spec } = body;
   const input = { owner: spec.owner.id, scope: scopeOf(spec.resource), display_name: spec.display_name, description: spec.description };
-  return renamingFields((path) => CREATE_FIELDS[path] ?? path, () => createApiKey(deps, ctx, orgId, input));
+  return renamingFields(
+    (path) => CREATE_FIELDS[path] ?? path,
+    () => createApiKey(deps, ctx, orgId, input),
+  );
 }
 
 export interface ConfluentKeyFilters {
@@ -112,7 +114,10 @@ export async function getConfluentApiKey(deps: Deps, ctx: RequestContext, keyId:
 
 export async function updateConfluentApiKey(deps: Deps, ctx: RequestContext, keyId: string, spec: Record<string, unknown>) {
   await getConfluentApiKey(deps, ctx, keyId);
-  return renamingFields((path) => `spec.${path}`, () => updateApiKey(deps, ctx, organizationOf(ctx.actor), keyId, spec));
+  return renamingFields(
+    (path) => `spec.${path}`,
+    () => updateApiKey(deps, ctx, organizationOf(ctx.actor), keyId, spec),
+  );
 }
 
 export async function deleteConfluentApiKey(deps: Deps, ctx: RequestContext, keyId: string): Promise<void> {

@@ -1,26 +1,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
-import { routesOf } from '../../lib/route.js';
 import { DomainError } from '../../errors.js';
+import { routesOf } from '../../lib/route.js';
 import { actorOf } from '../../plugins/auth.js';
 import { contextOf } from '../../plugins/context.js';
 import { type ErrorShape, handleErrors } from '../../plugins/errors.js';
 import { standardErrors } from '../../schemas/common.js';
-import {
-  clientDetailsSchema,
-  clientIdParam,
-  deploymentQuery,
-  enrolBody,
-  enrolledSchema,
-  failureSchema,
-  leaveBody,
-  removedSchema,
-} from '../clients/schemas.js';
+import { clientDetailsSchema, clientIdParam, deploymentQuery, enrolBody, enrolledSchema, failureSchema, leaveBody, removedSchema } from '../clients/schemas.js';
 import { clientDetails, enrolClient, leaveClient, resolveDeployment } from '../clients/service.js';
 
 const tags = ['kdb-insights-compatible'];
 const BODY_LIMIT = 64 * 1024;
-const errors = Object.fromEntries(Object.keys(standardErrors).map((status) => [status, failureSchema])) as Record<keyof typeof standardErrors, typeof failureSchema>;
+const errors = Object.fromEntries(Object.keys(standardErrors).map((status) => [status, failureSchema])) as Record<
+  keyof typeof standardErrors,
+  typeof failureSchema
+>;
 
 /** Insights' error shape; the status is the catalogue's, as everywhere. */
 const insightsFailure: ErrorShape = (reply, _request, error) =>
@@ -33,15 +27,19 @@ const insightsFailure: ErrorShape = (reply, _request, error) =>
  */
 function insightsScope(scope: FastifyInstance, deps: Deps, prefix: string): void {
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
-    const text = body.toString();
-    if (text.trim() === '') return done(new DomainError('bad_request', 'the body is empty; send a JSON object'));
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new DomainError('malformed_json', 'the body is not valid JSON'));
-    }
-  });
+  scope.addContentTypeParser(
+    '*',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT },
+    (_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
+      const text = body.toString();
+      if (text.trim() === '') return done(new DomainError('bad_request', 'the body is empty; send a JSON object'));
+      try {
+        done(null, JSON.parse(text));
+      } catch {
+        done(new DomainError('malformed_json', 'the body is not valid JSON'));
+      }
+    },
+  );
   handleErrors(scope, deps.tarpit, insightsFailure, (request) => `no route ${request.method} under ${prefix}`);
 }
 
@@ -50,8 +48,15 @@ async function clientControllerRoutes(scope: FastifyInstance, deps: Deps) {
   const route = routesOf(scope, { tags, errors });
 
   route({
-    method: 'POST', url: '/enrol', operationId: 'insightsEnrolClient', summary: 'Enrol a client in a kdb Insights deployment (Insights client controller); the client id is in this response only',
-    auth: 'client.manage', idempotent: true, querystring: deploymentQuery, body: enrolBody, response: { 200: enrolledSchema },
+    method: 'POST',
+    url: '/enrol',
+    operationId: 'insightsEnrolClient',
+    summary: 'Enrol a client in a kdb Insights deployment (Insights client controller); the client id is in this response only',
+    auth: 'client.manage',
+    idempotent: true,
+    querystring: deploymentQuery,
+    body: enrolBody,
+    response: { 200: enrolledSchema },
     handler: async (request) => {
       const deployment = await resolveDeployment(deps, actorOf(request), request.query.resource_id);
       const clientId = await enrolClient(deps, contextOf(request), deployment, request.body, request.query.force === 'true');
@@ -60,8 +65,14 @@ async function clientControllerRoutes(scope: FastifyInstance, deps: Deps) {
   });
 
   route({
-    method: 'POST', url: '/leave', operationId: 'insightsLeaveClient', summary: 'Remove a client; its certificate goes on the CRL at once',
-    auth: 'client.manage', querystring: deploymentQuery, body: leaveBody, response: { 200: removedSchema },
+    method: 'POST',
+    url: '/leave',
+    operationId: 'insightsLeaveClient',
+    summary: 'Remove a client; its certificate goes on the CRL at once',
+    auth: 'client.manage',
+    querystring: deploymentQuery,
+    body: leaveBody,
+    response: { 200: removedSchema },
     handler: async (request) => {
       const deployment = await resolveDeployment(deps, actorOf(request), request.query.resource_id);
       await leaveClient(deps, contextOf(request), deployment, request.body.name);
@@ -75,8 +86,14 @@ async function informationServiceRoutes(scope: FastifyInstance, deps: Deps) {
   const route = routesOf(scope, { tags, errors });
 
   route({
-    method: 'GET', url: '/details/:client_id', operationId: 'insightsClientDetails', summary: "A client's CA, certificate, key and endpoints; the client id is the credential (re-readable)",
-    auth: 'public', security: [], params: clientIdParam, response: { 200: clientDetailsSchema },
+    method: 'GET',
+    url: '/details/:client_id',
+    operationId: 'insightsClientDetails',
+    summary: "A client's CA, certificate, key and endpoints; the client id is the credential (re-readable)",
+    auth: 'public',
+    security: [],
+    params: clientIdParam,
+    response: { 200: clientDetailsSchema },
     handler: async (request) => {
       const details = await clientDetails(deps, request.params.client_id, request.ip);
       if (!details) throw new DomainError('not_found', 'no client is enrolled with this client id');

@@ -2,13 +2,17 @@ import { z } from 'zod';
 import type { Environment } from '../../generated/prisma/client.js';
 import { displayName, isoTime, orgIdParam, timestamp } from '../../schemas/common.js';
 
-export const createEnvironmentBody = z.strictObject({
-  display_name: displayName.describe('Unique within the organization'),
-}).meta({ examples: [{ display_name: 'production' }] });
+export const createEnvironmentBody = z
+  .strictObject({
+    display_name: displayName.describe('Unique within the organization'),
+  })
+  .meta({ examples: [{ display_name: 'production' }] });
 
-export const updateEnvironmentBody = z.strictObject({
-  display_name: displayName.optional().describe('Unique within the organization'),
-}).meta({ examples: [{ display_name: 'prod' }] });
+export const updateEnvironmentBody = z
+  .strictObject({
+    display_name: displayName.optional().describe('Unique within the organization'),
+  })
+  .meta({ examples: [{ display_name: 'prod' }] });
 
 export const environmentSchema = z
   .object({

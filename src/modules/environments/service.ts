@@ -30,12 +30,7 @@ export async function holdEnvironment(tx: Tx, orgId: string, envId: string): Pro
   return rows.length > 0;
 }
 
-export async function createEnvironment(
-  deps: Deps,
-  ctx: RequestContext,
-  orgId: string,
-  input: { display_name: string },
-): Promise<Environment> {
+export async function createEnvironment(deps: Deps, ctx: RequestContext, orgId: string, input: { display_name: string }): Promise<Environment> {
   await requireOrg(deps.db, orgId);
   authorize(ctx.actor, 'environment.manage', { orgId });
   try {
@@ -114,8 +109,22 @@ export async function deleteEnvironment(deps: Deps, ctx: RequestContext, orgId: 
     ]);
     if (resourceCount + keyCount > 0) {
       const inside = [
-        ...(resourceCount > 0 ? [`${resourceCount} resource(s) (${listIds(resources.map((r) => r.id), resourceCount)})`] : []),
-        ...(keyCount > 0 ? [`${keyCount} API key(s) (${listIds(keys.map((k) => k.id), keyCount)})`] : []),
+        ...(resourceCount > 0
+          ? [
+              `${resourceCount} resource(s) (${listIds(
+                resources.map((r) => r.id),
+                resourceCount,
+              )})`,
+            ]
+          : []),
+        ...(keyCount > 0
+          ? [
+              `${keyCount} API key(s) (${listIds(
+                keys.map((k) => k.id),
+                keyCount,
+              )})`,
+            ]
+          : []),
       ];
       throw new DomainError('not_empty', `environment ${envId} still holds ${inside.join(' and ')}; delete them first`);
     }

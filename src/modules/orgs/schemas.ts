@@ -12,16 +12,18 @@ export const orgSettings = z
     cloud_key_quota: z.number().int().min(0).max(100_000).optional().describe('Cloud API keys per principal'),
     key_quota: z.number().int().min(0).max(1_000_000).optional().describe('Resource and Flink API keys per principal'),
     recent_use_hours: z.number().int().min(0).max(8760).optional().describe('Deleting a principal whose keys were used this recently needs ?force=true'),
-    cluster_key_algorithm: z.enum(['RS256', 'ES256']).optional().describe('Algorithm of new cluster-key signing keys (default RS256, Pulsar\'s default)'),
+    cluster_key_algorithm: z.enum(['RS256', 'ES256']).optional().describe("Algorithm of new cluster-key signing keys (default RS256, Pulsar's default)"),
   })
   .meta({ id: 'OrganizationSettings' });
 export type OrgSettings = z.infer<typeof orgSettings>;
 
-export const createOrgBody = z.strictObject({
-  name: orgSlug.describe('Unique slug'),
-  display_name: displayName.optional(),
-  settings: orgSettings.optional(),
-}).meta({ examples: [{ name: 'acme', display_name: 'Acme Corp' }] });
+export const createOrgBody = z
+  .strictObject({
+    name: orgSlug.describe('Unique slug'),
+    display_name: displayName.optional(),
+    settings: orgSettings.optional(),
+  })
+  .meta({ examples: [{ name: 'acme', display_name: 'Acme Corp' }] });
 
 /** PATCH merges: a named setting changes, `null` removes it (back to the service default), others stay. */
 const orgSettingsPatch = z
@@ -33,10 +35,12 @@ const orgSettingsPatch = z
   .meta({ id: 'OrganizationSettingsPatch' });
 export type OrgSettingsPatch = z.infer<typeof orgSettingsPatch>;
 
-export const updateOrgBody = z.strictObject({
-  display_name: displayName.optional(),
-  settings: orgSettingsPatch.optional().describe('Merged into the current settings; null removes a setting'),
-}).meta({ examples: [{ display_name: 'Acme Corporation' }] });
+export const updateOrgBody = z
+  .strictObject({
+    display_name: displayName.optional(),
+    settings: orgSettingsPatch.optional().describe('Merged into the current settings; null removes a setting'),
+  })
+  .meta({ examples: [{ display_name: 'Acme Corporation' }] });
 
 export const organizationSchema = z
   .object({

@@ -1,16 +1,16 @@
 import type { RequestContext } from '../../auth/actor.js';
 import { authorize } from '../../auth/policy.js';
+import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { Organization } from '../../generated/prisma/client.js';
-import { newId } from '../../crypto/tokens.js';
 import { type PageRequest, paginate } from '../../lib/pagination.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
 import { clusterKeyIdsOf } from '../cluster-keys/service.js';
-import { orgSettings, type OrgSettings, type OrgSettingsPatch } from './schemas.js';
+import { type OrgSettings, type OrgSettingsPatch, orgSettings } from './schemas.js';
 
 /**
  * The organization, if it exists; 404 otherwise. Tenancy is settled before a service runs: the auth
@@ -102,10 +102,7 @@ export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId:
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM organizations WHERE id = ${orgId} FOR UPDATE`;
     if (locked.length === 0) throw notFound('organization', orgId);
     if (!force) {
-      const [environments, principals] = await Promise.all([
-        tx.environment.count({ where: { orgId } }),
-        tx.principal.count({ where: { orgId } }),
-      ]);
+      const [environments, principals] = await Promise.all([tx.environment.count({ where: { orgId } }), tx.principal.count({ where: { orgId } })]);
       if (environments + principals > 0) {
         throw new DomainError(
           'not_empty',
@@ -119,9 +116,20 @@ export async function deleteOrganization(deps: Deps, ctx: RequestContext, orgId:
     // kdb Insights clients go with the organization (foreign keys cascade); their cached details too.
     const clients = await tx.clientEnrollment.findMany({ where: { orgId }, select: { lookupId: true } });
     await tx.organization.delete({ where: { id: orgId } });
-    await recordAudit(tx, ctx, { orgId, action: 'organization.delete', target: orgId, details: { force, api_keys_deleted: keys.length, cluster_keys_deleted: clusterKeys.length } });
-    invalidate('api_key', keys.map((key) => key.id));
+    await recordAudit(tx, ctx, {
+      orgId,
+      action: 'organization.delete',
+      target: orgId,
+      details: { force, api_keys_deleted: keys.length, cluster_keys_deleted: clusterKeys.length },
+    });
+    invalidate(
+      'api_key',
+      keys.map((key) => key.id),
+    );
     invalidate('cluster_key', clusterKeys);
-    invalidate('client', clients.map((client) => client.lookupId));
+    invalidate(
+      'client',
+      clients.map((client) => client.lookupId),
+    );
   });
 }

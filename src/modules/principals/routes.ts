@@ -37,8 +37,15 @@ function serviceAccountRoutes(app: FastifyInstance, deps: Deps) {
   const route = routesOf(app, { tags: ['service-accounts'] });
 
   route({
-    method: 'POST', url: '/v1/orgs/:org_id/service-accounts', operationId: 'createServiceAccount', summary: 'Create a service account',
-    auth: 'principal.manage', idempotent: true, params: orgIdParam, body: createServiceAccountBody, response: { 201: serviceAccountSchema },
+    method: 'POST',
+    url: '/v1/orgs/:org_id/service-accounts',
+    operationId: 'createServiceAccount',
+    summary: 'Create a service account',
+    auth: 'principal.manage',
+    idempotent: true,
+    params: orgIdParam,
+    body: createServiceAccountBody,
+    response: { 201: serviceAccountSchema },
     handler: async (request, reply) => {
       const principal = await createServiceAccount(deps, contextOf(request), request.params.org_id, request.body);
       return reply.code(201).send(presentServiceAccount(principal));
@@ -46,20 +53,37 @@ function serviceAccountRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   route({
-    method: 'GET', url: '/v1/orgs/:org_id/service-accounts', operationId: 'listServiceAccounts', summary: 'List the service accounts of an organization',
-    auth: 'principal.read', params: orgIdParam, querystring: pageQuery, response: { 200: listOf(serviceAccountSchema) },
+    method: 'GET',
+    url: '/v1/orgs/:org_id/service-accounts',
+    operationId: 'listServiceAccounts',
+    summary: 'List the service accounts of an organization',
+    auth: 'principal.read',
+    params: orgIdParam,
+    querystring: pageQuery,
+    response: { 200: listOf(serviceAccountSchema) },
     handler: async (request) => presentPage(await listServiceAccounts(deps, contextOf(request), request.params.org_id, request.query), presentServiceAccount),
   });
 
   route({
-    method: 'GET', url: '/v1/orgs/:org_id/service-accounts/:sa_id', operationId: 'getServiceAccount', summary: 'Get a service account',
-    auth: 'principal.read', params: serviceAccountParams, response: { 200: serviceAccountSchema },
+    method: 'GET',
+    url: '/v1/orgs/:org_id/service-accounts/:sa_id',
+    operationId: 'getServiceAccount',
+    summary: 'Get a service account',
+    auth: 'principal.read',
+    params: serviceAccountParams,
+    response: { 200: serviceAccountSchema },
     handler: async (request) => presentServiceAccount(await getServiceAccount(deps, contextOf(request), request.params.org_id, request.params.sa_id)),
   });
 
   route({
-    method: 'PATCH', url: '/v1/orgs/:org_id/service-accounts/:sa_id', operationId: 'updateServiceAccount', summary: 'Update a service account',
-    auth: 'principal.manage', params: serviceAccountParams, body: updateServiceAccountBody, response: { 200: serviceAccountSchema },
+    method: 'PATCH',
+    url: '/v1/orgs/:org_id/service-accounts/:sa_id',
+    operationId: 'updateServiceAccount',
+    summary: 'Update a service account',
+    auth: 'principal.manage',
+    params: serviceAccountParams,
+    body: updateServiceAccountBody,
+    response: { 200: serviceAccountSchema },
     handler: async (request) => {
       const { org_id, sa_id } = request.params;
       return presentServiceAccount(await updateServiceAccount(deps, contextOf(request), org_id, sa_id, request.body));
@@ -67,8 +91,14 @@ function serviceAccountRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   route({
-    method: 'DELETE', url: '/v1/orgs/:org_id/service-accounts/:sa_id', operationId: 'deleteServiceAccount', summary: 'Delete a service account with its API keys and role bindings',
-    auth: 'principal.manage', params: serviceAccountParams, querystring: deletePrincipalQuery, response: deleted,
+    method: 'DELETE',
+    url: '/v1/orgs/:org_id/service-accounts/:sa_id',
+    operationId: 'deleteServiceAccount',
+    summary: 'Delete a service account with its API keys and role bindings',
+    auth: 'principal.manage',
+    params: serviceAccountParams,
+    querystring: deletePrincipalQuery,
+    response: deleted,
     handler: async (request, reply) => {
       await deleteServiceAccount(deps, contextOf(request), request.params.org_id, request.params.sa_id, request.query.force === 'true');
       return reply.code(204).send(null);
@@ -80,8 +110,15 @@ function userRoutes(app: FastifyInstance, deps: Deps) {
   const route = routesOf(app, { tags: ['users'] });
 
   route({
-    method: 'POST', url: '/v1/orgs/:org_id/users', operationId: 'createUser', summary: 'Create a user',
-    auth: 'principal.manage', idempotent: true, params: orgIdParam, body: createUserBody, response: { 201: userSchema },
+    method: 'POST',
+    url: '/v1/orgs/:org_id/users',
+    operationId: 'createUser',
+    summary: 'Create a user',
+    auth: 'principal.manage',
+    idempotent: true,
+    params: orgIdParam,
+    body: createUserBody,
+    response: { 201: userSchema },
     handler: async (request, reply) => {
       const principal = await createUser(deps, contextOf(request), request.params.org_id, request.body);
       return reply.code(201).send(presentUser(principal));
@@ -89,20 +126,37 @@ function userRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   route({
-    method: 'GET', url: '/v1/orgs/:org_id/users', operationId: 'listUsers', summary: 'List the users of an organization',
-    auth: 'principal.read', params: orgIdParam, querystring: pageQuery, response: { 200: listOf(userSchema) },
+    method: 'GET',
+    url: '/v1/orgs/:org_id/users',
+    operationId: 'listUsers',
+    summary: 'List the users of an organization',
+    auth: 'principal.read',
+    params: orgIdParam,
+    querystring: pageQuery,
+    response: { 200: listOf(userSchema) },
     handler: async (request) => presentPage(await listUsers(deps, contextOf(request), request.params.org_id, request.query), presentUser),
   });
 
   route({
-    method: 'GET', url: '/v1/orgs/:org_id/users/:user_id', operationId: 'getUser', summary: 'Get a user',
-    auth: 'principal.read', params: userParams, response: { 200: userSchema },
+    method: 'GET',
+    url: '/v1/orgs/:org_id/users/:user_id',
+    operationId: 'getUser',
+    summary: 'Get a user',
+    auth: 'principal.read',
+    params: userParams,
+    response: { 200: userSchema },
     handler: async (request) => presentUser(await getUser(deps, contextOf(request), request.params.org_id, request.params.user_id)),
   });
 
   route({
-    method: 'PATCH', url: '/v1/orgs/:org_id/users/:user_id', operationId: 'updateUser', summary: 'Update a user',
-    auth: 'principal.manage', params: userParams, body: updateUserBody, response: { 200: userSchema },
+    method: 'PATCH',
+    url: '/v1/orgs/:org_id/users/:user_id',
+    operationId: 'updateUser',
+    summary: 'Update a user',
+    auth: 'principal.manage',
+    params: userParams,
+    body: updateUserBody,
+    response: { 200: userSchema },
     handler: async (request) => {
       const { org_id, user_id } = request.params;
       return presentUser(await updateUser(deps, contextOf(request), org_id, user_id, request.body));
@@ -110,8 +164,14 @@ function userRoutes(app: FastifyInstance, deps: Deps) {
   });
 
   route({
-    method: 'DELETE', url: '/v1/orgs/:org_id/users/:user_id', operationId: 'deleteUser', summary: 'Delete a user with its API keys and role bindings',
-    auth: 'principal.manage', params: userParams, querystring: deletePrincipalQuery, response: deleted,
+    method: 'DELETE',
+    url: '/v1/orgs/:org_id/users/:user_id',
+    operationId: 'deleteUser',
+    summary: 'Delete a user with its API keys and role bindings',
+    auth: 'principal.manage',
+    params: userParams,
+    querystring: deletePrincipalQuery,
+    response: deleted,
     handler: async (request, reply) => {
       await deleteUser(deps, contextOf(request), request.params.org_id, request.params.user_id, request.query.force === 'true');
       return reply.code(204).send(null);

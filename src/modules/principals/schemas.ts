@@ -7,15 +7,19 @@ const description = z.string().max(1024);
 const email = z.email().max(254).toLowerCase();
 const fullName = z.string().trim().max(256);
 
-export const createServiceAccountBody = z.strictObject({
-  display_name: displayName.describe('Unique within the organization'),
-  description: description.optional(),
-}).meta({ examples: [{ display_name: 'orders-service', description: 'Produces to the orders topics' }] });
+export const createServiceAccountBody = z
+  .strictObject({
+    display_name: displayName.describe('Unique within the organization'),
+    description: description.optional(),
+  })
+  .meta({ examples: [{ display_name: 'orders-service', description: 'Produces to the orders topics' }] });
 
-export const updateServiceAccountBody = z.strictObject({
-  display_name: displayName.optional().describe('Unique within the organization'),
-  description: description.optional(),
-}).meta({ examples: [{ description: 'Produces to and consumes from the orders topics' }] });
+export const updateServiceAccountBody = z
+  .strictObject({
+    display_name: displayName.optional().describe('Unique within the organization'),
+    description: description.optional(),
+  })
+  .meta({ examples: [{ description: 'Produces to and consumes from the orders topics' }] });
 
 export const serviceAccountSchema = z
   .object({
@@ -27,15 +31,19 @@ export const serviceAccountSchema = z
   })
   .meta({ id: 'ServiceAccount' });
 
-export const createUserBody = z.strictObject({
-  email: email.describe('Unique within the organization, compared case-insensitively'),
-  full_name: fullName.optional(),
-}).meta({ examples: [{ email: 'ada@example.com', full_name: 'Ada Lovelace' }] });
+export const createUserBody = z
+  .strictObject({
+    email: email.describe('Unique within the organization, compared case-insensitively'),
+    full_name: fullName.optional(),
+  })
+  .meta({ examples: [{ email: 'ada@example.com', full_name: 'Ada Lovelace' }] });
 
-export const updateUserBody = z.strictObject({
-  email: email.optional().describe('Unique within the organization, compared case-insensitively'),
-  full_name: fullName.optional(),
-}).meta({ examples: [{ full_name: 'Ada King' }] });
+export const updateUserBody = z
+  .strictObject({
+    email: email.optional().describe('Unique within the organization, compared case-insensitively'),
+    full_name: fullName.optional(),
+  })
+  .meta({ examples: [{ full_name: 'Ada King' }] });
 
 export const userSchema = z
   .object({
@@ -51,10 +59,7 @@ export const serviceAccountParams = orgIdParam.extend({ sa_id: z.string().min(1)
 export const userParams = orgIdParam.extend({ user_id: z.string().min(1).max(80) });
 
 export const deletePrincipalQuery = z.strictObject({
-  force: z
-    .enum(['true', 'false'])
-    .default('false')
-    .describe('Delete even when its API keys were used recently (within the organization’s recent_use_hours)'),
+  force: z.enum(['true', 'false']).default('false').describe('Delete even when its API keys were used recently (within the organization’s recent_use_hours)'),
 });
 
 export function presentServiceAccount(principal: Principal): z.output<typeof serviceAccountSchema> {

@@ -3,7 +3,7 @@ import { authorize } from '../../auth/policy.js';
 import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, notFound } from '../../errors.js';
-import type { Prisma, Principal } from '../../generated/prisma/client.js';
+import type { Principal, Prisma } from '../../generated/prisma/client.js';
 import type { PrincipalKind } from '../../generated/prisma/enums.js';
 import { type PageRequest, paginate } from '../../lib/pagination.js';
 import { isUniqueViolation } from '../../store/errors.js';
@@ -136,7 +136,9 @@ async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, k
   const since = new Date(Date.now() - hours * 3_600_000 - USAGE_WRITE_INTERVAL_MS);
   await runMutation(deps.store, async (tx, invalidate) => {
     // FOR UPDATE waits for transactions creating keys or bindings for it, so none escapes the invalidation.
-    const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM principals WHERE id = ${principalId} AND org_id = ${orgId} AND kind::text = ${kind} FOR UPDATE`;
+    const locked = await tx.$queryRaw<
+      Array<{ id: string }>
+    >`SELECT id FROM principals WHERE id = ${principalId} AND org_id = ${orgId} AND kind::text = ${kind} FOR UPDATE`;
     if (locked.length === 0) throw notFound(NOUN[kind], principalId);
     if (!force && hours > 0) {
       const recent = await recentlyUsedKeyIds(tx, principalId, since);
@@ -158,7 +160,10 @@ async function deletePrincipal(deps: Deps, ctx: RequestContext, orgId: string, k
       target: principalId,
       details: { force, api_keys_deleted: keys.map((key) => key.id), role_bindings_deleted: bindings },
     });
-    invalidate('api_key', keys.map((key) => key.id));
+    invalidate(
+      'api_key',
+      keys.map((key) => key.id),
+    );
   });
 }
 
@@ -179,8 +184,7 @@ export function createServiceAccount(deps: Deps, ctx: RequestContext, orgId: str
 export const listServiceAccounts = (deps: Deps, ctx: RequestContext, orgId: string, page: PageRequest, displayNames?: string[]) =>
   listPrincipals(deps, ctx, orgId, 'service_account', page, displayNames ? { displayName: { in: displayNames } } : {});
 
-export const getServiceAccount = (deps: Deps, ctx: RequestContext, orgId: string, saId: string) =>
-  getPrincipal(deps, ctx, orgId, 'service_account', saId);
+export const getServiceAccount = (deps: Deps, ctx: RequestContext, orgId: string, saId: string) => getPrincipal(deps, ctx, orgId, 'service_account', saId);
 
 export function updateServiceAccount(deps: Deps, ctx: RequestContext, orgId: string, saId: string, input: ServiceAccountInput) {
   const data = {

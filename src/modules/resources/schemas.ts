@@ -15,9 +15,7 @@ export const RESOURCE_ID_PREFIX: Record<ResourceKind, string> = {
   kdb_insights: 'kxi',
 };
 
-export const resourceId = z
-  .string()
-  .regex(/^(lkc|lsrc|lksqlc|pc|fc|kxi)-[a-z0-9]{1,64}$/, 'must be a resource id (lkc-, lsrc-, lksqlc-, pc-, fc- or kxi-...)');
+export const resourceId = z.string().regex(/^(lkc|lsrc|lksqlc|pc|fc|kxi)-[a-z0-9]{1,64}$/, 'must be a resource id (lkc-, lsrc-, lksqlc-, pc-, fc- or kxi-...)');
 
 /** A kdb Insights topic name (Insights' rt.sequencer.topic and the clients' topics). */
 export const topicName = z
@@ -85,26 +83,30 @@ export function kdbSettingsOf(stored: unknown): KdbSettings {
 const cloud = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase cloud name such as aws, gcp or azure');
 const region = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a lowercase region name such as us-east-2');
 
-export const createResourceBody = z.strictObject({
-  kind: resourceKind,
-  display_name: displayName,
-  environment_id: prefixedId('env', 'environment').describe('An environment of the same organization; cannot be changed later'),
-  cloud: cloud.optional(),
-  region: region.optional(),
-  settings: kdbSettingsInput.optional().describe('kdb_insights only'),
-}).meta({ examples: [{ kind: 'kafka_cluster', display_name: 'orders', environment_id: 'env-wv4b9ny6c4', cloud: 'aws', region: 'us-east-2' }] });
+export const createResourceBody = z
+  .strictObject({
+    kind: resourceKind,
+    display_name: displayName,
+    environment_id: prefixedId('env', 'environment').describe('An environment of the same organization; cannot be changed later'),
+    cloud: cloud.optional(),
+    region: region.optional(),
+    settings: kdbSettingsInput.optional().describe('kdb_insights only'),
+  })
+  .meta({ examples: [{ kind: 'kafka_cluster', display_name: 'orders', environment_id: 'env-wv4b9ny6c4', cloud: 'aws', region: 'us-east-2' }] });
 
 const immutable = (field: string) =>
   z.unknown().optional().describe(`${field} cannot be changed; sending it is 422 immutable_field. Create a new resource instead`);
 
-export const updateResourceBody = z.strictObject({
-  display_name: displayName.optional(),
-  cloud: cloud.nullable().optional().describe('null clears it'),
-  region: region.nullable().optional().describe('null clears it'),
-  settings: kdbSettingsInput.optional().describe('kdb_insights only; merged into the current settings'),
-  kind: immutable('kind'),
-  environment_id: immutable('environment_id'),
-}).meta({ examples: [{ display_name: 'orders-eu', region: 'eu-west-1' }] });
+export const updateResourceBody = z
+  .strictObject({
+    display_name: displayName.optional(),
+    cloud: cloud.nullable().optional().describe('null clears it'),
+    region: region.nullable().optional().describe('null clears it'),
+    settings: kdbSettingsInput.optional().describe('kdb_insights only; merged into the current settings'),
+    kind: immutable('kind'),
+    environment_id: immutable('environment_id'),
+  })
+  .meta({ examples: [{ display_name: 'orders-eu', region: 'eu-west-1' }] });
 
 export const resourceQuery = pageQuery.extend({
   kind: resourceKind.optional(),

@@ -9,8 +9,8 @@ import { type PageRequest, paginate } from '../../lib/pagination.js';
 import type { Db, Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
-import { removeClusterKeysOf } from '../cluster-keys/service.js';
 import { invalidateDeploymentClients, prepareCertificateAuthority, storeCertificateAuthority } from '../clients/service.js';
+import { removeClusterKeysOf } from '../cluster-keys/service.js';
 import { holdEnvironment } from '../environments/service.js';
 import { requireOrg } from '../orgs/service.js';
 import { DEFAULT_KDB_SETTINGS, type KdbSettingsInput, kdbSettingsOf, mergeKdbSettings, RESOURCE_ID_PREFIX } from './schemas.js';
@@ -29,7 +29,9 @@ export async function requireResource(db: Db | Tx, orgId: string, resourceId: st
  * ends, so that a concurrent delete waits for what the caller attaches to it and then removes that too.
  */
 export async function holdResource(tx: Tx, orgId: string, resourceId: string): Promise<{ id: string; environmentId: string } | null> {
-  const rows = await tx.$queryRaw<Array<{ id: string; environment_id: string }>>`SELECT id, environment_id FROM resources WHERE id = ${resourceId} AND org_id = ${orgId} FOR KEY SHARE`;
+  const rows = await tx.$queryRaw<
+    Array<{ id: string; environment_id: string }>
+  >`SELECT id, environment_id FROM resources WHERE id = ${resourceId} AND org_id = ${orgId} FOR KEY SHARE`;
   const row = rows[0];
   return row ? { id: row.id, environmentId: row.environment_id } : null;
 }
@@ -119,13 +121,7 @@ export interface UpdateResourceInput {
   environment_id?: unknown;
 }
 
-export async function updateResource(
-  deps: Deps,
-  ctx: RequestContext,
-  orgId: string,
-  resourceId: string,
-  input: UpdateResourceInput,
-): Promise<Resource> {
+export async function updateResource(deps: Deps, ctx: RequestContext, orgId: string, resourceId: string, input: UpdateResourceInput): Promise<Resource> {
   await requireOrg(deps.db, orgId);
   const immutable: FieldError[] = (['kind', 'environment_id'] as const)
     .filter((field) => input[field] !== undefined)
@@ -164,7 +160,9 @@ export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: str
   authorize(ctx.actor, 'resource.manage', resourceTarget(await requireResource(deps.db, orgId, resourceId)));
   await runMutation(deps.store, async (tx, invalidate) => {
     // FOR UPDATE waits for transactions attaching keys or bindings to it (they hold it FOR KEY SHARE).
-    const locked = await tx.$queryRaw<Array<{ kind: string }>>`SELECT kind::text AS kind FROM resources WHERE id = ${resourceId} AND org_id = ${orgId} FOR UPDATE`;
+    const locked = await tx.$queryRaw<
+      Array<{ kind: string }>
+    >`SELECT kind::text AS kind FROM resources WHERE id = ${resourceId} AND org_id = ${orgId} FOR UPDATE`;
     if (locked.length === 0) throw notFound('resource', resourceId);
     const keys = await tx.apiKey.findMany({ where: { orgId, resourceId }, select: { id: true }, orderBy: { id: 'asc' } });
     await tx.apiKey.deleteMany({ where: { orgId, resourceId } });
@@ -187,7 +185,13 @@ export async function deleteResource(deps: Deps, ctx: RequestContext, orgId: str
         ...(accessKeys.length > 0 ? { access_keys_deleted: accessKeys.map((key) => key.name) } : {}),
       },
     });
-    invalidate('api_key', keys.map((key) => key.id));
-    invalidate('access_key', accessKeys.map((key) => key.id));
+    invalidate(
+      'api_key',
+      keys.map((key) => key.id),
+    );
+    invalidate(
+      'access_key',
+      accessKeys.map((key) => key.id),
+    );
   });
 }

@@ -6,9 +6,7 @@ import { isoTime, orgIdParam, pageQuery, prefixedId, timestamp } from '../../sch
 import { resourceId } from '../resources/schemas.js';
 
 const role = z.enum(ROLES).describe('A Confluent Cloud role, or Verifier; each may sit only on some scope types');
-const principalId = z
-  .string()
-  .regex(/^(sa|u)-[a-z0-9]{1,64}$/, 'must be a service account or user id (sa-... or u-...)');
+const principalId = z.string().regex(/^(sa|u)-[a-z0-9]{1,64}$/, 'must be a service account or user id (sa-... or u-...)');
 
 const roleBindingScope = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('organization') }),
@@ -17,11 +15,13 @@ const roleBindingScope = z.discriminatedUnion('type', [
 ]);
 export type RoleBindingScope = z.output<typeof roleBindingScope>;
 
-export const createRoleBindingBody = z.strictObject({
-  principal: principalId.describe('A service account or user of the organization'),
-  role,
-  scope: roleBindingScope.describe('Where the role applies: the organization, one environment, or one resource'),
-}).meta({ examples: [{ principal: 'sa-rsd4zqh9h2', role: 'OrganizationAdmin', scope: { type: 'organization' } }] });
+export const createRoleBindingBody = z
+  .strictObject({
+    principal: principalId.describe('A service account or user of the organization'),
+    role,
+    scope: roleBindingScope.describe('Where the role applies: the organization, one environment, or one resource'),
+  })
+  .meta({ examples: [{ principal: 'sa-rsd4zqh9h2', role: 'OrganizationAdmin', scope: { type: 'organization' } }] });
 
 export const roleBindingQuery = pageQuery.extend({
   principal: z.string().max(80).optional().describe('Only bindings of this principal'),

@@ -78,7 +78,10 @@ export async function createRoleBinding(deps: Deps, ctx: RequestContext, orgId: 
       }
       const scope = await resolveScope(tx, orgId, input.scope);
       if (!scope && input.scope.type !== 'organization') {
-        errors.push({ path: 'scope.id', message: `${input.scope.id} is not ${input.scope.type === 'environment' ? 'an environment' : 'a resource'} of organization ${orgId}` });
+        errors.push({
+          path: 'scope.id',
+          message: `${input.scope.id} is not ${input.scope.type === 'environment' ? 'an environment' : 'a resource'} of organization ${orgId}`,
+        });
       }
       if (errors.length > 0 || !scope) {
         throw new DomainError('validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });

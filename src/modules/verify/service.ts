@@ -38,11 +38,7 @@ function grants(scope: ApiKeyScope, resourceId: string): boolean {
  * wrong secrets and other organizations' keys are indistinguishable (INVALID); EXPIRED, REVOKED and
  * WRONG_RESOURCE are told only to a caller who presented the right secret.
  */
-export async function verifyApiKey(
-  deps: Deps,
-  ctx: RequestContext,
-  input: { key: string; secret: string; resource_id: string },
-): Promise<VerifyResult> {
+export async function verifyApiKey(deps: Deps, ctx: RequestContext, input: { key: string; secret: string; resource_id: string }): Promise<VerifyResult> {
   const callerOrg = ctx.actor.kind === 'principal' ? ctx.actor.orgId : undefined;
   if (callerOrg !== undefined) authorize(ctx.actor, 'credential.verify', { orgId: callerOrg });
   if (!API_KEY_ID_RE.test(input.key)) return INVALID;

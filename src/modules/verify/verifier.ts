@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { SecretHasher } from '../../crypto/hashing.js';
 import { isWellFormedSecret, SecretPrefix } from '../../crypto/tokens.js';
-import type { ApiKeyScope } from '../api-keys/schemas.js';
-import { scopeOf } from '../api-keys/schemas.js';
 import { VerifyCache } from '../../lib/verify-cache.js';
 import type { Db } from '../../store/index.js';
+import type { ApiKeyScope } from '../api-keys/schemas.js';
+import { scopeOf } from '../api-keys/schemas.js';
 
 /** What a matched secret tells us about its key; kept in memory so repeat verifications skip argon2. */
 export interface MatchedKey {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
-import { createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
-import tls from 'node:tls';
+import { type AddressInfo, createServer, isIP, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import tls from 'node:tls';
 import { isPublicAddress } from '../../../src/modules/access-keys/key-filter.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { createCluster, createOrg } from '../../helpers/principals.js';
@@ -27,12 +27,13 @@ describe('access keys: SSRF refusals at create and at fetch', () => {
   let allowed: TestApp;
 
   // 0.0.0.0 as a destination reaches this host too; the listener would count it.
-  const isLoopback = (address: string) => address === '0.0.0.0' || address.startsWith('127.') || address === '::1' || address === '::ffff:127.0.0.1' || address === '::ffff:7f00:1';
+  const isLoopback = (address: string) =>
+    address === '0.0.0.0' || address.startsWith('127.') || address === '::1' || address === '::ffff:127.0.0.1' || address === '::ffff:7f00:1';
 
   // Names the test resolver knows; anything else fails to resolve.
   const NAMES: Record<string, string[]> = {
     'loopback.test': ['127.0.0.1'],
-    'localhost': ['127.0.0.1'],
+    localhost: ['127.0.0.1'],
     'ten.test': ['10.0.0.1'],
     'metadata.test': ['169.254.169.254'],
     'cgnat.test': ['100.64.0.1'],
@@ -84,7 +85,10 @@ describe('access keys: SSRF refusals at create and at fetch', () => {
       return (originalConnect as (...a: unknown[]) => tls.TLSSocket).apply(this, args);
     } as typeof tls.connect;
     t = await startTestApp({ keyFilterSeams: { lookup, beforeConnect } });
-    allowed = await startTestApp({ env: { LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: `127.0.0.1:${port},loopback.test:${port}` }, keyFilterSeams: { lookup, beforeConnect } });
+    allowed = await startTestApp({
+      env: { LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: `127.0.0.1:${port},loopback.test:${port}` },
+      keyFilterSeams: { lookup, beforeConnect },
+    });
   });
   after(async () => {
     (tls as { connect: typeof tls.connect }).connect = originalConnect;
@@ -123,7 +127,33 @@ describe('access keys: SSRF refusals at create and at fetch', () => {
   }
 
   test('the address checker: global unicast only', () => {
-    for (const address of ['127.0.0.1', '::1', '0.0.0.0', '::', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', 'fd00::1', 'fc00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:169.254.169.254', '::127.0.0.1', '100.64.0.1', '224.0.0.1', 'ff02::1', '255.255.255.255', '192.0.2.1', '2001:db8::1', '2002:a00:1::', '64:ff9b::a00:1', '240.0.0.1', 'not-an-ip']) {
+    for (const address of [
+      '127.0.0.1',
+      '::1',
+      '0.0.0.0',
+      '::',
+      '10.0.0.1',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      'fd00::1',
+      'fc00::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '::ffff:169.254.169.254',
+      '::127.0.0.1',
+      '100.64.0.1',
+      '224.0.0.1',
+      'ff02::1',
+      '255.255.255.255',
+      '192.0.2.1',
+      '2001:db8::1',
+      '2002:a00:1::',
+      '64:ff9b::a00:1',
+      '240.0.0.1',
+      'not-an-ip',
+    ]) {
       assert.equal(isPublicAddress(address), false, address);
     }
     for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8']) {
@@ -134,7 +164,12 @@ describe('access keys: SSRF refusals at create and at fetch', () => {
   test('at create: a literal refused address (in any spelling) or localhost is 422 naming key_filter_remote', async () => {
     const c = await cluster(t);
     for (const host of [...LITERALS, 'localhost', 'sub.localhost']) {
-      const res = await t.inject({ method: 'POST', url: c.base, headers: t.root, payload: { name: 'k', topic: 'a', key_filter_remote: `p:https://${host}:${port}/f` } });
+      const res = await t.inject({
+        method: 'POST',
+        url: c.base,
+        headers: t.root,
+        payload: { name: 'k', topic: 'a', key_filter_remote: `p:https://${host}:${port}/f` },
+      });
       assert.equal(res.statusCode, 422, `${host}: ${res.body}`);
       assert.equal(res.json().errors[0].path, 'key_filter_remote');
     }
@@ -144,17 +179,37 @@ describe('access keys: SSRF refusals at create and at fetch', () => {
 
   test('at create: an allowed host:port is accepted; the same address on another port is not', async () => {
     const c = await cluster(allowed);
-    const ok = await allowed.inject({ method: 'POST', url: c.base, headers: allowed.root, payload: { name: 'k', topic: 'a', key_filter_remote: `p:https://127.0.0.1:${port}/f` } });
+    const ok = await allowed.inject({
+      method: 'POST',
+      url: c.base,
+      headers: allowed.root,
+      payload: { name: 'k', topic: 'a', key_filter_remote: `p:https://127.0.0.1:${port}/f` },
+    });
     assert.equal(ok.statusCode, 201, ok.body);
-    const decimal = await allowed.inject({ method: 'POST', url: c.base, headers: allowed.root, payload: { name: 'd', topic: 'a', key_filter_remote: `p:https://2130706433:${port}/f` } });
+    const decimal = await allowed.inject({
+      method: 'POST',
+      url: c.base,
+      headers: allowed.root,
+      payload: { name: 'd', topic: 'a', key_filter_remote: `p:https://2130706433:${port}/f` },
+    });
     assert.equal(decimal.statusCode, 201, 'the same address spelled in decimal is the same allowed origin');
-    const otherPort = await allowed.inject({ method: 'POST', url: c.base, headers: allowed.root, payload: { name: 'o', topic: 'a', key_filter_remote: `p:https://127.0.0.1:${port + 1}/f` } });
+    const otherPort = await allowed.inject({
+      method: 'POST',
+      url: c.base,
+      headers: allowed.root,
+      payload: { name: 'o', topic: 'a', key_filter_remote: `p:https://127.0.0.1:${port + 1}/f` },
+    });
     assert.equal(otherPort.statusCode, 422);
   });
 
   test('at fetch: every refused address, literal or resolved, is KEY_FILTER_UNAVAILABLE without a connection', async () => {
     const c = await cluster(t);
-    const created = await t.inject({ method: 'POST', url: c.base, headers: t.root, payload: { name: 'k', topic: 'a', key_filter_remote: 'p:https://filters.example.com/f' } });
+    const created = await t.inject({
+      method: 'POST',
+      url: c.base,
+      headers: t.root,
+      payload: { name: 'k', topic: 'a', key_filter_remote: 'p:https://filters.example.com/f' },
+    });
     assert.equal(created.statusCode, 201, created.body);
     const key = created.json().key as string;
     // Names are checked at every fetch (DNS changes); literals are written straight into the row, as
@@ -163,7 +218,12 @@ describe('access keys: SSRF refusals at create and at fetch', () => {
       await t.store.prisma.accessKey.updateMany({ where: { clusterId: c.clusterId }, data: { keyFilterRemote: `p:https://${host}:${port}/f` } });
       // The cached hash check still holds the old URL: drop it as an invalidation would.
       t.store.bus.deliver('all');
-      const res = await t.inject({ method: 'POST', url: '/v1/verify/access-key', headers: t.root, payload: { access_key: key, cluster_id: c.clusterId, operation: 'consume', params: { p: 'v' } } });
+      const res = await t.inject({
+        method: 'POST',
+        url: '/v1/verify/access-key',
+        headers: t.root,
+        payload: { access_key: key, cluster_id: c.clusterId, operation: 'consume', params: { p: 'v' } },
+      });
       assert.deepEqual(res.json(), { valid: false, code: 'KEY_FILTER_UNAVAILABLE' }, host);
     }
     assert.equal(connections, 0, 'no refused address was connected to');
@@ -172,11 +232,24 @@ describe('access keys: SSRF refusals at create and at fetch', () => {
 
   test('at fetch: an allowed host:port is connected to (so the listener does count)', async () => {
     const c = await cluster(allowed);
-    for (const [name, host] of [['lit', '127.0.0.1'], ['named', 'loopback.test']] as const) {
-      const created = await allowed.inject({ method: 'POST', url: c.base, headers: allowed.root, payload: { name, topic: 'a', key_filter_remote: `p:https://${host}:${port}/f` } });
+    for (const [name, host] of [
+      ['lit', '127.0.0.1'],
+      ['named', 'loopback.test'],
+    ] as const) {
+      const created = await allowed.inject({
+        method: 'POST',
+        url: c.base,
+        headers: allowed.root,
+        payload: { name, topic: 'a', key_filter_remote: `p:https://${host}:${port}/f` },
+      });
       assert.equal(created.statusCode, 201, created.body);
       const before = connections;
-      const res = await allowed.inject({ method: 'POST', url: '/v1/verify/access-key', headers: allowed.root, payload: { access_key: created.json().key, cluster_id: c.clusterId, operation: 'consume', params: { p: 'v' } } });
+      const res = await allowed.inject({
+        method: 'POST',
+        url: '/v1/verify/access-key',
+        headers: allowed.root,
+        payload: { access_key: created.json().key, cluster_id: c.clusterId, operation: 'consume', params: { p: 'v' } },
+      });
       // The listener is not an HTTPS server: the TLS handshake fails, so the filter is unavailable.
       assert.equal(res.json().code, 'KEY_FILTER_UNAVAILABLE');
       assert.ok(connections > before, `${host}: the allowed origin was reached`);

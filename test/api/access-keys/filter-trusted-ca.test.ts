@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../../helpers/server-process.js';
 import { selfSignedCertificate } from '../../helpers/tls.js';
 
@@ -16,7 +16,6 @@ import { selfSignedCertificate } from '../../helpers/tls.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const ROOT_TOKEN = 'extra-ca-root-token-0123456789abcdef0123456789';
-
 
 describe('access keys: a remote key filter trusted through NODE_EXTRA_CA_CERTS (real server process)', () => {
   const certificate = selfSignedCertificate('extra-ca');
@@ -94,7 +93,12 @@ describe('access keys: a remote key filter trusted through NODE_EXTRA_CA_CERTS (
       key_filter_remote: `tenant:https://${origin}/filter`,
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
-    const verified = await call('POST', '/v1/verify/access-key', { access_key: created.json.key, cluster_id: cluster.json.id, operation: 'consume', params: { tenant: 'acme' } });
+    const verified = await call('POST', '/v1/verify/access-key', {
+      access_key: created.json.key,
+      cluster_id: cluster.json.id,
+      operation: 'consume',
+      params: { tenant: 'acme' },
+    });
     assert.equal(verified.status, 200);
     assert.equal(verified.json.code, 'VALID', JSON.stringify(verified.json));
     assert.equal(verified.json.key_filter, 'filter:acme');

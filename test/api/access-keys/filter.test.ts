@@ -87,7 +87,11 @@ describe('access keys: remote key filter', () => {
   const clusters = new Map<TestApp, Promise<{ orgId: string; resourceId: string }>>();
   let keyNumber = 0;
   async function filteredKey(app: TestApp, url: string, extra: object = {}) {
-    if (!clusters.has(app)) clusters.set(app, createOrg(app).then(async (orgId) => ({ orgId, ...(await createCluster(app, orgId, 'fluvio_cluster')) })));
+    if (!clusters.has(app))
+      clusters.set(
+        app,
+        createOrg(app).then(async (orgId) => ({ orgId, ...(await createCluster(app, orgId, 'fluvio_cluster')) })),
+      );
     const { orgId, resourceId } = await clusters.get(app)!;
     const res = await app.inject({
       method: 'POST',
@@ -106,7 +110,12 @@ describe('access keys: remote key filter', () => {
   }
 
   const verify = (app: TestApp, key: { key: string; clusterId: string }, params?: Record<string, string>, operation = 'consume') =>
-    app.inject({ method: 'POST', url: '/v1/verify/access-key', headers: app.root, payload: { access_key: key.key, cluster_id: key.clusterId, operation, topic: 'orders', ...(params ? { params } : {}) } });
+    app.inject({
+      method: 'POST',
+      url: '/v1/verify/access-key',
+      headers: app.root,
+      payload: { access_key: key.key, cluster_id: key.clusterId, operation, topic: 'orders', ...(params ? { params } : {}) },
+    });
 
   test('a consume POSTs the parameter as text/plain UTF-8 and returns the answer as key_filter', async () => {
     const k = await filteredKey(t, `https://${origin}/ok`);
@@ -177,7 +186,12 @@ describe('access keys: remote key filter', () => {
 
   test('with LATCHKEY_KEY_FILTER_CACHE_SECONDS the answer is cached per (key, parameter value); beyond LATCHKEY_KEY_FILTER_MAX_CONCURRENCY outstanding calls verification fails closed at once', async () => {
     const tuned = await startTestApp({
-      env: { LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: origin, LATCHKEY_KEY_FILTER_CACHE_SECONDS: '60', LATCHKEY_KEY_FILTER_MAX_CONCURRENCY: '1', LATCHKEY_KEY_FILTER_TIMEOUT_MS: '1500' },
+      env: {
+        LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: origin,
+        LATCHKEY_KEY_FILTER_CACHE_SECONDS: '60',
+        LATCHKEY_KEY_FILTER_MAX_CONCURRENCY: '1',
+        LATCHKEY_KEY_FILTER_TIMEOUT_MS: '1500',
+      },
       keyFilterSeams: { ca: [trusted.cert] },
     });
     try {

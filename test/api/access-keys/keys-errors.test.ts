@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { accessKeyFixtures } from '../../helpers/access-keys.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { createCluster, credentialFor } from '../../helpers/principals.js';
-import { accessKeyFixtures } from '../../helpers/access-keys.js';
 
 describe('access keys: errors', () => {
   let t: TestApp;
@@ -45,7 +45,10 @@ describe('access keys: errors', () => {
       const res = await create(c.base, payload);
       assert.equal(res.statusCode, 422, `${JSON.stringify(payload)}: ${res.body}`);
       assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
-      assert.ok(res.json().errors.some((e: { path: string }) => e.path === path), `${path} named in ${res.body}`);
+      assert.ok(
+        res.json().errors.some((e: { path: string }) => e.path === path),
+        `${path} named in ${res.body}`,
+      );
     }
     assert.equal(await t.store.prisma.accessKey.count({ where: { clusterId: c.clusterId } }), 0);
   });
@@ -72,7 +75,12 @@ describe('access keys: errors', () => {
     assert.equal((await create(`/v1/orgs/${c.orgId}/resources/${theirs.clusterId}/access-keys`, { name: 'x', topic: 'a' }, headers)).statusCode, 404);
     assert.equal((await create(theirs.base, { name: 'x', topic: 'a' }, headers)).statusCode, 404);
     await create(theirs.base, { name: 'theirs', topic: 'a' });
-    for (const [method, url] of [['GET', theirs.base], ['GET', `${theirs.base}/theirs`], ['DELETE', `${theirs.base}/theirs`], ['POST', `${theirs.base}/theirs/rotate`]] as const) {
+    for (const [method, url] of [
+      ['GET', theirs.base],
+      ['GET', `${theirs.base}/theirs`],
+      ['DELETE', `${theirs.base}/theirs`],
+      ['POST', `${theirs.base}/theirs/rotate`],
+    ] as const) {
       const r = await t.inject({ method, url, headers, ...(method === 'POST' ? { payload: {} } : {}) });
       assert.equal(r.statusCode, 404, `${method} ${url}`);
     }

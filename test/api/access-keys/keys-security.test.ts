@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accessKeyLookupId, generateAccessKey } from '../../../src/crypto/tokens.js';
+import { accessKeyFixtures } from '../../helpers/access-keys.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 import { wrongSecret } from '../../helpers/secrets.js';
-import { accessKeyFixtures } from '../../helpers/access-keys.js';
 
 describe('access keys: security', () => {
   let t: TestApp;
@@ -79,7 +79,10 @@ describe('access keys: security', () => {
     const theirs = await credentialFor(t, attacker.orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
     const wrong = generateAccessKey(accessKeyLookupId(key)!);
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await verify({ access_key: wrong, cluster_id: c.clusterId, operation: 'consume' }, { authorization: theirs.authorization }, '10.7.0.1')).statusCode);
+    for (let i = 0; i < 6; i++)
+      statuses.push(
+        (await verify({ access_key: wrong, cluster_id: c.clusterId, operation: 'consume' }, { authorization: theirs.authorization }, '10.7.0.1')).statusCode,
+      );
     assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429], 'the other tenant is throttled on this key');
     const limited = await verify({ access_key: wrong, cluster_id: c.clusterId, operation: 'consume' }, { authorization: theirs.authorization }, '10.7.0.1');
     assert.equal(limited.json().code, 'rate_limited');
@@ -97,14 +100,22 @@ describe('access keys: security', () => {
   });
 
   test('a limited caller gets 429 for unknown keys but never for a key that matched before, even after its cache entry aged out', async () => {
-    const short = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_VERIFY_CACHE_TTL_SECONDS: '1', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
+    const short = await startTestApp({
+      env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_VERIFY_CACHE_TTL_SECONDS: '1', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' },
+    });
     try {
       const orgId = await createOrg(short);
       const { resourceId: clusterId } = await createCluster(short, orgId, 'fluvio_cluster');
       const base = `/v1/orgs/${orgId}/resources/${clusterId}/access-keys`;
       const key = (await short.inject({ method: 'POST', url: base, headers: short.root, payload: { name: 'k', topic: 'a' } })).json().key as string;
       const ask = (accessKey: string, remoteAddress = '10.7.1.1') =>
-        short.inject({ method: 'POST', url: '/v1/verify/access-key', headers: short.root, remoteAddress, payload: { access_key: accessKey, cluster_id: clusterId, operation: 'consume' } });
+        short.inject({
+          method: 'POST',
+          url: '/v1/verify/access-key',
+          headers: short.root,
+          remoteAddress,
+          payload: { access_key: accessKey, cluster_id: clusterId, operation: 'consume' },
+        });
       assert.equal((await ask(key)).json().code, 'VALID');
       const wrong = generateAccessKey(accessKeyLookupId(key)!);
       for (let i = 0; i < 3; i++) assert.equal((await ask(wrong)).json().code, 'INVALID');

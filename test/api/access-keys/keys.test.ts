@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { accessKeyLookupId, generateAccessKey } from '../../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { accessKeyFixtures } from '../../helpers/access-keys.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { credentialFor } from '../../helpers/principals.js';
 import { wrongSecret } from '../../helpers/secrets.js';
-import { accessKeyFixtures } from '../../helpers/access-keys.js';
 
 describe('access keys', () => {
   let t: TestApp;
@@ -22,21 +22,24 @@ describe('access keys', () => {
     assert.match(body.key, /^lka[A-Za-z0-9]{65}$/);
     assert.equal(encodeURIComponent(body.key), body.key);
     assert.ok(accessKeyLookupId(body.key));
-    assert.deepEqual({ ...body, key: undefined, created_at: undefined }, {
-      name: 'orders-consumer',
-      key: undefined,
-      key_hint: body.key.slice(-4),
-      protocol: 'simple',
-      topic: 'orders',
-      consume: true,
-      produce: false,
-      key_filter_remote: null,
-      cluster_id: c.clusterId,
-      created_by: 'root',
-      created_at: undefined,
-      rotated_at: null,
-      last_used_at: null,
-    });
+    assert.deepEqual(
+      { ...body, key: undefined, created_at: undefined },
+      {
+        name: 'orders-consumer',
+        key: undefined,
+        key_hint: body.key.slice(-4),
+        protocol: 'simple',
+        topic: 'orders',
+        consume: true,
+        produce: false,
+        key_filter_remote: null,
+        cluster_id: c.clusterId,
+        created_by: 'root',
+        created_at: undefined,
+        rotated_at: null,
+        last_used_at: null,
+      },
+    );
     const row = await t.store.prisma.accessKey.findFirstOrThrow({ where: { clusterId: c.clusterId } });
     assert.equal(row.id, accessKeyLookupId(body.key));
     assert.match(row.secretHash, /^\$argon2id\$/);
@@ -62,11 +65,26 @@ describe('access keys', () => {
     const c = await fluvioCluster();
     const cases: Array<[object, { protocol: string; topic: string | null; consume: boolean; produce: boolean }]> = [
       [{ topic: 'a' }, { protocol: 'simple', topic: 'a', consume: true, produce: true }],
-      [{ topic: 'a', consume: true }, { protocol: 'simple', topic: 'a', consume: true, produce: false }],
-      [{ topic: 'a', produce: true }, { protocol: 'simple', topic: 'a', consume: false, produce: true }],
-      [{ topic: 'a', consume: true, produce: true }, { protocol: 'simple', topic: 'a', consume: true, produce: true }],
-      [{ topic: 'a', consume: false }, { protocol: 'simple', topic: 'a', consume: false, produce: true }],
-      [{ protocol: 'simple', topic: 'a-1' }, { protocol: 'simple', topic: 'a-1', consume: true, produce: true }],
+      [
+        { topic: 'a', consume: true },
+        { protocol: 'simple', topic: 'a', consume: true, produce: false },
+      ],
+      [
+        { topic: 'a', produce: true },
+        { protocol: 'simple', topic: 'a', consume: false, produce: true },
+      ],
+      [
+        { topic: 'a', consume: true, produce: true },
+        { protocol: 'simple', topic: 'a', consume: true, produce: true },
+      ],
+      [
+        { topic: 'a', consume: false },
+        { protocol: 'simple', topic: 'a', consume: false, produce: true },
+      ],
+      [
+        { protocol: 'simple', topic: 'a-1' },
+        { protocol: 'simple', topic: 'a-1', consume: true, produce: true },
+      ],
       [{ protocol: 'fluvio' }, { protocol: 'fluvio', topic: null, consume: true, produce: true }],
     ];
     for (const [i, [payload, expected]] of cases.entries()) {
@@ -97,9 +115,15 @@ describe('access keys', () => {
     }
     const theirs = await fluvioCluster();
     const verifier = await credentialFor(t, theirs.orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
-    assert.deepEqual((await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' }, { authorization: verifier.authorization })).json(), { valid: false, code: 'INVALID' });
+    assert.deepEqual((await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' }, { authorization: verifier.authorization })).json(), {
+      valid: false,
+      code: 'INVALID',
+    });
     const mine = await credentialFor(t, c.orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
-    assert.equal((await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' }, { authorization: mine.authorization })).json().code, 'VALID');
+    assert.equal(
+      (await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' }, { authorization: mine.authorization })).json().code,
+      'VALID',
+    );
     const admin = await credentialFor(t, c.orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
     assert.equal((await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' }, { authorization: admin.authorization })).statusCode, 403);
     assert.equal((await verify({ access_key: key, cluster_id: c.clusterId, operation: 'consume' }, {})).statusCode, 401);

@@ -21,7 +21,8 @@ describe(`access-key revocation reaches every replica (${REPLICAS})`, () => {
     const created = await a.inject({ method: 'POST', url: base, headers: a.root, payload: { name: 'replicated', topic: 'orders' } });
     assert.equal(created.statusCode, 201, created.body);
     const payload = { access_key: created.json().key, cluster_id: resourceId, operation: 'consume' };
-    for (const app of [a, b]) assert.equal((await app.inject({ method: 'POST', url: '/v1/verify/access-key', headers: app.root, payload })).json().code, 'VALID');
+    for (const app of [a, b])
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/verify/access-key', headers: app.root, payload })).json().code, 'VALID');
     return { orgId, resourceId, base, payload };
   }
 
@@ -31,7 +32,11 @@ describe(`access-key revocation reaches every replica (${REPLICAS})`, () => {
   test('delete, rotation without grace and cluster deletion through one replica stop the key on the other within one second', async () => {
     const deleted = await keyCachedOnBoth();
     assert.equal((await a.inject({ method: 'DELETE', url: `${deleted.base}/replicated`, headers: a.root })).statusCode, 204);
-    assert.equal((await a.inject({ method: 'POST', url: '/v1/verify/access-key', headers: a.root, payload: deleted.payload })).json().code, 'INVALID', 'same replica: at once');
+    assert.equal(
+      (await a.inject({ method: 'POST', url: '/v1/verify/access-key', headers: a.root, payload: deleted.payload })).json().code,
+      'INVALID',
+      'same replica: at once',
+    );
     assert.ok((await msUntilInvalid(b, deleted.payload)) < 1000);
 
     const rotated = await keyCachedOnBoth();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { createAsRoot, createOrg } from '../../helpers/principals.js';
 import { apiKeyFixtures } from '../../helpers/api-keys.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { createAsRoot, createOrg } from '../../helpers/principals.js';
 
 describe('API keys: errors', () => {
   let t: TestApp;
@@ -27,7 +27,10 @@ describe('API keys: errors', () => {
     for (const [payload, path] of cases) {
       const res = await createKey(orgId, payload);
       assert.equal(res.statusCode, 422, `${path}: ${res.body}`);
-      assert.ok(res.json().errors.some((e: { path: string }) => e.path === path), `${path} named in ${res.body}`);
+      assert.ok(
+        res.json().errors.some((e: { path: string }) => e.path === path),
+        `${path} named in ${res.body}`,
+      );
     }
     assert.equal(await t.store.prisma.apiKey.count({ where: { orgId } }), 0);
   });
@@ -35,13 +38,29 @@ describe('API keys: errors', () => {
   test('PATCH changes display_name and description only; other fields are 422 immutable_field', async () => {
     const { orgId, ownerId } = await setup();
     const key = (await createKey(orgId, { owner: ownerId, scope: { type: 'cloud' } })).json();
-    const ok = await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/api-keys/${key.id}`, headers: t.root, payload: { display_name: 'renamed', description: 'new' } });
+    const ok = await t.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${orgId}/api-keys/${key.id}`,
+      headers: t.root,
+      payload: { display_name: 'renamed', description: 'new' },
+    });
     assert.equal(ok.statusCode, 200);
     assert.equal(ok.json().display_name, 'renamed');
-    const bad = await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/api-keys/${key.id}`, headers: t.root, payload: { display_name: 'x', owner: 'sa-other', scope: { type: 'cloud' } } });
+    const bad = await t.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${orgId}/api-keys/${key.id}`,
+      headers: t.root,
+      payload: { display_name: 'x', owner: 'sa-other', scope: { type: 'cloud' } },
+    });
     assert.equal(bad.statusCode, 422);
     assert.equal(bad.json().code, 'immutable_field');
-    assert.deepEqual(bad.json().errors.map((e: { path: string }) => e.path).sort(), ['owner', 'scope']);
+    assert.deepEqual(
+      bad
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+      ['owner', 'scope'],
+    );
     const row = await t.store.prisma.apiKey.findUniqueOrThrow({ where: { id: key.id } });
     assert.equal(row.displayName, 'renamed');
   });

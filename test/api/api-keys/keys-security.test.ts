@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { basic, createAsRoot, createCluster, credentialFor } from '../../helpers/principals.js';
 import { apiKeyFixtures } from '../../helpers/api-keys.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { basic, createAsRoot, createCluster, credentialFor } from '../../helpers/principals.js';
 
 describe('API keys: security', () => {
   let t: TestApp;
@@ -88,7 +88,10 @@ describe('API keys: security', () => {
       await createKey(orgId, { owner: ownerId, scope: { type: 'resource', resource_id: resourceId } });
       const list = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/api-keys`, headers: { authorization: developer.authorization } });
       assert.equal(list.statusCode, 200);
-      assert.deepEqual(list.json().data.map((k: { owner: { id: string } }) => k.owner.id), [developer.principalId]);
+      assert.deepEqual(
+        list.json().data.map((k: { owner: { id: string } }) => k.owner.id),
+        [developer.principalId],
+      );
     });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { msUntil, REPLICAS, startReplicas, uniqueName, type TestApp } from '../../helpers/app.js';
+import { msUntil, REPLICAS, startReplicas, type TestApp, uniqueName } from '../../helpers/app.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe(`revocation reaches every replica (${REPLICAS})`, () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { createOrg } from '../../helpers/principals.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { clientFixtures, file, openssl } from '../../helpers/clients.js';
+import { createOrg } from '../../helpers/principals.js';
 
 describe('kdb Insights client enrollment: errors', () => {
   let t: TestApp;
@@ -31,9 +31,21 @@ describe('kdb Insights client enrollment: errors', () => {
     assert.notEqual(second.clientId, first.clientId);
     assert.equal((await details(first.clientId)).statusCode, 404);
     const crl = (await crlOf(orgId, id)).body;
-    const check = openssl('verify', '-crl_check', '-CAfile', file('ca.pem', first.details.ca), '-CRLfile', file('crl.pem', crl), file('cert.pem', first.details.cert));
+    const check = openssl(
+      'verify',
+      '-crl_check',
+      '-CAfile',
+      file('ca.pem', first.details.ca),
+      '-CRLfile',
+      file('crl.pem', crl),
+      file('cert.pem', first.details.cert),
+    );
     assert.match(check.stdout + check.stderr, /certificate revoked/);
-    assert.match(openssl('verify', '-crl_check', '-CAfile', file('ca.pem', second.details.ca), '-CRLfile', file('crl.pem', crl), file('cert.pem', second.details.cert)).stdout, /OK/);
+    assert.match(
+      openssl('verify', '-crl_check', '-CAfile', file('ca.pem', second.details.ca), '-CRLfile', file('crl.pem', crl), file('cert.pem', second.details.cert))
+        .stdout,
+      /OK/,
+    );
   });
 
   test('bad input is an Insights-shaped failure naming the problem, never 415, and changes nothing', async () => {
@@ -58,7 +70,12 @@ describe('kdb Insights client enrollment: errors', () => {
       assert.match(res.json().detail, detail);
     }
     for (const contentType of ['application/json', 'text/plain', 'application/xml']) {
-      const res = await t.inject({ method: 'POST', url: `/clientcontroller/enrol${q}`, headers: { ...t.root, 'content-type': contentType }, payload: JSON.stringify({ name: uniqueName('ct'), topics: { insert: 'sequenced', query: 'q' } }) });
+      const res = await t.inject({
+        method: 'POST',
+        url: `/clientcontroller/enrol${q}`,
+        headers: { ...t.root, 'content-type': contentType },
+        payload: JSON.stringify({ name: uniqueName('ct'), topics: { insert: 'sequenced', query: 'q' } }),
+      });
       assert.equal(res.statusCode, 200, `${contentType}: ${res.body}`);
     }
     const big = await enrol(t.root, { name: 'big', topics: { insert: 'sequenced', query: 'q' }, csr: 'A'.repeat(70_000) }, q);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { createAsRoot, createOrg } from '../../helpers/principals.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { clientFixtures } from '../../helpers/clients.js';
+import { createAsRoot, createOrg } from '../../helpers/principals.js';
 
 describe('kdb Insights client enrollment: security', () => {
   let t: TestApp;
@@ -57,7 +57,12 @@ describe('kdb Insights client enrollment: security', () => {
     const developer = await accessToken(orgId, [{ role: 'DeveloperManage', scope: { type: 'resource', id } }]);
     const ok = await enrol(bearer(developer), body);
     assert.equal(ok.statusCode, 200, ok.body);
-    const cert = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources/${id}/server-certificates`, headers: bearer(developer), payload: { dns_names: ['kx.example.com'] } });
+    const cert = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/resources/${id}/server-certificates`,
+      headers: bearer(developer),
+      payload: { dns_names: ['kx.example.com'] },
+    });
     assert.equal(cert.statusCode, 403);
 
     const otherOrg = await createOrg(t);
@@ -86,7 +91,10 @@ describe('kdb Insights client enrollment: security', () => {
     const reader = await accessToken(orgId, [{ role: 'DeveloperRead', scope: { type: 'environment', id: environmentId } }]);
     const [list, one] = await read(bearer(reader));
     assert.equal(list.statusCode, 200, list.body);
-    assert.deepEqual(list.json().data.map((c: { name: string }) => c.name), [name]);
+    assert.deepEqual(
+      list.json().data.map((c: { name: string }) => c.name),
+      [name],
+    );
     assert.equal(one.statusCode, 200, one.body);
     const elsewhere = await createAsRoot(t, `/v1/orgs/${orgId}/environments`, { display_name: uniqueName('env') });
     const verifier = await accessToken(orgId, [{ role: 'Verifier', scope: { type: 'organization' } }]);
@@ -100,7 +108,10 @@ describe('kdb Insights client enrollment: security', () => {
   });
 
   test('details: an unknown client id is 404 without echoing it; failures per address are limited with 429', async () => {
-    const limited = await startTestApp({ store: t.store, env: { LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
+    const limited = await startTestApp({
+      store: t.store,
+      env: { LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' },
+    });
     try {
       const orgId = await createOrg(t);
       const { id } = await deployment(orgId);

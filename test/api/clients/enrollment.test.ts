@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { createAsRoot, createOrg } from '../../helpers/principals.js';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { clientFixtures, dir, file, openssl } from '../../helpers/clients.js';
+import { createAsRoot, createOrg } from '../../helpers/principals.js';
 
 describe('kdb Insights client enrollment', () => {
   let t: TestApp;
@@ -39,7 +39,12 @@ describe('kdb Insights client enrollment', () => {
       endpoints: { insert: { insert: [':10.0.0.1:5002'], query: [] }, query: [':10.0.0.2:5003'] },
       certificate_days: 365,
     });
-    const again = await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${id}`, headers: t.root, payload: { settings: { certificate_days: 30 } } });
+    const again = await t.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${orgId}/resources/${id}`,
+      headers: t.root,
+      payload: { settings: { certificate_days: 30 } },
+    });
     assert.deepEqual(again.json().settings.endpoints.query, [':10.0.0.2:5003']);
     assert.equal(again.json().settings.certificate_days, 30);
 
@@ -54,7 +59,10 @@ describe('kdb Insights client enrollment', () => {
     for (const [settings, path] of cases) {
       const res = await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${id}`, headers: t.root, payload: { settings } });
       assert.equal(res.statusCode, 422, `${path}: ${res.body}`);
-      assert.ok(res.json().errors.some((e: { path: string }) => e.path === path), `${path} named in ${res.body}`);
+      assert.ok(
+        res.json().errors.some((e: { path: string }) => e.path === path),
+        `${path} named in ${res.body}`,
+      );
     }
     const kafka = await t.inject({
       method: 'POST',
@@ -99,7 +107,13 @@ describe('kdb Insights client enrollment', () => {
     // Asynchronous: the server answering curl runs in this process.
     const curl = async (...args: string[]) => (await promisify(execFile)('curl', ['-sS', '--max-time', '60', ...args], { encoding: 'utf8' })).stdout;
 
-    const enrolOut = await curl(`http://${host}/clientcontroller/enrol`, '-H', `Authorization: Bearer ${token}`, '-d', '{ "name": "my-client", "topics": { "insert": "data", "query": "requests" }}');
+    const enrolOut = await curl(
+      `http://${host}/clientcontroller/enrol`,
+      '-H',
+      `Authorization: Bearer ${token}`,
+      '-d',
+      '{ "name": "my-client", "topics": { "insert": "data", "query": "requests" }}',
+    );
     const enrolledBody = JSON.parse(enrolOut);
     assert.deepEqual(Object.keys(enrolledBody), ['message', 'detail', 'url']);
     assert.equal(enrolledBody.message, 'success');
@@ -139,7 +153,10 @@ describe('kdb Insights client enrollment', () => {
     assert.ok(t.logs.some((line) => line.includes('/informationservice/details/{client_id}')));
     assert.ok(!t.logs.some((line) => line.includes(clientId)), 'client id in logs');
     const events = await t.store.prisma.auditEvent.findMany({ where: { orgId } });
-    assert.deepEqual(events.filter((e) => e.action.startsWith('client.')).map((e) => e.action), ['client.enrolled', 'client.left']);
+    assert.deepEqual(
+      events.filter((e) => e.action.startsWith('client.')).map((e) => e.action),
+      ['client.enrolled', 'client.left'],
+    );
     assert.ok(!JSON.stringify(events, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes(clientId));
   });
 
@@ -157,11 +174,21 @@ describe('kdb Insights client enrollment', () => {
     assert.equal(server.statusCode, 201, server.body);
     const serverCert = server.json();
     assert.equal(serverCert.ca, info.ca);
-    assert.match(openssl('x509', '-in', file('srv.pem', serverCert.cert), '-noout', '-text').stdout, /TLS Web Server Authentication[\s\S]*IP Address:127.0.0.1/);
+    assert.match(
+      openssl('x509', '-in', file('srv.pem', serverCert.cert), '-noout', '-text').stdout,
+      /TLS Web Server Authentication[\s\S]*IP Address:127.0.0.1/,
+    );
 
     /** Handshakes with a server trusting only the deployment CA (and its CRL, when given); resolves to what the server saw. */
     async function handshake(client: { cert: string; key: string }, crl?: string): Promise<{ authorized: boolean; error?: string }> {
-      const srv = tls.createServer({ cert: serverCert.cert, key: serverCert.key, ca: info.ca, requestCert: true, rejectUnauthorized: false, ...(crl ? { crl } : {}) });
+      const srv = tls.createServer({
+        cert: serverCert.cert,
+        key: serverCert.key,
+        ca: info.ca,
+        requestCert: true,
+        rejectUnauthorized: false,
+        ...(crl ? { crl } : {}),
+      });
       srv.listen(0, '127.0.0.1');
       await once(srv, 'listening');
       const seen = new Promise<{ authorized: boolean; error?: string }>((resolve) =>
@@ -170,7 +197,14 @@ describe('kdb Insights client enrollment', () => {
           socket.end();
         }),
       );
-      const socket = tls.connect({ host: '127.0.0.1', port: (srv.address() as { port: number }).port, ca: info.ca, cert: client.cert, key: client.key, servername: 'localhost' });
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: (srv.address() as { port: number }).port,
+        ca: info.ca,
+        cert: client.cert,
+        key: client.key,
+        servername: 'localhost',
+      });
       socket.on('error', () => {});
       await once(socket, 'secureConnect');
       assert.ok(socket.authorized, 'the client trusts the server certificate through the deployment CA');
@@ -184,7 +218,27 @@ describe('kdb Insights client enrollment', () => {
 
     const fakeKey = join(dir, `${uniqueName('fake')}.key`);
     const fakeCert = join(dir, `${uniqueName('fake')}.pem`);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', fakeKey, '-out', fakeCert, '-subj', `/CN=${name}`, '-days', '1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        fakeKey,
+        '-out',
+        fakeCert,
+        '-subj',
+        `/CN=${name}`,
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
     const fake = await handshake({ cert: readFileSync(fakeCert, 'utf8'), key: readFileSync(fakeKey, 'utf8') });
     assert.equal(fake.authorized, false);
 
@@ -210,7 +264,11 @@ describe('kdb Insights client enrollment', () => {
     assert.match(first.body, /^-----BEGIN X509 CRL-----/);
     const crlNumber = (pem: string) => Number(/CRL Number:\s*\n?\s*(\d+)/.exec(openssl('crl', '-in', file('crl.pem', pem), '-noout', '-text').stdout)![1]);
     assert.match(openssl('crl', '-in', file('crl.pem', first.body), '-CAfile', ca, '-noout').stderr, /verify OK/);
-    const cached = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${id}/crl.pem`, headers: { 'if-none-match': first.headers.etag as string } });
+    const cached = await t.inject({
+      method: 'GET',
+      url: `/v1/orgs/${orgId}/resources/${id}/crl.pem`,
+      headers: { 'if-none-match': first.headers.etag as string },
+    });
     assert.equal(cached.statusCode, 304);
 
     const names = [uniqueName('a'), uniqueName('b')];
@@ -249,7 +307,25 @@ describe('kdb Insights client enrollment', () => {
     const { id } = await deployment(orgId);
     const keyPath = join(dir, `${uniqueName('csr')}.key`);
     const csrPath = join(dir, `${uniqueName('csr')}.csr`);
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyPath, '-out', csrPath, '-subj', '/CN=someone-else/O=Evil'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        csrPath,
+        '-subj',
+        '/CN=someone-else/O=Evil',
+      ],
+      { stdio: 'ignore' },
+    );
     const csr = readFileSync(csrPath, 'utf8');
     const name = uniqueName('csr');
     const res = await enrol(t.root, { name, topics, csr }, `?resource_id=${id}`);
@@ -300,7 +376,12 @@ describe('kdb Insights client enrollment', () => {
   test('server certificates: serverAuth for the named hosts, key returned once and not stored, audited; bad hosts are 422', async () => {
     const orgId = await createOrg(t);
     const { id } = await deployment(orgId);
-    const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources/${id}/server-certificates`, headers: t.root, payload: { dns_names: ['kx.example.com'], ip_addresses: ['10.0.0.1', '::1'], days: 10 } });
+    const res = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/resources/${id}/server-certificates`,
+      headers: t.root,
+      payload: { dns_names: ['kx.example.com'], ip_addresses: ['10.0.0.1', '::1'], days: 10 },
+    });
     assert.equal(res.statusCode, 201, res.body);
     const text = openssl('x509', '-in', file('s.pem', res.json().cert), '-noout', '-text').stdout;
     assert.match(text, /DNS:kx.example.com, IP Address:10.0.0.1, IP Address:0:0:0:0:0:0:0:1/);
@@ -318,7 +399,12 @@ describe('kdb Insights client enrollment', () => {
     const orgId = await createOrg(t);
     const { id } = await deployment(orgId);
     const { clientId } = await enrolled(t.root, uniqueName('c'), `?resource_id=${id}`);
-    await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${id}`, headers: t.root, payload: { settings: { endpoints: { query: [':kx.example.com:5050'] } } } });
+    await t.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${orgId}/resources/${id}`,
+      headers: t.root,
+      payload: { settings: { endpoints: { query: [':kx.example.com:5050'] } } },
+    });
     assert.deepEqual((await details(clientId)).json().query, [':kx.example.com:5050']);
     const del = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/resources/${id}`, headers: t.root });
     assert.equal(del.statusCode, 204, del.body);

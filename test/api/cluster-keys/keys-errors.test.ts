@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { createAsRoot, createOrg } from '../../helpers/principals.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { createClusterKey, decodeJwt, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
+import { createAsRoot, createOrg } from '../../helpers/principals.js';
 
 const DAY = 86_400_000;
 
@@ -27,12 +27,17 @@ describe('cluster keys: errors', () => {
     const dated = await createClusterKey(t, orgId, { owner: ownerId, cluster_id: clusterId, expires_at: at });
     assert.equal(decodeJwt(dated.token).payload.exp, Math.floor(Date.parse(at) / 1000));
 
-    const past = await t.inject({ method: 'POST', url: url(orgId), headers: t.root, payload: { name: 'late', owner: ownerId, cluster_id: clusterId, expires_at: '2020-01-01T00:00:00Z' } });
+    const past = await t.inject({
+      method: 'POST',
+      url: url(orgId),
+      headers: t.root,
+      payload: { name: 'late', owner: ownerId, cluster_id: clusterId, expires_at: '2020-01-01T00:00:00Z' },
+    });
     assert.equal(past.statusCode, 422);
     assert.equal(past.json().errors[0].path, 'expires_at');
   });
 
-  test('bad input is 422 naming the field and creates nothing; a user owner gets StreamNative\'s reason', async () => {
+  test("bad input is 422 naming the field and creates nothing; a user owner gets StreamNative's reason", async () => {
     const orgId = await createOrg(t);
     const { clusterId, ownerId, environmentId } = await pulsarSetup(t, orgId);
     const other = await pulsarSetup(t, await createOrg(t));
@@ -56,7 +61,10 @@ describe('cluster keys: errors', () => {
       const res = await t.inject({ method: 'POST', url: url(orgId), headers: t.root, payload });
       assert.equal(res.statusCode, 422, `${path}: ${res.body}`);
       assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
-      assert.ok(res.json().errors.some((e: { path: string }) => e.path === path), `${path} named in ${res.body}`);
+      assert.ok(
+        res.json().errors.some((e: { path: string }) => e.path === path),
+        `${path} named in ${res.body}`,
+      );
     }
     const userOwned = await t.inject({ method: 'POST', url: url(orgId), headers: t.root, payload: { ...good, owner: user.id } });
     assert.match(userOwned.json().detail, /can only be created for service accounts/);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { createCluster, createOrg } from '../../helpers/principals.js';
 import { createClusterKey, decodeJwt, nodeVerifies, publicKeyFromJwk, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
+import { createCluster, createOrg } from '../../helpers/principals.js';
 
 const DAY = 86_400_000;
 
@@ -68,7 +68,7 @@ describe('cluster keys', () => {
     const jwks = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/.well-known/jwks.json` });
     assert.equal(jwks.statusCode, 200);
     const jwk = jwks.json().keys.find((k: { kid: string }) => k.kid === header.kid);
-    assert.ok(jwk, 'the JWKS holds the token\'s kid');
+    assert.ok(jwk, "the JWKS holds the token's kid");
     assert.equal(jwk.alg, 'RS256');
     assert.equal(jwk.d, undefined, 'no private part');
     assert.ok(nodeVerifies(key.token, publicKeyFromJwk(jwk)));
@@ -104,7 +104,11 @@ describe('cluster keys', () => {
     const k1 = await createClusterKey(t, orgId, { owner: a.ownerId, cluster_id: a.clusterId });
     const k2 = await createClusterKey(t, orgId, { owner: a.ownerId, cluster_id: otherCluster });
     const k3 = await createClusterKey(t, orgId, { owner: a.ownerId, cluster_id: a.clusterId });
-    const list = async (query = '') => (await t.inject({ method: 'GET', url: url(orgId, query), headers: t.root })).json().data.map((k: { id: string }) => k.id).sort();
+    const list = async (query = '') =>
+      (await t.inject({ method: 'GET', url: url(orgId, query), headers: t.root }))
+        .json()
+        .data.map((k: { id: string }) => k.id)
+        .sort();
 
     assert.deepEqual(await list(), [k1.id, k2.id, k3.id].sort());
     assert.deepEqual(await list(`?cluster_id=${otherCluster}`), [k2.id]);

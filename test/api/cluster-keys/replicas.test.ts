@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { msUntil, REPLICAS, startReplicas, type TestApp } from '../../helpers/app.js';
-import { createOrg } from '../../helpers/principals.js';
 import { createClusterKey, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
+import { createOrg } from '../../helpers/principals.js';
 
 describe(`cluster key revocation reaches every replica (${REPLICAS})`, () => {
   let a: TestApp;
@@ -23,8 +23,7 @@ describe(`cluster key revocation reaches every replica (${REPLICAS})`, () => {
     return { orgId, clusterId, ownerId, key };
   }
 
-  const msUntilCode = (app: TestApp, token: string, clusterId: string, code: string) =>
-    msUntil(async () => (await verifyCode(app, token, clusterId)) === code);
+  const msUntilCode = (app: TestApp, token: string, clusterId: string, code: string) => msUntil(async () => (await verifyCode(app, token, clusterId)) === code);
 
   test('a revoke through one replica is REVOKED there at once and on the other within one second', async () => {
     const { orgId, clusterId, key } = await cachedOnBoth();

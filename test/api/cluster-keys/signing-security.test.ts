@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { createOrg, credentialFor } from '../../helpers/principals.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { createClusterKey, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
+import { createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('cluster key signing keys, discovery, revocation feed and purge: security', () => {
   let t: TestApp;
@@ -11,13 +11,18 @@ describe('cluster key signing keys, discovery, revocation feed and purge: securi
   });
   after(() => t.close());
 
-  test('roles: admins of the org, the cluster\'s environment or the cluster create keys; Developer roles only their own; Verifier cannot', async () => {
+  test("roles: admins of the org, the cluster's environment or the cluster create keys; Developer roles only their own; Verifier cannot", async () => {
     const orgId = await createOrg(t);
     const { clusterId, environmentId, ownerId } = await pulsarSetup(t, orgId);
     const elsewhere = await pulsarSetup(t, orgId);
     const as = async (bindings: Parameters<typeof credentialFor>[2]) => credentialFor(t, orgId, bindings);
     const create = (authorization: string, owner: string, cluster = clusterId) =>
-      t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys`, headers: { authorization }, payload: { name: uniqueName('ck'), owner, cluster_id: cluster } });
+      t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/cluster-keys`,
+        headers: { authorization },
+        payload: { name: uniqueName('ck'), owner, cluster_id: cluster },
+      });
 
     const envAdmin = await as([{ role: 'EnvironmentAdmin', scope: { type: 'environment', id: environmentId } }]);
     assert.equal((await create(envAdmin.authorization, ownerId)).statusCode, 201);
@@ -31,22 +36,35 @@ describe('cluster key signing keys, discovery, revocation feed and purge: securi
     assert.equal((await create(developer.authorization, ownerId)).statusCode, 403);
     const own = await create(developer.authorization, developer.principalId);
     assert.equal(own.statusCode, 201);
-    const revokeOwn = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/${own.json().id}/revoke`, headers: { authorization: developer.authorization } });
+    const revokeOwn = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/cluster-keys/${own.json().id}/revoke`,
+      headers: { authorization: developer.authorization },
+    });
     assert.equal(revokeOwn.statusCode, 200);
     const listed = (await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/cluster-keys`, headers: { authorization: developer.authorization } })).json().data;
-    assert.deepEqual(listed.map((k: { id: string }) => k.id), [own.json().id], 'a developer sees only its own keys');
+    assert.deepEqual(
+      listed.map((k: { id: string }) => k.id),
+      [own.json().id],
+      'a developer sees only its own keys',
+    );
 
     const verifier = await as([{ role: 'Verifier', scope: { type: 'organization' } }]);
     assert.equal((await create(verifier.authorization, ownerId)).statusCode, 403);
     assert.equal((await create(verifier.authorization, verifier.principalId)).statusCode, 403);
 
-    const signing = (authorization: string) => t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: { authorization }, payload: {} });
+    const signing = (authorization: string) =>
+      t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: { authorization }, payload: {} });
     assert.equal((await signing(envAdmin.authorization)).statusCode, 403);
     assert.equal((await signing(orgAdmin.authorization)).statusCode, 201);
-    assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: { authorization: clusterAdmin.authorization } })).statusCode, 403);
+    assert.equal(
+      (await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: { authorization: clusterAdmin.authorization } }))
+        .statusCode,
+      403,
+    );
   });
 
-  test('BOLA: every cluster-key route with another organization\'s credentials is 404', async () => {
+  test("BOLA: every cluster-key route with another organization's credentials is 404", async () => {
     const orgId = await createOrg(t);
     const { clusterId, ownerId } = await pulsarSetup(t, orgId);
     const key = await createClusterKey(t, orgId, { owner: ownerId, cluster_id: clusterId });

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Deps } from '../../../src/deps.js';
 import { purgeClusterKeys } from '../../../src/modules/cluster-keys/service.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { createOrg, credentialFor } from '../../helpers/principals.js';
 import { createClusterKey, decodeJwt, nodeVerifies, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
+import { createOrg, credentialFor } from '../../helpers/principals.js';
 
 const DAY = 86_400_000;
 
@@ -17,9 +17,12 @@ describe('cluster key signing keys, discovery, revocation feed and purge', () =>
   after(() => t.close());
 
   const jwksKids = async (orgId: string) =>
-    (await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/.well-known/jwks.json` })).json().keys.map((k: { kid: string }) => k.kid).sort();
+    (await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/.well-known/jwks.json` }))
+      .json()
+      .keys.map((k: { kid: string }) => k.kid)
+      .sort();
 
-  test('rotation: old tokens stay valid, new tokens carry the new kid, the JWKS holds both until the old key\'s last token expired', async () => {
+  test("rotation: old tokens stay valid, new tokens carry the new kid, the JWKS holds both until the old key's last token expired", async () => {
     const orgId = await createOrg(t);
     const { clusterId, ownerId } = await pulsarSetup(t, orgId);
     const old = await createClusterKey(t, orgId, { owner: ownerId, cluster_id: clusterId });
@@ -40,7 +43,13 @@ describe('cluster key signing keys, discovery, revocation feed and purge', () =>
     assert.ok(nodeVerifies(fresh.token, createPublicKey(pem)), 'public-key.pem is the active key');
 
     const list = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: t.root });
-    assert.deepEqual(list.json().data.map((k: { kid: string; status: string }) => [k.kid, k.status]), [[oldKid, 'retired'], [newKid, 'active']]);
+    assert.deepEqual(
+      list.json().data.map((k: { kid: string; status: string }) => [k.kid, k.status]),
+      [
+        [oldKid, 'retired'],
+        [newKid, 'active'],
+      ],
+    );
 
     // The old key's last token expires: it leaves the JWKS.
     await t.store.prisma.clusterKey.update({ where: { id: old.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
@@ -52,7 +61,9 @@ describe('cluster key signing keys, discovery, revocation feed and purge', () =>
     const { clusterId, ownerId } = await pulsarSetup(t, orgId);
     const forever = await createClusterKey(t, orgId, { owner: ownerId, cluster_id: clusterId, expires_at: null });
     const oldKid = decodeJwt(forever.token).header.kid as string;
-    const newKid = (await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: t.root, payload: { algorithm: 'ES256' } })).json().kid;
+    const newKid = (
+      await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: t.root, payload: { algorithm: 'ES256' } })
+    ).json().kid;
     assert.deepEqual(await jwksKids(orgId), [oldKid, newKid].sort());
     await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/${forever.id}/revoke`, headers: t.root });
     assert.deepEqual(await jwksKids(orgId), [newKid]);
@@ -66,7 +77,12 @@ describe('cluster key signing keys, discovery, revocation feed and purge', () =>
     const first = await createClusterKey(t, orgId, { owner: ownerId, cluster_id: clusterId });
     const currentKid = decodeJwt(first.token).header.kid;
     const activateAt = new Date(Date.now() + DAY).toISOString();
-    const pending = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: t.root, payload: { activate_at: activateAt } });
+    const pending = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`,
+      headers: t.root,
+      payload: { activate_at: activateAt },
+    });
     assert.equal(pending.statusCode, 201);
     assert.equal(pending.json().status, 'pending');
     assert.equal(pending.json().activate_at, activateAt);
@@ -74,7 +90,12 @@ describe('cluster key signing keys, discovery, revocation feed and purge', () =>
     const next = await createClusterKey(t, orgId, { owner: ownerId, cluster_id: clusterId });
     assert.equal(decodeJwt(next.token).header.kid, currentKid);
 
-    const past = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: t.root, payload: { activate_at: '2020-01-01T00:00:00Z' } });
+    const past = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`,
+      headers: t.root,
+      payload: { activate_at: '2020-01-01T00:00:00Z' },
+    });
     assert.equal(past.statusCode, 422);
     assert.equal(past.json().errors[0].path, 'activate_at');
     const badAlg = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/cluster-keys/signing-keys`, headers: t.root, payload: { algorithm: 'HS256' } });
@@ -132,14 +153,26 @@ describe('cluster key signing keys, discovery, revocation feed and purge', () =>
     const one = await feed();
     assert.notEqual(one.headers.etag, emptyTag);
     assert.equal((await feed('', { authorization: verifier.authorization, 'if-none-match': emptyTag })).statusCode, 200);
-    assert.deepEqual(one.json().data.map((r: { id: string }) => r.id), [k1.id]);
+    assert.deepEqual(
+      one.json().data.map((r: { id: string }) => r.id),
+      [k1.id],
+    );
     assert.deepEqual(Object.keys(one.json().data[0]).sort(), ['cluster_id', 'expires_at', 'id', 'revoked_at']);
 
     await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/cluster-keys/${k2.id}`, headers: t.root });
     const two = await feed();
     assert.notEqual(two.headers.etag, one.headers.etag);
-    assert.deepEqual(two.json().data.map((r: { id: string }) => r.id).sort(), [k1.id, k2.id].sort());
-    assert.deepEqual((await feed(`?cluster_id=${b.clusterId}`)).json().data.map((r: { id: string }) => r.id), [k2.id]);
+    assert.deepEqual(
+      two
+        .json()
+        .data.map((r: { id: string }) => r.id)
+        .sort(),
+      [k1.id, k2.id].sort(),
+    );
+    assert.deepEqual(
+      (await feed(`?cluster_id=${b.clusterId}`)).json().data.map((r: { id: string }) => r.id),
+      [k2.id],
+    );
     assert.equal(two.json().data.find((r: { id: string }) => r.id === k2.id).expires_at, null);
 
     const nobody = await credentialFor(t, orgId, []);

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { b64json } from '../../helpers/cluster-keys.js';
-import { clusterKeyVerifyFixtures } from '../../helpers/cluster-keys.js';
+import { b64json, clusterKeyVerifyFixtures } from '../../helpers/cluster-keys.js';
 
 describe('cluster key verification: errors', () => {
   let t: TestApp;
@@ -33,7 +32,12 @@ describe('cluster key verification: errors', () => {
       assert.ok(res.statusCode < 500, `${res.statusCode} for ${token.slice(0, 40)}`);
       if (res.statusCode === 200) assert.equal(res.json().code, 'INVALID', token.slice(0, 40));
     }
-    const huge = await t.inject({ method: 'POST', url: '/v1/verify/cluster-key', headers: t.root, payload: { token: 'a.'.repeat(100_000), cluster_id: clusterId } });
+    const huge = await t.inject({
+      method: 'POST',
+      url: '/v1/verify/cluster-key',
+      headers: t.root,
+      payload: { token: 'a.'.repeat(100_000), cluster_id: clusterId },
+    });
     assert.equal(huge.statusCode, 422);
     assert.equal(huge.json().errors[0].path, 'token');
     const missing = await t.inject({ method: 'POST', url: '/v1/verify/cluster-key', headers: t.root, payload: { token: 'a.b.c' } });

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { b64json, clusterKeyVerifyFixtures, hs256, verifyCode } from '../../helpers/cluster-keys.js';
 import { createOrg, credentialFor } from '../../helpers/principals.js';
-import { b64json, hs256, verifyCode } from '../../helpers/cluster-keys.js';
-import { clusterKeyVerifyFixtures } from '../../helpers/cluster-keys.js';
 
 describe('cluster key verification: security', () => {
   let t: TestApp;
@@ -47,7 +46,7 @@ describe('cluster key verification: security', () => {
     assert.equal(await verifyCode(t, forge({ exp: 'never' }), clusterId), 'INVALID');
   });
 
-  test('another organization\'s token, or a caller without Verifier, gets 200 INVALID, never 403', async () => {
+  test("another organization's token, or a caller without Verifier, gets 200 INVALID, never 403", async () => {
     const { orgId, clusterId, key } = await keyAndForge();
     const otherOrg = await createOrg(t);
     const foreignVerifier = await credentialFor(t, otherOrg, [{ role: 'Verifier', scope: { type: 'organization' } }]);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
-import { clusterKeyVerifyFixtures } from '../../helpers/cluster-keys.js';
+import { clusterKeyVerifyFixtures, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 
 describe('cluster key verification', () => {
   let t: TestApp;

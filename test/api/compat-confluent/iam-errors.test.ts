@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { confluentFixtures } from '../../helpers/compat-confluent.js';
+import { createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('Confluent IAM v2 compatibility: errors', () => {
   let t: TestApp;
@@ -25,7 +25,11 @@ describe('Confluent IAM v2 compatibility: errors', () => {
         { id: otherResource },
       ]) {
         const errors = confluentErrors(await createKey(admin, { owner: { id: ownerId }, resource }), 422);
-        assert.deepEqual(errors.map((e) => e.source), [{ pointer: '/spec/resource/id' }], JSON.stringify(resource));
+        assert.deepEqual(
+          errors.map((e) => e.source),
+          [{ pointer: '/spec/resource/id' }],
+          JSON.stringify(resource),
+        );
         assert.match(errors[0]!.detail, /^spec\.resource\.id /);
       }
       assert.equal(await t.store.prisma.apiKey.count({ where: { orgId, ownerId } }), 0);
@@ -34,26 +38,50 @@ describe('Confluent IAM v2 compatibility: errors', () => {
     test('invalid bodies are 422 with one error per field, pointing at it', async () => {
       const { admin, ownerId } = await setup();
       const missing = confluentErrors(await createKey(admin, { display_name: 'x' }), 422);
-      assert.deepEqual(missing.map((e) => e.source), [{ pointer: '/spec/owner' }]);
+      assert.deepEqual(
+        missing.map((e) => e.source),
+        [{ pointer: '/spec/owner' }],
+      );
       assert.equal(missing[0]!.code, 'validation_failed');
 
-      const res = await t.inject({ method: 'POST', url: '/iam/v2/api-keys', headers: admin, payload: { spec: { owner: { id: ownerId }, colour: 'red', display_name: 7 }, extra: 1 } });
-      const pointers = confluentErrors(res, 422).map((e) => e.source?.pointer).sort();
+      const res = await t.inject({
+        method: 'POST',
+        url: '/iam/v2/api-keys',
+        headers: admin,
+        payload: { spec: { owner: { id: ownerId }, colour: 'red', display_name: 7 }, extra: 1 },
+      });
+      const pointers = confluentErrors(res, 422)
+        .map((e) => e.source?.pointer)
+        .sort();
       assert.deepEqual(pointers, ['/extra', '/spec/colour', '/spec/display_name']);
 
       const unknownOwner = confluentErrors(await createKey(admin, { owner: { id: 'sa-doesnotexist' } }), 422);
-      assert.deepEqual(unknownOwner.map((e) => e.source), [{ pointer: '/spec/owner/id' }]);
+      assert.deepEqual(
+        unknownOwner.map((e) => e.source),
+        [{ pointer: '/spec/owner/id' }],
+      );
 
-      const malformed = await t.inject({ method: 'POST', url: '/iam/v2/api-keys', headers: { ...admin, 'content-type': 'application/json' }, payload: '{"spec":' });
+      const malformed = await t.inject({
+        method: 'POST',
+        url: '/iam/v2/api-keys',
+        headers: { ...admin, 'content-type': 'application/json' },
+        payload: '{"spec":',
+      });
       assert.equal(confluentErrors(malformed, 400)[0]!.code, 'malformed_json');
     });
 
     test('bad query parameters are 422 naming the parameter', async () => {
       const { admin } = await setup();
       const size = confluentErrors(await t.inject({ method: 'GET', url: '/iam/v2/api-keys?page_size=500', headers: admin }), 422);
-      assert.deepEqual(size.map((e) => e.source), [{ parameter: 'page_size' }]);
+      assert.deepEqual(
+        size.map((e) => e.source),
+        [{ parameter: 'page_size' }],
+      );
       const token = confluentErrors(await t.inject({ method: 'GET', url: '/iam/v2/api-keys?page_token=garbage', headers: admin }), 422);
-      assert.deepEqual(token.map((e) => e.source), [{ parameter: 'page_token' }]);
+      assert.deepEqual(
+        token.map((e) => e.source),
+        [{ parameter: 'page_token' }],
+      );
     });
   });
 
@@ -67,11 +95,17 @@ describe('Confluent IAM v2 compatibility: errors', () => {
       const dup = confluentErrors(await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: a.admin, payload: { display_name: name } }), 409);
       assert.equal(dup[0]!.code, 'name_taken');
 
-      const bad = confluentErrors(await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: a.admin, payload: { display_name: '', owner: 'x' } }), 422);
+      const bad = confluentErrors(
+        await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: a.admin, payload: { display_name: '', owner: 'x' } }),
+        422,
+      );
       assert.deepEqual(bad.map((e) => e.source?.pointer).sort(), ['/display_name', '/owner']);
 
       const filter = confluentErrors(await t.inject({ method: 'GET', url: '/iam/v2/service-accounts?display_name=a%00b', headers: a.admin }), 422);
-      assert.deepEqual(filter.map((e) => e.source), [{ parameter: 'display_name' }]);
+      assert.deepEqual(
+        filter.map((e) => e.source),
+        [{ parameter: 'display_name' }],
+      );
       // Another tenant's service account is not found by its name either.
       const otherTenant = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${name}`, headers: b.admin })).json();
       assert.deepEqual(otherTenant.data, []);
@@ -87,7 +121,15 @@ describe('Confluent IAM v2 compatibility: errors', () => {
       assert.ok(!listed.data.some((s: { id: string }) => s.id === sa.id));
 
       const member = await credentialFor(t, a.orgId, []);
-      const forbidden = confluentErrors(await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: { authorization: member.authorization }, payload: { display_name: uniqueName('svc') } }), 403);
+      const forbidden = confluentErrors(
+        await t.inject({
+          method: 'POST',
+          url: '/iam/v2/service-accounts',
+          headers: { authorization: member.authorization },
+          payload: { display_name: uniqueName('svc') },
+        }),
+        403,
+      );
       assert.equal(forbidden[0]!.code, 'forbidden');
       // The directory needs a role in the organization: a member without one may not read it either.
       confluentErrors(await t.inject({ method: 'GET', url: `/iam/v2/service-accounts/${sa.id}`, headers: { authorization: member.authorization } }), 403);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { basic, credentialFor } from '../../helpers/principals.js';
 import { confluentFixtures } from '../../helpers/compat-confluent.js';
+import { basic, credentialFor } from '../../helpers/principals.js';
 
 describe('Confluent IAM v2 compatibility: security', () => {
   let t: TestApp;
@@ -93,5 +93,4 @@ describe('Confluent IAM v2 compatibility: security', () => {
       assert.equal((await t.inject({ method: 'GET', url, headers: a.admin })).json().spec.display_name, 'mine');
     });
   });
-
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { basic, createCluster } from '../../helpers/principals.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { confluentFixtures } from '../../helpers/compat-confluent.js';
+import { basic, createCluster } from '../../helpers/principals.js';
 
 describe('Confluent IAM v2 compatibility', () => {
   let t: TestApp;
@@ -167,7 +167,10 @@ describe('Confluent IAM v2 compatibility', () => {
       const ids = async (query: string) => {
         const res = await t.inject({ method: 'GET', url: `/iam/v2/api-keys?${query}`, headers: admin });
         assert.equal(res.statusCode, 200, res.body);
-        return res.json().data.map((k: { id: string }) => k.id).sort();
+        return res
+          .json()
+          .data.map((k: { id: string }) => k.id)
+          .sort();
       };
       assert.deepEqual(await ids(`spec.resource=${resourceId}`), [onCluster.id]);
       assert.deepEqual(await ids(`spec.resource=${environmentId}.aws.us-east-2`), [flink.id]);
@@ -219,7 +222,12 @@ describe('Confluent IAM v2 compatibility', () => {
     test('create, list, get, patch and delete, visible through /v1', async () => {
       const { orgId, admin } = await setup();
       const name = uniqueName('svc');
-      const created = await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: admin, payload: { display_name: name, description: 'runs CI' } });
+      const created = await t.inject({
+        method: 'POST',
+        url: '/iam/v2/service-accounts',
+        headers: admin,
+        payload: { display_name: name, description: 'runs CI' },
+      });
       assert.equal(created.statusCode, 201, created.body);
       const sa = created.json();
       assert.equal(created.headers.location, `/iam/v2/service-accounts/${sa.id}`);
@@ -230,7 +238,12 @@ describe('Confluent IAM v2 compatibility', () => {
           api_version: 'iam/v2',
           kind: 'ServiceAccount',
           id: sa.id,
-          metadata: { self: `/iam/v2/service-accounts/${sa.id}`, resource_name: `crn://latchkey/organization=${orgId}/service-account=${sa.id}`, created_at: undefined, updated_at: undefined },
+          metadata: {
+            self: `/iam/v2/service-accounts/${sa.id}`,
+            resource_name: `crn://latchkey/organization=${orgId}/service-account=${sa.id}`,
+            created_at: undefined,
+            updated_at: undefined,
+          },
           display_name: name,
           description: 'runs CI',
         },
@@ -241,7 +254,9 @@ describe('Confluent IAM v2 compatibility', () => {
       const seen: string[] = [];
       let url: string | undefined = '/iam/v2/service-accounts?page_size=1';
       while (url) {
-        const page: { kind: string; data: Array<{ id: string }>; metadata: { next?: string } } = (await t.inject({ method: 'GET', url, headers: admin })).json();
+        const page: { kind: string; data: Array<{ id: string }>; metadata: { next?: string } } = (
+          await t.inject({ method: 'GET', url, headers: admin })
+        ).json();
         assert.equal(page.kind, 'ServiceAccountList');
         seen.push(...page.data.map((s: { id: string }) => s.id));
         url = page.metadata.next;
@@ -267,14 +282,20 @@ describe('Confluent IAM v2 compatibility', () => {
       const { admin } = await setup();
       const names = [uniqueName('svc'), uniqueName('svc'), uniqueName('svc')];
       const ids: string[] = [];
-      for (const name of names) ids.push((await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: admin, payload: { display_name: name } })).json().id);
+      for (const name of names)
+        ids.push((await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: admin, payload: { display_name: name } })).json().id);
 
       const one = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${names[1]}`, headers: admin })).json();
-      assert.deepEqual(one.data.map((s: { id: string }) => s.id), [ids[1]]);
+      assert.deepEqual(
+        one.data.map((s: { id: string }) => s.id),
+        [ids[1]],
+      );
       const none = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${names[1]!.slice(0, -1)}`, headers: admin })).json();
       assert.deepEqual(none.data, []);
 
-      const first = (await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${names[0]}&display_name=${names[2]}&page_size=1`, headers: admin })).json();
+      const first = (
+        await t.inject({ method: 'GET', url: `/iam/v2/service-accounts?display_name=${names[0]}&display_name=${names[2]}&page_size=1`, headers: admin })
+      ).json();
       assert.equal(first.data.length, 1);
       assert.match(first.metadata.next, new RegExp(`display_name=${names[0]}&display_name=${names[2]}`));
       const second = (await t.inject({ method: 'GET', url: first.metadata.next, headers: admin })).json();

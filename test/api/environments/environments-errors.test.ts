@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newApiKeyId, newId } from '../../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { environmentFixtures } from '../../helpers/environments.js';
 
 describe('environments: errors', () => {
@@ -28,10 +28,19 @@ describe('environments: errors', () => {
     const res = await createEnv(orgId, { display_name: '', colour: 'red' });
     assert.equal(res.statusCode, 422);
     assert.equal(res.json().code, 'validation_failed');
-    assert.deepEqual(res.json().errors.map((e: { path: string }) => e.path).sort(), ['colour', 'display_name']);
+    assert.deepEqual(
+      res
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+      ['colour', 'display_name'],
+    );
     const missing = await createEnv(orgId, {});
     assert.equal(missing.statusCode, 422);
-    assert.deepEqual(missing.json().errors.map((e: { path: string }) => e.path), ['display_name']);
+    assert.deepEqual(
+      missing.json().errors.map((e: { path: string }) => e.path),
+      ['display_name'],
+    );
     assert.equal(await t.store.prisma.environment.count({ where: { orgId } }), 0);
   });
 
@@ -51,8 +60,19 @@ describe('environments: errors', () => {
     assert.equal(dup.json().code, 'name_taken');
     const bad = await t.inject({ method: 'PATCH', url, headers: t.root, payload: { display_name: '', id: 'env-x' } });
     assert.equal(bad.statusCode, 422);
-    assert.deepEqual(bad.json().errors.map((e: { path: string }) => e.path).sort(), ['display_name', 'id']);
-    const cross = await t.inject({ method: 'PATCH', url: `/v1/orgs/${await newOrg()}/environments/${envId}`, headers: t.root, payload: { display_name: 'stolen' } });
+    assert.deepEqual(
+      bad
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+      ['display_name', 'id'],
+    );
+    const cross = await t.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${await newOrg()}/environments/${envId}`,
+      headers: t.root,
+      payload: { display_name: 'stolen' },
+    });
     assert.equal(cross.statusCode, 404);
     assert.equal((await t.store.prisma.environment.findUniqueOrThrow({ where: { id: envId } })).displayName, 'mine');
     assert.deepEqual(await auditActions(orgId, envId), ['environment.create']);
@@ -61,7 +81,9 @@ describe('environments: errors', () => {
   test('delete of an environment holding resources is 409 not_empty naming them', async () => {
     const orgId = await newOrg();
     const envId = await newEnv(orgId);
-    const resource = await t.store.prisma.resource.create({ data: { id: newId('lkc'), orgId, environmentId: envId, kind: 'kafka_cluster', displayName: 'orders' } });
+    const resource = await t.store.prisma.resource.create({
+      data: { id: newId('lkc'), orgId, environmentId: envId, kind: 'kafka_cluster', displayName: 'orders' },
+    });
     const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/environments/${envId}`, headers: t.root });
     assert.equal(res.statusCode, 409);
     assert.equal(res.json().code, 'not_empty');
@@ -77,7 +99,17 @@ describe('environments: errors', () => {
     const owner = await t.store.prisma.principal.create({ data: { id: newId('sa'), orgId, kind: 'service_account', displayName: uniqueName('sa') } });
     const keyId = newApiKeyId();
     await t.store.prisma.apiKey.create({
-      data: { id: keyId, orgId, ownerId: owner.id, type: 'flink', environmentId: envId, cloud: 'aws', region: 'us-east-2', secretHash: '$argon2id$fixture', secretHint: 'abcd' },
+      data: {
+        id: keyId,
+        orgId,
+        ownerId: owner.id,
+        type: 'flink',
+        environmentId: envId,
+        cloud: 'aws',
+        region: 'us-east-2',
+        secretHash: '$argon2id$fixture',
+        secretHint: 'abcd',
+      },
     });
     const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/environments/${envId}`, headers: t.root });
     assert.equal(res.statusCode, 409);

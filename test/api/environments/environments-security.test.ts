@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { credentialFor } from '../../helpers/principals.js';
 import { environmentFixtures } from '../../helpers/environments.js';
+import { credentialFor } from '../../helpers/principals.js';
 
 describe('environments: security', () => {
   let t: TestApp;
@@ -42,7 +42,12 @@ describe('environments: security', () => {
     test('an OrganizationAdmin creates environments, and the audit trail names it', async () => {
       const orgId = await newOrg();
       const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-      const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { authorization: admin.authorization }, payload: { display_name: 'prod' } });
+      const res = await t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/environments`,
+        headers: { authorization: admin.authorization },
+        payload: { display_name: 'prod' },
+      });
       assert.equal(res.statusCode, 201);
       const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'environment.create', target: res.json().id } });
       assert.equal(event?.actor, admin.principalId);
@@ -62,7 +67,11 @@ describe('environments: security', () => {
       assert.equal((await createEnvAs(orgId, headers)).statusCode, 403);
       assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/environments/${mine}`, headers })).statusCode, 204);
       assert.equal(await t.store.prisma.environment.count({ where: { orgId } }), 1);
-      assert.equal(await t.store.prisma.roleBinding.count({ where: { principalId: admin.principalId } }), 0, 'its binding on the deleted environment went with it');
+      assert.equal(
+        await t.store.prisma.roleBinding.count({ where: { principalId: admin.principalId } }),
+        0,
+        'its binding on the deleted environment went with it',
+      );
     });
 
     test('a member with a Developer role reads environments but may not change them (403)', async () => {
@@ -73,7 +82,10 @@ describe('environments: security', () => {
       assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/environments`, headers })).statusCode, 200);
       assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/environments/${envId}`, headers })).statusCode, 200);
       assert.equal((await createEnvAs(orgId, headers)).statusCode, 403);
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/environments/${envId}`, headers, payload: { display_name: 'x' } })).statusCode, 403);
+      assert.equal(
+        (await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/environments/${envId}`, headers, payload: { display_name: 'x' } })).statusCode,
+        403,
+      );
       assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/environments/${envId}`, headers })).statusCode, 403);
       assert.equal(await t.store.prisma.environment.count({ where: { orgId } }), 1);
     });

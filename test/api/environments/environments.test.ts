@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newApiKeyId, newId } from '../../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { environmentFixtures } from '../../helpers/environments.js';
 
 describe('environments', () => {
@@ -43,7 +43,13 @@ describe('environments', () => {
     assert.deepEqual(seen.sort(), ids.sort());
     const bad = await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/environments?page_size=0&colour=red`, headers: t.root });
     assert.equal(bad.statusCode, 422);
-    assert.deepEqual(bad.json().errors.map((e: { path: string }) => e.path).sort(), ['colour', 'page_size']);
+    assert.deepEqual(
+      bad
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+      ['colour', 'page_size'],
+    );
   });
 
   test('get answers the environment; another organization’s environment is 404', async () => {
@@ -112,7 +118,18 @@ describe('environments', () => {
     const owner = await t.store.prisma.principal.create({ data: { id: newId('sa'), orgId, kind: 'service_account', displayName: uniqueName('sa') } });
     const keyId = newApiKeyId();
     await t.store.prisma.apiKey.create({
-      data: { id: keyId, orgId, ownerId: owner.id, type: 'flink', environmentId: envId, cloud: 'aws', region: 'us-east-2', secretHash: '$argon2id$fixture', secretHint: 'abcd', status: 'revoked' },
+      data: {
+        id: keyId,
+        orgId,
+        ownerId: owner.id,
+        type: 'flink',
+        environmentId: envId,
+        cloud: 'aws',
+        region: 'us-east-2',
+        secretHash: '$argon2id$fixture',
+        secretHint: 'abcd',
+        status: 'revoked',
+      },
     });
     const res = await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/environments/${envId}`, headers: t.root });
     assert.equal(res.statusCode, 204, res.body);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { idempotencyFixtures, newKey } from '../../helpers/idempotency.js';
 
 describe('Idempotency-Key on creates: errors', () => {
@@ -22,7 +22,12 @@ describe('Idempotency-Key on creates: errors', () => {
     assert.equal(other.json().code, 'idempotency_key_reused');
     assert.equal(await keysOf(ownerId), 1);
     // Another route with the same key is another request too.
-    const env = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'idempotency-key': key }, payload: { display_name: 'e' } });
+    const env = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/environments`,
+      headers: { ...t.root, 'idempotency-key': key },
+      payload: { display_name: 'e' },
+    });
     assert.equal(env.json().code, 'idempotency_key_reused');
   });
 
@@ -32,7 +37,10 @@ describe('Idempotency-Key on creates: errors', () => {
       const res = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'idempotency-key': bad }, payload: { name } });
       assert.equal(res.statusCode, 422, `${JSON.stringify(bad)}: ${res.body}`);
       assert.equal(res.json().code, 'invalid_idempotency_key');
-      assert.deepEqual(res.json().errors.map((e: { path: string }) => e.path), ['Idempotency-Key']);
+      assert.deepEqual(
+        res.json().errors.map((e: { path: string }) => e.path),
+        ['Idempotency-Key'],
+      );
       assert.equal(await t.store.prisma.organization.count({ where: { name } }), 0);
     }
     // The boundaries themselves are accepted: 16 and 255 characters, `!` and `~` included.

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { idempotencyFixtures, keyHash, newKey } from '../../helpers/idempotency.js';
 import { createOrg, credentialFor } from '../../helpers/principals.js';
-import { idempotencyFixtures, newKey, keyHash } from '../../helpers/idempotency.js';
 
 describe('Idempotency-Key on creates: security', () => {
   let t: TestApp;
@@ -18,7 +18,9 @@ describe('Idempotency-Key on creates: security', () => {
     const res = await createKey(orgId, { owner: ownerId, scope: { type: 'cloud' } }, key);
     assert.equal(res.statusCode, 201);
     const { id, secret } = res.json();
-    const dump = (await t.store.prisma.$queryRawUnsafe<Array<{ row: string }>>('SELECT row_to_json(r)::text AS row FROM idempotency_records r')).map((r) => r.row).join('\n');
+    const dump = (await t.store.prisma.$queryRawUnsafe<Array<{ row: string }>>('SELECT row_to_json(r)::text AS row FROM idempotency_records r'))
+      .map((r) => r.row)
+      .join('\n');
     assert.ok(dump.includes(keyHash(key)), 'the dump holds the record');
     for (const needle of [secret, secret.slice(-20), key, id]) assert.ok(!dump.includes(needle), `dump must not contain ${needle.slice(0, 6)}…`);
     assert.ok(!t.logs.some((line) => line.includes(secret)), 'no log line holds the secret');
@@ -30,7 +32,12 @@ describe('Idempotency-Key on creates: security', () => {
     const bob = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
     const key = newKey();
     const create = (authorization: string) =>
-      t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/service-accounts`, headers: { authorization, 'idempotency-key': key }, payload: { display_name: `same-name-per-caller${key.slice(-6)}` } });
+      t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/service-accounts`,
+        headers: { authorization, 'idempotency-key': key },
+        payload: { display_name: `same-name-per-caller${key.slice(-6)}` },
+      });
     const a = await create(alice.authorization);
     assert.equal(a.statusCode, 201, a.body);
     const b = await create(bob.authorization);

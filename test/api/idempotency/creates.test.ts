@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { requestFingerprint } from '../../../src/plugins/idempotency.js';
 import { claimIdempotencyKey, purgeExpiredIdempotencyRecords } from '../../../src/store/idempotency.js';
-import { startTestApp, TEST_DATABASE_URL, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, TEST_DATABASE_URL, type TestApp, uniqueName } from '../../helpers/app.js';
+import { idempotencyFixtures, keyHash, newKey } from '../../helpers/idempotency.js';
 import { createAsRoot, createOrg, credentialFor } from '../../helpers/principals.js';
-import { idempotencyFixtures, newKey, keyHash } from '../../helpers/idempotency.js';
 
 describe('Idempotency-Key on creates', () => {
   let t: TestApp;
@@ -40,14 +40,24 @@ describe('Idempotency-Key on creates', () => {
     const created = await createAsRoot(t, `/v1/orgs/${orgId}/api-keys`, { owner: ownerId, scope: { type: 'cloud' } });
     const key = newKey();
     const rotate = () =>
-      t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys/${created.id}/rotate`, headers: { ...t.root, 'idempotency-key': key }, payload: { grace_period_seconds: 0 } });
+      t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/api-keys/${created.id}/rotate`,
+        headers: { ...t.root, 'idempotency-key': key },
+        payload: { grace_period_seconds: 0 },
+      });
     const first = await rotate();
     assert.equal(first.statusCode, 200, first.body);
     const second = await rotate();
     assert.equal(second.statusCode, 200);
     assert.equal(second.headers['idempotent-replayed'], 'true');
     assert.equal(second.json().secret, first.json().secret);
-    const verify = await t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload: { key: created.id, secret: first.json().secret, resource_id: 'cloud' } });
+    const verify = await t.inject({
+      method: 'POST',
+      url: '/v1/verify/api-key',
+      headers: t.root,
+      payload: { key: created.id, secret: first.json().secret, resource_id: 'cloud' },
+    });
     assert.equal(verify.json().code, 'VALID', 'the replayed secret is the one in force: no second rotation happened');
   });
 
@@ -78,7 +88,10 @@ describe('Idempotency-Key on creates', () => {
       const request = { method: 'POST' as const, url: `/v1/orgs/${orgId}/api-keys`, headers: { ...t.root, 'idempotency-key': key }, payload: body };
       const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? second.inject(request) : t.inject(request))));
       const created = answers.filter((a) => a.statusCode === 201);
-      assert.ok(answers.every((a) => a.statusCode === 201 || a.statusCode === 409), answers.map((a) => a.statusCode).join(','));
+      assert.ok(
+        answers.every((a) => a.statusCode === 201 || a.statusCode === 409),
+        answers.map((a) => a.statusCode).join(','),
+      );
       assert.equal(new Set(created.map((a) => a.json().id)).size, 1);
       // Once complete, either replica replays it.
       const fromSecond = await second.inject(request);
@@ -112,13 +125,23 @@ describe('Idempotency-Key on creates', () => {
     const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
     const key = newKey();
     const create = () =>
-      t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: { authorization: admin.authorization, 'idempotency-key': key }, payload: { display_name: uniqueName('sa'), description: 'x' } });
+      t.inject({
+        method: 'POST',
+        url: '/iam/v2/service-accounts',
+        headers: { authorization: admin.authorization, 'idempotency-key': key },
+        payload: { display_name: uniqueName('sa'), description: 'x' },
+      });
     const first = await create();
     assert.equal(first.statusCode, 201, first.body);
     const reused = await create();
     assert.equal(reused.statusCode, 422);
     assert.equal(reused.json().errors[0].code, 'idempotency_key_reused');
-    const bad = await t.inject({ method: 'POST', url: '/iam/v2/service-accounts', headers: { authorization: admin.authorization, 'idempotency-key': 'short' }, payload: { display_name: 'x' } });
+    const bad = await t.inject({
+      method: 'POST',
+      url: '/iam/v2/service-accounts',
+      headers: { authorization: admin.authorization, 'idempotency-key': 'short' },
+      payload: { display_name: 'x' },
+    });
     assert.equal(bad.statusCode, 422);
     assert.equal(bad.json().errors[0].code, 'invalid_idempotency_key');
   });
@@ -133,14 +156,20 @@ describe('Idempotency-Key on creates', () => {
     const ttl = record.expiresAt.getTime() - record.createdAt.getTime();
     assert.equal(ttl, 24 * 60 * 60_000);
     // Let a day pass for this record.
-    await t.store.prisma.idempotencyRecord.update({ where: { scope_keyHash: { scope: 'root', keyHash: keyHash(key) } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await t.store.prisma.idempotencyRecord.update({
+      where: { scope_keyHash: { scope: 'root', keyHash: keyHash(key) } },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const later = await createKey(orgId, body, key);
     assert.equal(later.statusCode, 201);
     assert.equal(later.headers['idempotent-replayed'], undefined);
     assert.notEqual(later.json().id, first.json().id);
     assert.equal(await keysOf(ownerId), 2);
 
-    await t.store.prisma.idempotencyRecord.update({ where: { scope_keyHash: { scope: 'root', keyHash: keyHash(key) } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await t.store.prisma.idempotencyRecord.update({
+      where: { scope_keyHash: { scope: 'root', keyHash: keyHash(key) } },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     assert.ok((await purgeExpiredIdempotencyRecords(t.store.prisma)) >= 1);
     assert.equal(await recordsOf('root', key), 0);
   });
@@ -151,14 +180,24 @@ describe('Idempotency-Key on creates', () => {
     const body = { owner: ownerId, scope: { type: 'cloud' } };
     // A replica claimed the key for this very request and crashed before answering: its row stays in flight.
     const fingerprint = requestFingerprint('POST', '/v1/orgs/:org_id/api-keys', { org_id: orgId }, body);
-    const claim = await claimIdempotencyKey(t.store.prisma, { scope: 'root', keyHash: keyHash(key), fingerprint, owner: 'dead-replica', leaseMs: 60_000, ttlMs: 86_400_000 });
+    const claim = await claimIdempotencyKey(t.store.prisma, {
+      scope: 'root',
+      keyHash: keyHash(key),
+      fingerprint,
+      owner: 'dead-replica',
+      leaseMs: 60_000,
+      ttlMs: 86_400_000,
+    });
     assert.equal(claim.state, 'claimed');
     const blocked = await createKey(orgId, body, key);
     assert.equal(blocked.statusCode, 409, blocked.body);
     assert.equal(blocked.json().code, 'idempotency_key_in_flight');
     assert.equal(await keysOf(ownerId), 0);
     // The lease runs out (two minutes in production): the next retry takes the claim over and creates.
-    await t.store.prisma.idempotencyRecord.update({ where: { scope_keyHash: { scope: 'root', keyHash: keyHash(key) } }, data: { leaseUntil: new Date(Date.now() - 1000) } });
+    await t.store.prisma.idempotencyRecord.update({
+      where: { scope_keyHash: { scope: 'root', keyHash: keyHash(key) } },
+      data: { leaseUntil: new Date(Date.now() - 1000) },
+    });
     const taken = await createKey(orgId, body, key);
     assert.equal(taken.statusCode, 201, taken.body);
     assert.equal(taken.headers['idempotent-replayed'], undefined);

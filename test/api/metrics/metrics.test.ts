@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { type MetricsServer, startMetricsServer } from '../../../src/metrics.js';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { createClusterKey, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 import { sample } from '../../helpers/metrics.js';
 import { createAsRoot, createCluster, createOrg } from '../../helpers/principals.js';
@@ -69,7 +69,7 @@ describe('Prometheus metrics on LATCHKEY_METRICS_PORT', () => {
       for (const [kind, list] of Object.entries(codes)) {
         for (const code of list) assert.equal(sample(text, `latchkey_verifications_total{kind="${kind}",code="${code}"}`), 0, `${kind} ${code} declared`);
       }
-      assert.doesNotMatch(text, /^latchkey_process_/m, "default metrics are unprefixed");
+      assert.doesNotMatch(text, /^latchkey_process_/m, 'default metrics are unprefixed');
     } finally {
       await fresh.close();
     }
@@ -129,14 +129,17 @@ describe('Prometheus metrics on LATCHKEY_METRICS_PORT', () => {
     const pulsar = await pulsarSetup(t, orgId);
     const clusterKey = await createClusterKey(t, orgId, { owner: pulsar.ownerId, cluster_id: pulsar.clusterId });
     const { resourceId: fluvioId } = await createCluster(t, orgId, 'fluvio_cluster');
-    const accessKey = (await createAsRoot(t, `/v1/orgs/${orgId}/resources/${fluvioId}/access-keys`, { name: 'metrics', topic: 'a', consume: true })).key as string;
+    const accessKey = (await createAsRoot(t, `/v1/orgs/${orgId}/resources/${fluvioId}/access-keys`, { name: 'metrics', topic: 'a', consume: true }))
+      .key as string;
     const before = await scrape();
 
     assert.equal(await verifyCode(t, clusterKey.token, pulsar.clusterId), 'VALID');
     assert.equal(await verifyCode(t, clusterKey.token, pulsar.clusterId), 'VALID');
     assert.equal(await verifyCode(t, clusterKey.token, 'pls-elsewhere'), 'WRONG_RESOURCE');
     const verifyAccess = async (operation: string) =>
-      (await t.inject({ method: 'POST', url: '/v1/verify/access-key', headers: t.root, payload: { access_key: accessKey, cluster_id: fluvioId, operation } })).json().code;
+      (
+        await t.inject({ method: 'POST', url: '/v1/verify/access-key', headers: t.root, payload: { access_key: accessKey, cluster_id: fluvioId, operation } })
+      ).json().code;
     assert.equal(await verifyAccess('consume'), 'VALID');
     assert.equal(await verifyAccess('consume'), 'VALID');
     assert.equal(await verifyAccess('produce'), 'FORBIDDEN');
@@ -195,9 +198,11 @@ describe('Prometheus metrics on LATCHKEY_METRICS_PORT', () => {
       assert.ok(titles.includes(wanted), `panel ${wanted}`);
     }
     const text = await t.app.metrics!.render();
-    const declared = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
-      type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!],
-    ));
+    const declared = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
+        type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!],
+      ),
+    );
     for (const panel of dashboard.panels) {
       for (const { expr } of panel.targets) {
         for (const [series] of expr.matchAll(/\b(?:http|latchkey)_[a-z_]+\b/g)) assert.ok(declared.has(series), `${panel.title}: ${series} is exported`);

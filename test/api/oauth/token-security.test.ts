@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { tokenFixtures } from '../../helpers/oauth.js';
 import { createOrg, credentialFor } from '../../helpers/principals.js';
 import { wrongSecret } from '../../helpers/secrets.js';
-import { tokenFixtures } from '../../helpers/oauth.js';
 
 describe('POST /oauth2/token: security', () => {
   let t: TestApp;
@@ -42,8 +42,18 @@ describe('POST /oauth2/token: security', () => {
     const orgId = await createOrg(t);
     const cred = await credentialFor(t, orgId, []);
     const env = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: t.root, payload: { display_name: 'e' } });
-    const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources`, headers: t.root, payload: { kind: 'kafka_cluster', display_name: 'k', environment_id: env.json().id } });
-    const key = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/api-keys`, headers: t.root, payload: { owner: cred.principalId, scope: { type: 'resource', resource_id: res.json().id } } });
+    const res = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/resources`,
+      headers: t.root,
+      payload: { kind: 'kafka_cluster', display_name: 'k', environment_id: env.json().id },
+    });
+    const key = await t.inject({
+      method: 'POST',
+      url: `/v1/orgs/${orgId}/api-keys`,
+      headers: t.root,
+      payload: { owner: cred.principalId, scope: { type: 'resource', resource_id: res.json().id } },
+    });
     const answer = await token({ grant_type: 'client_credentials', client_id: key.json().id, client_secret: key.json().secret });
     assert.equal(answer.statusCode, 401);
     assert.equal(answer.json().error, 'invalid_client');

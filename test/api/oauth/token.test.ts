@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, TEST_DATABASE_URL, type TestApp } from '../../helpers/app.js';
-import { basic, createOrg, credentialFor } from '../../helpers/principals.js';
 import { tokenFixtures } from '../../helpers/oauth.js';
+import { basic, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('POST /oauth2/token', () => {
   let t: TestApp;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 
 describe('organizations: errors', () => {
   let t: TestApp;
@@ -24,7 +24,10 @@ describe('organizations: errors', () => {
     const res = await createOrg({ name: 'Not A Slug', display_name: '', colour: 'red' });
     assert.equal(res.statusCode, 422);
     assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-    const paths = res.json().errors.map((e: { path: string }) => e.path).sort();
+    const paths = res
+      .json()
+      .errors.map((e: { path: string }) => e.path)
+      .sort();
     assert.deepEqual(paths, ['colour', 'display_name', 'name']);
   });
 
@@ -34,7 +37,12 @@ describe('organizations: errors', () => {
     assert.equal(malformed.json().code, 'malformed_json');
     const media = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'content-type': 'text/xml' }, payload: '<name/>' });
     assert.equal(media.statusCode, 415);
-    const big = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { ...t.root, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }) });
+    const big = await t.inject({
+      method: 'POST',
+      url: '/v1/orgs',
+      headers: { ...t.root, 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }),
+    });
     assert.equal(big.statusCode, 413);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 
 describe('organizations: security', () => {
   let t: TestApp;
@@ -13,7 +13,12 @@ describe('organizations: security', () => {
     const none = await t.inject({ method: 'POST', url: '/v1/orgs', payload: { name: uniqueName() } });
     assert.equal(none.statusCode, 401);
     assert.match(String(none.headers['www-authenticate']), /Bearer/);
-    const wrong = await t.inject({ method: 'POST', url: '/v1/orgs', headers: { authorization: 'Bearer lkr_wrong_wrong_wrong_wrong_wrong_wrong_wrong' }, payload: { name: uniqueName() } });
+    const wrong = await t.inject({
+      method: 'POST',
+      url: '/v1/orgs',
+      headers: { authorization: 'Bearer lkr_wrong_wrong_wrong_wrong_wrong_wrong_wrong' },
+      payload: { name: uniqueName() },
+    });
     assert.equal(wrong.statusCode, 401);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 
 describe('organizations', () => {
   let t: TestApp;
@@ -76,7 +76,12 @@ describe('organizations', () => {
 
   test('patch updates display name and settings; unknown settings are 422', async () => {
     const org = (await createOrg({ name: uniqueName() })).json();
-    const res = await t.inject({ method: 'PATCH', url: `/v1/orgs/${org.id}`, headers: t.root, payload: { display_name: 'Renamed', settings: { cloud_key_quota: 3 } } });
+    const res = await t.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${org.id}`,
+      headers: t.root,
+      payload: { display_name: 'Renamed', settings: { cloud_key_quota: 3 } },
+    });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().display_name, 'Renamed');
     assert.deepEqual(res.json().settings, { cloud_key_quota: 3 });

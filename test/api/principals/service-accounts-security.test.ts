@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { credentialFor } from '../../helpers/principals.js';
-import { serviceAccountFixtures } from '../../helpers/principals.js';
+import { credentialFor, serviceAccountFixtures } from '../../helpers/principals.js';
 
 describe('service accounts: security', () => {
   let t: TestApp;
@@ -30,7 +29,12 @@ describe('service accounts: security', () => {
   test('patch of another organization’s service account is 404', async () => {
     const orgId = await newOrg();
     const saId = await newSa(orgId, 'mine');
-    const res = await t.inject({ method: 'PATCH', url: `/v1/orgs/${await newOrg()}/service-accounts/${saId}`, headers: t.root, payload: { description: 'stolen' } });
+    const res = await t.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${await newOrg()}/service-accounts/${saId}`,
+      headers: t.root,
+      payload: { description: 'stolen' },
+    });
     assert.equal(res.statusCode, 404);
     assert.equal((await t.store.prisma.principal.findUniqueOrThrow({ where: { id: saId } })).description, '');
   });
@@ -44,7 +48,10 @@ describe('service accounts: security', () => {
       assert.equal(res.statusCode, 201);
       const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'service_account.create', target: res.json().id } });
       assert.equal(event?.actor, admin.principalId);
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/service-accounts/${res.json().id}`, headers, payload: { description: 'x' } })).statusCode, 200);
+      assert.equal(
+        (await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/service-accounts/${res.json().id}`, headers, payload: { description: 'x' } })).statusCode,
+        200,
+      );
       assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/service-accounts/${res.json().id}`, headers })).statusCode, 204);
     });
 
@@ -59,7 +66,10 @@ describe('service accounts: security', () => {
       const create = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/service-accounts`, headers, payload: { display_name: 'nope' } });
       assert.equal(create.statusCode, 403);
       assert.equal(create.json().code, 'forbidden');
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/service-accounts/${saId}`, headers, payload: { description: 'x' } })).statusCode, 403);
+      assert.equal(
+        (await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/service-accounts/${saId}`, headers, payload: { description: 'x' } })).statusCode,
+        403,
+      );
       assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/service-accounts/${saId}?force=true`, headers })).statusCode, 403);
       assert.equal(await t.store.prisma.principal.count({ where: { orgId, kind: 'service_account' } }), 2);
     });

@@ -102,7 +102,9 @@ describe('service accounts', () => {
     const orgId = await newOrg();
     const saId = await newSa(orgId);
     const keys = [await addKey(orgId, saId), await addKey(orgId, saId, { lastUsedAt: hoursAgo(30) })].sort();
-    await t.store.prisma.roleBinding.create({ data: { id: newId('rb'), orgId, principalId: saId, role: 'OrganizationAdmin', scopeType: 'organization', scopeId: orgId } });
+    await t.store.prisma.roleBinding.create({
+      data: { id: newId('rb'), orgId, principalId: saId, role: 'OrganizationAdmin', scopeType: 'organization', scopeId: orgId },
+    });
     const invalidated: string[] = [];
     const unsubscribe = t.store.bus.subscribe((invalidation) => {
       if (invalidation !== 'all' && invalidation.kind === 'api_key') invalidated.push(...invalidation.ids);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { credentialFor } from '../../helpers/principals.js';
-import { userFixtures } from '../../helpers/principals.js';
+import { credentialFor, userFixtures } from '../../helpers/principals.js';
 
 describe('users: security', () => {
   let t: TestApp;
@@ -38,7 +37,12 @@ describe('users: security', () => {
     test('an OrganizationAdmin creates users, and the audit trail names it', async () => {
       const orgId = await newOrg();
       const admin = await credentialFor(t, orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
-      const res = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/users`, headers: { authorization: admin.authorization }, payload: { email: 'new@example.com' } });
+      const res = await t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/users`,
+        headers: { authorization: admin.authorization },
+        payload: { email: 'new@example.com' },
+      });
       assert.equal(res.statusCode, 201);
       const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'user.create', target: res.json().id } });
       assert.equal(event?.actor, admin.principalId);

@@ -89,7 +89,15 @@ describe('users', () => {
     const userId = await newUser(orgId);
     const keyId = newApiKeyId();
     await t.store.prisma.apiKey.create({
-      data: { id: keyId, orgId, ownerId: userId, type: 'cloud', secretHash: '$argon2id$fixture', secretHint: 'abcd', lastUsedAt: new Date(Date.now() - 60_000) },
+      data: {
+        id: keyId,
+        orgId,
+        ownerId: userId,
+        type: 'cloud',
+        secretHash: '$argon2id$fixture',
+        secretHint: 'abcd',
+        lastUsedAt: new Date(Date.now() - 60_000),
+      },
     });
     const url = `/v1/orgs/${orgId}/users/${userId}`;
     const guarded = await t.inject({ method: 'DELETE', url, headers: t.root });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { resourceFixtures } from '../../helpers/resources.js';
 import { paths } from '../../helpers/problems.js';
+import { resourceFixtures } from '../../helpers/resources.js';
 
 describe('resources: errors', () => {
   let t: TestApp;
@@ -45,7 +45,12 @@ describe('resources: errors', () => {
     assert.equal(kind.statusCode, 422);
     assert.equal(kind.json().code, 'immutable_field');
     assert.deepEqual(paths(kind.json()), ['kind']);
-    const both = await t.inject({ method: 'PATCH', url, headers: t.root, payload: { display_name: 'x', kind: 'kafka_cluster', environment_id: await newEnv(orgId) } });
+    const both = await t.inject({
+      method: 'PATCH',
+      url,
+      headers: t.root,
+      payload: { display_name: 'x', kind: 'kafka_cluster', environment_id: await newEnv(orgId) },
+    });
     assert.equal(both.statusCode, 422);
     assert.equal(both.json().code, 'immutable_field');
     assert.deepEqual(paths(both.json()), ['environment_id', 'kind']);

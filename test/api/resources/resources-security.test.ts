@@ -32,7 +32,12 @@ describe('resources: security', () => {
   test('patch of another organization’s resource is 404', async () => {
     const orgId = await newOrg();
     const resourceId = await newResource(orgId, await newEnv(orgId));
-    const res = await t.inject({ method: 'PATCH', url: `/v1/orgs/${await newOrg()}/resources/${resourceId}`, headers: t.root, payload: { display_name: 'stolen' } });
+    const res = await t.inject({
+      method: 'PATCH',
+      url: `/v1/orgs/${await newOrg()}/resources/${resourceId}`,
+      headers: t.root,
+      payload: { display_name: 'stolen' },
+    });
     assert.equal(res.statusCode, 404);
     assert.notEqual((await t.store.prisma.resource.findUniqueOrThrow({ where: { id: resourceId } })).displayName, 'stolen');
   });
@@ -51,18 +56,37 @@ describe('resources: security', () => {
       const [mine, theirs] = [await newEnv(orgId), await newEnv(orgId)];
       const admin = await credentialFor(t, orgId, [{ role: 'EnvironmentAdmin', scope: { type: 'environment', id: mine } }]);
       const headers = { authorization: admin.authorization };
-      const created = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources`, headers, payload: { kind: 'kafka_cluster', display_name: 'orders', environment_id: mine } });
+      const created = await t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/resources`,
+        headers,
+        payload: { kind: 'kafka_cluster', display_name: 'orders', environment_id: mine },
+      });
       assert.equal(created.statusCode, 201);
       const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'resource.create', target: created.json().id } });
       assert.equal(event?.actor, admin.principalId);
-      const elsewhere = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources`, headers, payload: { kind: 'kafka_cluster', display_name: 'x', environment_id: theirs } });
+      const elsewhere = await t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/resources`,
+        headers,
+        payload: { kind: 'kafka_cluster', display_name: 'x', environment_id: theirs },
+      });
       assert.equal(elsewhere.statusCode, 403);
       const theirResource = await newResource(orgId, theirs);
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${theirResource}`, headers, payload: { display_name: 'x' } })).statusCode, 403);
+      assert.equal(
+        (await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${theirResource}`, headers, payload: { display_name: 'x' } })).statusCode,
+        403,
+      );
       assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/resources/${theirResource}`, headers })).statusCode, 403);
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${created.json().id}`, headers, payload: { region: 'us-west-2' } })).statusCode, 200);
+      assert.equal(
+        (await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${created.json().id}`, headers, payload: { region: 'us-west-2' } })).statusCode,
+        200,
+      );
       assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/resources/${created.json().id}`, headers })).statusCode, 204);
-      assert.deepEqual((await t.store.prisma.resource.findMany({ where: { orgId } })).map((r) => r.id), [theirResource]);
+      assert.deepEqual(
+        (await t.store.prisma.resource.findMany({ where: { orgId } })).map((r) => r.id),
+        [theirResource],
+      );
     });
 
     test('a CloudClusterAdmin updates its own resource only and may not create resources (403)', async () => {
@@ -71,9 +95,20 @@ describe('resources: security', () => {
       const [mine, sibling] = [await newResource(orgId, envId), await newResource(orgId, envId)];
       const admin = await credentialFor(t, orgId, [{ role: 'CloudClusterAdmin', scope: { type: 'resource', id: mine } }]);
       const headers = { authorization: admin.authorization };
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${mine}`, headers, payload: { display_name: 'mine' } })).statusCode, 200);
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${sibling}`, headers, payload: { display_name: 'x' } })).statusCode, 403);
-      const create = await t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/resources`, headers, payload: { kind: 'kafka_cluster', display_name: 'x', environment_id: envId } });
+      assert.equal(
+        (await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${mine}`, headers, payload: { display_name: 'mine' } })).statusCode,
+        200,
+      );
+      assert.equal(
+        (await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${sibling}`, headers, payload: { display_name: 'x' } })).statusCode,
+        403,
+      );
+      const create = await t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${orgId}/resources`,
+        headers,
+        payload: { kind: 'kafka_cluster', display_name: 'x', environment_id: envId },
+      });
       assert.equal(create.statusCode, 403);
       assert.equal(await t.store.prisma.resource.count({ where: { orgId } }), 2);
     });
@@ -86,7 +121,10 @@ describe('resources: security', () => {
       const headers = { authorization: dev.authorization };
       assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources?environment_id=${envId}`, headers })).json().data.length, 1);
       assert.equal((await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${resourceId}`, headers })).statusCode, 200);
-      assert.equal((await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${resourceId}`, headers, payload: { display_name: 'x' } })).statusCode, 403);
+      assert.equal(
+        (await t.inject({ method: 'PATCH', url: `/v1/orgs/${orgId}/resources/${resourceId}`, headers, payload: { display_name: 'x' } })).statusCode,
+        403,
+      );
       assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${orgId}/resources/${resourceId}`, headers })).statusCode, 403);
       assert.equal(await t.store.prisma.resource.count({ where: { id: resourceId } }), 1);
     });
@@ -109,7 +147,12 @@ describe('resources: security', () => {
         { method: 'DELETE', url: `/v1/orgs/${otherOrg}/resources/${resourceId}` },
       ];
       for (const route of routes) assert.equal((await t.inject({ ...route, headers })).statusCode, 404, `${route.method} ${route.url}`);
-      const otherCreate = await t.inject({ method: 'POST', url: `/v1/orgs/${otherOrg}/resources`, headers, payload: { kind: 'kafka_cluster', display_name: 'x', environment_id: envId } });
+      const otherCreate = await t.inject({
+        method: 'POST',
+        url: `/v1/orgs/${otherOrg}/resources`,
+        headers,
+        payload: { kind: 'kafka_cluster', display_name: 'x', environment_id: envId },
+      });
       assert.equal(otherCreate.statusCode, 422, 'another organization’s environment is not one of its own');
       assert.equal(await t.store.prisma.resource.count({ where: { environmentId: envId } }), 1);
     });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newApiKeyId, newId } from '../../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
-import { resourceFixtures } from '../../helpers/resources.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { paths } from '../../helpers/problems.js';
+import { resourceFixtures } from '../../helpers/resources.js';
 
 describe('resources', () => {
   let t: TestApp;
@@ -22,7 +22,16 @@ describe('resources', () => {
     assert.match(resource.id, /^lkc-[a-z0-9]{10}$/);
     assert.deepEqual(
       { ...resource, id: undefined, created_at: undefined, updated_at: undefined },
-      { id: undefined, kind: 'kafka_cluster', display_name: 'orders', environment_id: envId, cloud: 'aws', region: 'us-east-2', created_at: undefined, updated_at: undefined },
+      {
+        id: undefined,
+        kind: 'kafka_cluster',
+        display_name: 'orders',
+        environment_id: envId,
+        cloud: 'aws',
+        region: 'us-east-2',
+        created_at: undefined,
+        updated_at: undefined,
+      },
     );
     const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'resource.create' } });
     assert.equal(event?.target, resource.id);
@@ -101,7 +110,10 @@ describe('resources', () => {
     const row = await t.store.prisma.resource.findUniqueOrThrow({ where: { id: resourceId } });
     assert.deepEqual([row.displayName, row.cloud, row.region], ['renamed', 'gcp', null]);
     const events = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'resource.update', target: resourceId }, orderBy: { id: 'asc' } });
-    assert.deepEqual(events.map((e) => e.details), [{ fields: ['display_name', 'cloud', 'region'] }, { fields: ['region'] }]);
+    assert.deepEqual(
+      events.map((e) => e.details),
+      [{ fields: ['display_name', 'cloud', 'region'] }, { fields: ['region'] }],
+    );
   });
 
   test('an empty patch changes nothing and writes no audit event', async () => {
@@ -121,7 +133,15 @@ describe('resources', () => {
     const resourceId = await newResource(orgId, envId);
     const keptId = await newResource(orgId, envId);
     const owner = await t.store.prisma.principal.create({ data: { id: newId('sa'), orgId, kind: 'service_account', displayName: uniqueName('sa') } });
-    const apiKey = (resource: string) => ({ id: newApiKeyId(), orgId, ownerId: owner.id, type: 'resource' as const, resourceId: resource, secretHash: '$argon2id$fixture', secretHint: 'abcd' });
+    const apiKey = (resource: string) => ({
+      id: newApiKeyId(),
+      orgId,
+      ownerId: owner.id,
+      type: 'resource' as const,
+      resourceId: resource,
+      secretHash: '$argon2id$fixture',
+      secretHint: 'abcd',
+    });
     const doomed = [apiKey(resourceId), apiKey(resourceId)];
     const kept = apiKey(keptId);
     await t.store.prisma.apiKey.createMany({ data: [...doomed, kept] });

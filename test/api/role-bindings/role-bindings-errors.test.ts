@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { createCluster, createOrg } from '../../helpers/principals.js';
-import { roleBindingFixtures } from '../../helpers/role-bindings.js';
 import { paths } from '../../helpers/problems.js';
+import { roleBindingFixtures } from '../../helpers/role-bindings.js';
 
 describe('role bindings: errors', () => {
   let t: TestApp;

@@ -77,7 +77,11 @@ describe('role bindings: security', () => {
       const outsider = await credentialFor(t, otherOrg, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
       const headers = { authorization: outsider.authorization };
       const routes: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string; payload?: object }> = [
-        { method: 'POST', url: `/v1/orgs/${orgId}/role-bindings`, payload: { principal: outsider.principalId, role: 'OrganizationAdmin', scope: { type: 'organization' } } },
+        {
+          method: 'POST',
+          url: `/v1/orgs/${orgId}/role-bindings`,
+          payload: { principal: outsider.principalId, role: 'OrganizationAdmin', scope: { type: 'organization' } },
+        },
         { method: 'GET', url: `/v1/orgs/${orgId}/role-bindings` },
         { method: 'GET', url: `/v1/orgs/${orgId}/role-bindings/${rb.id}` },
         { method: 'DELETE', url: `/v1/orgs/${orgId}/role-bindings/${rb.id}` },

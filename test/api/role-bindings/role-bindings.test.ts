@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { createCluster, createOrg } from '../../helpers/principals.js';
-import { roleBindingFixtures } from '../../helpers/role-bindings.js';
 import { paths } from '../../helpers/problems.js';
+import { roleBindingFixtures } from '../../helpers/role-bindings.js';
 
 describe('role bindings', () => {
   let t: TestApp;
@@ -20,7 +20,10 @@ describe('role bindings', () => {
     assert.equal(res.statusCode, 201);
     const binding = res.json();
     assert.match(binding.id, /^rb-[a-z0-9]{10}$/);
-    assert.deepEqual({ ...binding, id: undefined, created_at: undefined }, { id: undefined, principal: saId, role: 'OrganizationAdmin', scope: { type: 'organization' }, created_at: undefined });
+    assert.deepEqual(
+      { ...binding, id: undefined, created_at: undefined },
+      { id: undefined, principal: saId, role: 'OrganizationAdmin', scope: { type: 'organization' }, created_at: undefined },
+    );
     const row = await t.store.prisma.roleBinding.findUniqueOrThrow({ where: { id: binding.id } });
     assert.deepEqual([row.scopeType, row.scopeId, row.orgId], ['organization', orgId, orgId]);
     const [event] = await t.store.prisma.auditEvent.findMany({ where: { orgId, action: 'role_binding.create' } });

@@ -15,6 +15,12 @@ describe('POST /v1/verify/api-key: errors', () => {
   test('missing fields are 422 naming each', async () => {
     const res = await verify({ key: 'ABC' });
     assert.equal(res.statusCode, 422);
-    assert.deepEqual(res.json().errors.map((e: { path: string }) => e.path).sort(), ['resource_id', 'secret']);
+    assert.deepEqual(
+      res
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+      ['resource_id', 'secret'],
+    );
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generateSecret, SecretPrefix } from '../../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 import { verifyFixtures } from '../../helpers/verify.js';
 
@@ -67,7 +67,9 @@ describe('POST /v1/verify/api-key: security', () => {
     const wrong = generateSecret(SecretPrefix.apiKey);
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
-      statuses.push((await verify({ key: key.id, secret: wrong, resource_id: key.resourceId }, { authorization: stranger.authorization }, '10.2.1.1')).statusCode);
+      statuses.push(
+        (await verify({ key: key.id, secret: wrong, resource_id: key.resourceId }, { authorization: stranger.authorization }, '10.2.1.1')).statusCode,
+      );
     }
     assert.deepEqual(statuses.slice(5), [429, 429, 429], 'the stranger is throttled');
     // The owner's verifier never verified this key before: an uncached right secret, same key id.
@@ -83,7 +85,14 @@ describe('POST /v1/verify/api-key: security', () => {
       const { resourceId } = await createCluster(short, orgId);
       const owner = await createAsRoot(short, `/v1/orgs/${orgId}/service-accounts`, { display_name: uniqueName() });
       const key = await createAsRoot(short, `/v1/orgs/${orgId}/api-keys`, { owner: owner.id, scope: { type: 'resource', resource_id: resourceId } });
-      const ask = (secret: string) => short.inject({ method: 'POST', url: '/v1/verify/api-key', headers: short.root, remoteAddress: '10.2.2.1', payload: { key: key.id, secret, resource_id: resourceId } });
+      const ask = (secret: string) =>
+        short.inject({
+          method: 'POST',
+          url: '/v1/verify/api-key',
+          headers: short.root,
+          remoteAddress: '10.2.2.1',
+          payload: { key: key.id, secret, resource_id: resourceId },
+        });
       assert.equal((await ask(key.secret)).json().code, 'VALID');
       const wrong = generateSecret(SecretPrefix.apiKey);
       for (let i = 0; i < 3; i++) assert.equal((await ask(wrong)).statusCode, 200);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generateSecret, SecretPrefix } from '../../../src/crypto/tokens.js';
-import { startTestApp, uniqueName, type TestApp } from '../../helpers/app.js';
+import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { createClusterKey, pulsarSetup } from '../../helpers/cluster-keys.js';
 import { sample } from '../../helpers/metrics.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
@@ -29,7 +29,17 @@ async function credentials(t: TestApp) {
     clusterKey: { kind: 'cluster_key', token: clusterKey.token, cluster_id: pulsar.clusterId } as Item,
     accessKey: { kind: 'access_key', access_key: accessKey.key, cluster_id: fluvioId, operation: 'consume', topic: 'orders' } as Item,
   };
-  return { orgId, kafkaId, fluvioId, pulsarId: pulsar.clusterId, ownerId: owner.id as string, apiKeyId: apiKey.id as string, clusterKeyId: clusterKey.id as string, accessKeyName, items };
+  return {
+    orgId,
+    kafkaId,
+    fluvioId,
+    pulsarId: pulsar.clusterId,
+    ownerId: owner.id as string,
+    apiKeyId: apiKey.id as string,
+    clusterKeyId: clusterKey.id as string,
+    accessKeyName,
+    items,
+  };
 }
 
 describe('POST /v1/verify/batch', () => {
@@ -93,11 +103,18 @@ describe('POST /v1/verify/batch', () => {
       [{ ...c.items.accessKey, access_key: filtered.key }, 'KEY_FILTER_REQUIRED'],
       [{ ...c.items.accessKey, access_key: filtered.key, params: { tenant: 'acme' } }, 'KEY_FILTER_UNAVAILABLE'],
     ];
-    const res = await batch(items.map(([item]) => item), t.root, '10.30.0.1');
+    const res = await batch(
+      items.map(([item]) => item),
+      t.root,
+      '10.30.0.1',
+    );
     assert.equal(res.statusCode, 200, res.body);
     const { results } = res.json() as { results: Array<{ code: string }> };
     assert.deepEqual(Object.keys(res.json()), ['results']);
-    assert.deepEqual(results.map((r) => r.code), items.map(([, code]) => code));
+    assert.deepEqual(
+      results.map((r) => r.code),
+      items.map(([, code]) => code),
+    );
     for (const [index, [item]] of items.entries()) {
       assert.deepEqual(results[index], await single(item), `item ${index} (${item.kind}) answers as ${SINGLE_ROUTE[item.kind]}`);
     }
@@ -117,7 +134,10 @@ describe('POST /v1/verify/batch', () => {
       const refused = await batch(items);
       assert.equal(refused.statusCode, 422, refused.body);
       assert.match(String(refused.headers['content-type']), /^application\/problem\+json/);
-      assert.deepEqual(refused.json().errors.map((e: { path: string }) => e.path), ['items']);
+      assert.deepEqual(
+        refused.json().errors.map((e: { path: string }) => e.path),
+        ['items'],
+      );
     }
     assert.equal(await verifications(), before, 'no verification was counted');
   });
@@ -136,16 +156,32 @@ describe('POST /v1/verify/batch', () => {
     for (const [items, paths] of cases) {
       const res = await batch(items);
       assert.equal(res.statusCode, 422, res.body);
-      assert.deepEqual(res.json().errors.map((e: { path: string }) => e.path).sort(), paths, res.body);
+      assert.deepEqual(
+        res
+          .json()
+          .errors.map((e: { path: string }) => e.path)
+          .sort(),
+        paths,
+        res.body,
+      );
     }
-    assert.equal((await t.inject({ method: 'POST', url: '/v1/verify/batch', headers: t.root, payload: { items: [c.items.apiKey], more: true } })).statusCode, 422);
+    assert.equal(
+      (await t.inject({ method: 'POST', url: '/v1/verify/batch', headers: t.root, payload: { items: [c.items.apiKey], more: true } })).statusCode,
+      422,
+    );
     assert.equal(await verifications(), before, 'no verification was counted');
   });
 
   test('every item counts in latchkey_verifications_total under its own kind and code', async () => {
     const c = await credentials(t);
     const before = await t.app.metrics!.render();
-    const res = await batch([c.items.apiKey, c.items.apiKey, { ...c.items.clusterKey, cluster_id: 'pc-elsewhere' }, { ...c.items.accessKey, operation: 'produce' }, c.items.accessKey]);
+    const res = await batch([
+      c.items.apiKey,
+      c.items.apiKey,
+      { ...c.items.clusterKey, cluster_id: 'pc-elsewhere' },
+      { ...c.items.accessKey, operation: 'produce' },
+      c.items.accessKey,
+    ]);
     assert.equal(res.statusCode, 200, res.body);
     const text = await t.app.metrics!.render();
     const delta = (series: string) => (sample(text, series) ?? 0) - (sample(before, series) ?? 0);
@@ -165,9 +201,13 @@ describe('POST /v1/verify/batch', () => {
     const items = [mine.items.apiKey, theirs.items.apiKey, mine.items.clusterKey, theirs.items.clusterKey, mine.items.accessKey, theirs.items.accessKey];
     const res = await batch(items, headers);
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json().results.map((r: { code: string }) => r.code), ['VALID', 'INVALID', 'VALID', 'INVALID', 'VALID', 'INVALID']);
+    assert.deepEqual(
+      res.json().results.map((r: { code: string }) => r.code),
+      ['VALID', 'INVALID', 'VALID', 'INVALID', 'VALID', 'INVALID'],
+    );
     for (const [index, item] of items.entries()) assert.deepEqual(res.json().results[index], await single(item, headers));
-    for (const id of [theirs.orgId, theirs.apiKeyId, theirs.clusterKeyId, theirs.accessKeyName, theirs.ownerId]) assert.ok(!res.body.includes(id), `${id} leaked`);
+    for (const id of [theirs.orgId, theirs.apiKeyId, theirs.clusterKeyId, theirs.accessKeyName, theirs.ownerId])
+      assert.ok(!res.body.includes(id), `${id} leaked`);
 
     const admin = await credentialFor(t, mine.orgId, [{ role: 'OrganizationAdmin', scope: { type: 'organization' } }]);
     for (const only of [[mine.items.apiKey], [mine.items.clusterKey]]) {
@@ -182,12 +222,21 @@ describe('POST /v1/verify/batch', () => {
   test('revocations are seen in batch answers at once', async () => {
     const c = await credentials(t);
     const items = [c.items.apiKey, c.items.clusterKey, c.items.accessKey];
-    assert.deepEqual((await batch(items)).json().results.map((r: { code: string }) => r.code), ['VALID', 'VALID', 'VALID']);
+    assert.deepEqual(
+      (await batch(items)).json().results.map((r: { code: string }) => r.code),
+      ['VALID', 'VALID', 'VALID'],
+    );
     assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${c.orgId}/api-keys/${c.apiKeyId}`, headers: t.root })).statusCode, 204);
     assert.equal((await t.inject({ method: 'POST', url: `/v1/orgs/${c.orgId}/cluster-keys/${c.clusterKeyId}/revoke`, headers: t.root })).statusCode, 200);
-    assert.equal((await t.inject({ method: 'DELETE', url: `/v1/orgs/${c.orgId}/resources/${c.fluvioId}/access-keys/${c.accessKeyName}`, headers: t.root })).statusCode, 204);
+    assert.equal(
+      (await t.inject({ method: 'DELETE', url: `/v1/orgs/${c.orgId}/resources/${c.fluvioId}/access-keys/${c.accessKeyName}`, headers: t.root })).statusCode,
+      204,
+    );
     const res = await batch(items);
-    assert.deepEqual(res.json().results.map((r: { code: string }) => r.code), ['REVOKED', 'REVOKED', 'INVALID']);
+    assert.deepEqual(
+      res.json().results.map((r: { code: string }) => r.code),
+      ['REVOKED', 'REVOKED', 'INVALID'],
+    );
     for (const [index, item] of items.entries()) assert.deepEqual(res.json().results[index], await single(item));
   });
 });
@@ -199,7 +248,8 @@ describe('POST /v1/verify/batch and the failure limits', () => {
   });
   after(() => t.close());
 
-  const batch = (items: unknown, remoteAddress: string) => t.inject({ method: 'POST', url: '/v1/verify/batch', headers: t.root, payload: { items }, remoteAddress });
+  const batch = (items: unknown, remoteAddress: string) =>
+    t.inject({ method: 'POST', url: '/v1/verify/batch', headers: t.root, payload: { items }, remoteAddress });
   const single = (item: Item, remoteAddress: string) => {
     const { kind: _kind, ...payload } = item;
     return t.inject({ method: 'POST', url: '/v1/verify/api-key', headers: t.root, payload, remoteAddress });
@@ -211,7 +261,10 @@ describe('POST /v1/verify/batch and the failure limits', () => {
     const wrong = Array.from({ length: 5 }, () => ({ ...c.items.apiKey, secret: generateSecret(SecretPrefix.apiKey) }));
     const res = await batch(wrong, '10.31.0.1');
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json().results.map((r: { code: string }) => r.code), ['INVALID', 'INVALID', 'INVALID', 'INVALID', 'INVALID']);
+    assert.deepEqual(
+      res.json().results.map((r: { code: string }) => r.code),
+      ['INVALID', 'INVALID', 'INVALID', 'INVALID', 'INVALID'],
+    );
     const next = await single(wrong[0]!, '10.31.0.1');
     assert.equal(next.statusCode, 429, 'five failures in one batch reached the limit of five');
     assert.ok(Number(next.headers['retry-after']) >= 1);
@@ -238,6 +291,9 @@ describe('POST /v1/verify/batch and the failure limits', () => {
     assert.equal((await batch([wrong[0]], '10.31.2.1')).statusCode, 429);
     const known = await batch([c.items.apiKey, c.items.clusterKey], '10.31.2.1');
     assert.equal(known.statusCode, 200, known.body);
-    assert.deepEqual(known.json().results.map((r: { code: string }) => r.code), ['VALID', 'VALID']);
+    assert.deepEqual(
+      known.json().results.map((r: { code: string }) => r.code),
+      ['VALID', 'VALID'],
+    );
   });
 });
