@@ -43,12 +43,19 @@ const STAGES: Array<[string, (frame: CallFrame, isLeaf: boolean) => boolean]> = 
   ['audit/usage recording', any(src('modules/api-keys/usage'), src('modules/audit/'))],
   [
     'cache lookup + HMAC',
-    any(src('modules/verify/verifier'), src('modules/access-keys/verifier'), src('modules/cluster-keys/verifier'), src('lib/verify-cache'), pkg('lru-cache')),
+    any(src('modules/api-keys/verifier'), src('modules/access-keys/verifier'), src('modules/cluster-keys/verifier'), src('lib/verify-cache'), pkg('lru-cache')),
   ],
   ['zod validation', any(pkg('zod'), pkg('fastify-type-provider-zod'))],
   [
     'verify handler (own code, failure limits)',
-    any(src('modules/verify/'), src('modules/access-keys/'), src('modules/cluster-keys/'), src('lib/rate-limit'), src('crypto/tokens')),
+    any(
+      src('modules/verify/'),
+      src('modules/api-keys/'),
+      src('modules/access-keys/'),
+      src('modules/cluster-keys/'),
+      src('lib/rate-limit'),
+      src('crypto/tokens'),
+    ),
   ],
   ['logging', any(pkg('pino'), pkg('@pinojs/redact'), pkg('pino-std-serializers'), src('logger'))],
   // The input plugin's hooks start below its content-type parser (line ~120 of input.ts).

@@ -17,6 +17,7 @@ import accessKeyRoutes from './modules/access-keys/routes.js';
 import { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import apiKeyRoutes from './modules/api-keys/routes.js';
 import { UsageRecorder } from './modules/api-keys/usage.js';
+import { ApiKeyVerifier } from './modules/api-keys/verifier.js';
 import auditRoutes from './modules/audit/routes.js';
 import { clientDetailsCache } from './modules/clients/details-cache.js';
 import clientRoutes from './modules/clients/routes.js';
@@ -33,9 +34,7 @@ import orgRoutes from './modules/orgs/routes.js';
 import principalRoutes from './modules/principals/routes.js';
 import resourceRoutes from './modules/resources/routes.js';
 import roleBindingRoutes from './modules/role-bindings/routes.js';
-import verifyBatchRoutes from './modules/verify/batch.js';
 import verifyRoutes from './modules/verify/routes.js';
-import { ApiKeyVerifier } from './modules/verify/verifier.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
@@ -197,7 +196,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     accessKeyRoutes,
     clusterKeyRoutes,
     verifyRoutes,
-    verifyBatchRoutes,
     auditRoutes,
     confluentCompatRoutes,
     clientRoutes,

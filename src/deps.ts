@@ -6,10 +6,10 @@ import type { CredentialFailureLimits, FailureLimiter, Tarpit } from './lib/rate
 import type { KeyFilterFetcher } from './modules/access-keys/key-filter.js';
 import type { AccessKeyVerifier } from './modules/access-keys/verifier.js';
 import type { UsageRecorder } from './modules/api-keys/usage.js';
+import type { ApiKeyVerifier } from './modules/api-keys/verifier.js';
 import type { ClientDetailsCache } from './modules/clients/details-cache.js';
 import type { ClusterSigningKeys } from './modules/cluster-keys/signing-keys.js';
 import type { ClusterKeyVerifier } from './modules/cluster-keys/verifier.js';
-import type { ApiKeyVerifier } from './modules/verify/verifier.js';
 import type { Db, Store } from './store/index.js';
 
 /** What services need from the process. Built once in app.ts; services take it as an argument. */

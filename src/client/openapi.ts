@@ -126,6 +126,10 @@ export interface paths {
     /** Clouds and regions a Flink API key may be scoped to */
     get: operations["listFlinkRegions"];
   };
+  "/v1/verify/api-key": {
+    /** Verify an API key secret for a resource (root, or the Verifier role of the key’s organization) */
+    post: operations["verifyApiKey"];
+  };
   "/v1/orgs/{org_id}/resources/{cluster_id}/access-keys": {
     /** List the access keys of a cluster (key_hint only, never the key) */
     get: operations["listAccessKeys"];
@@ -189,10 +193,6 @@ export interface paths {
   "/v1/verify/cluster-key": {
     /** Verify a cluster key for a Pulsar cluster (root, or the Verifier role of the key’s organization) */
     post: operations["verifyClusterKey"];
-  };
-  "/v1/verify/api-key": {
-    /** Verify an API key secret for a resource (root, or the Verifier role of the key’s organization) */
-    post: operations["verifyApiKey"];
   };
   "/v1/verify/batch": {
     /** Verify up to 100 API keys, cluster keys and access keys in one call; results in the order of the items (root, or the Verifier role of the credentials’ organization) */
@@ -652,6 +652,24 @@ export interface components {
       /** @description The old secret verifies until then */
       previous_secret_expires_at: string | null;
     };
+    ApiKeyVerificationInput: {
+      valid: boolean;
+      /** @enum {string} */
+      code: "VALID" | "INVALID" | "EXPIRED" | "REVOKED" | "WRONG_RESOURCE";
+      key?: {
+        id: string;
+        /** @enum {string} */
+        type: "cloud" | "resource" | "flink";
+        scope: components["schemas"]["ApiKeyScopeInput"];
+        expires_at: string | null;
+      };
+      principal?: {
+        id: string;
+        /** @enum {string} */
+        type: "service_account" | "user";
+      };
+      org_id?: string;
+    };
     AuditEventInput: {
       id: string;
       /**
@@ -958,24 +976,6 @@ export interface components {
        * @description RFC 3339 timestamp, UTC
        */
       created_at: string;
-    };
-    ApiKeyVerificationInput: {
-      valid: boolean;
-      /** @enum {string} */
-      code: "VALID" | "INVALID" | "EXPIRED" | "REVOKED" | "WRONG_RESOURCE";
-      key?: {
-        id: string;
-        /** @enum {string} */
-        type: "cloud" | "resource" | "flink";
-        scope: components["schemas"]["ApiKeyScopeInput"];
-        expires_at: string | null;
-      };
-      principal?: {
-        id: string;
-        /** @enum {string} */
-        type: "service_account" | "user";
-      };
-      org_id?: string;
     };
     BatchVerificationInput: {
       /** @description One per item, in the order of the items: what the item’s single verify route answers */
@@ -1363,6 +1363,24 @@ export interface components {
       /** @description The old secret verifies until then */
       previous_secret_expires_at: string | null;
     };
+    ApiKeyVerification: {
+      valid: boolean;
+      /** @enum {string} */
+      code: "VALID" | "INVALID" | "EXPIRED" | "REVOKED" | "WRONG_RESOURCE";
+      key?: {
+        id: string;
+        /** @enum {string} */
+        type: "cloud" | "resource" | "flink";
+        scope: components["schemas"]["ApiKeyScope"];
+        expires_at: string | null;
+      };
+      principal?: {
+        id: string;
+        /** @enum {string} */
+        type: "service_account" | "user";
+      };
+      org_id?: string;
+    };
     AuditEvent: {
       id: string;
       /**
@@ -1669,24 +1687,6 @@ export interface components {
        * @description RFC 3339 timestamp, UTC
        */
       created_at: string;
-    };
-    ApiKeyVerification: {
-      valid: boolean;
-      /** @enum {string} */
-      code: "VALID" | "INVALID" | "EXPIRED" | "REVOKED" | "WRONG_RESOURCE";
-      key?: {
-        id: string;
-        /** @enum {string} */
-        type: "cloud" | "resource" | "flink";
-        scope: components["schemas"]["ApiKeyScope"];
-        expires_at: string | null;
-      };
-      principal?: {
-        id: string;
-        /** @enum {string} */
-        type: "service_account" | "user";
-      };
-      org_id?: string;
     };
     BatchVerification: {
       /** @description One per item, in the order of the items: what the item’s single verify route answers */
@@ -5274,6 +5274,101 @@ export interface operations {
       };
     };
   };
+  /** Verify an API key secret for a resource (root, or the Verifier role of the key’s organization) */
+  verifyApiKey: {
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *   "key": "AVB70UZ0J0HSHWNR",
+         *   "secret": "lks_5ga6jf2kadQPco0DrO9BDgjFi5W9EczWzVNDYUanNe512YUdx",
+         *   "resource_id": "lkc-v3kb92fbb4"
+         * }
+         */
+        "application/json": {
+          /** @description API key id */
+          key: string;
+          secret: string;
+          /** @description What the caller guards: a resource id, `cloud`, or `env-xxx.<cloud>.<region>` */
+          resource_id: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ApiKeyVerification"];
+        };
+      };
+      /** @description Problem details */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      409: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      413: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      422: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      429: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      500: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Problem details */
+      503: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   /** List the access keys of a cluster (key_hint only, never the key) */
   listAccessKeys: {
     parameters: {
@@ -6881,101 +6976,6 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ClusterKeyVerification"];
-        };
-      };
-      /** @description Problem details */
-      400: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      401: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      403: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      404: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      409: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      413: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      415: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      422: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      429: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      500: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-      /** @description Problem details */
-      503: {
-        content: {
-          "application/problem+json": components["schemas"]["Problem"];
-        };
-      };
-    };
-  };
-  /** Verify an API key secret for a resource (root, or the Verifier role of the key’s organization) */
-  verifyApiKey: {
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *   "key": "AVB70UZ0J0HSHWNR",
-         *   "secret": "lks_5ga6jf2kadQPco0DrO9BDgjFi5W9EczWzVNDYUanNe512YUdx",
-         *   "resource_id": "lkc-v3kb92fbb4"
-         * }
-         */
-        "application/json": {
-          /** @description API key id */
-          key: string;
-          secret: string;
-          /** @description What the caller guards: a resource id, `cloud`, or `env-xxx.<cloud>.<region>` */
-          resource_id: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Default Response */
-      200: {
-        content: {
-          "application/json": components["schemas"]["ApiKeyVerification"];
         };
       };
       /** @description Problem details */

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { SecretHasher } from '../../src/crypto/hashing.js';
 import { generateSecret, newApiKeyId, SecretPrefix, secretHint } from '../../src/crypto/tokens.js';
-import { ApiKeyVerifier } from '../../src/modules/verify/verifier.js';
+import { ApiKeyVerifier } from '../../src/modules/api-keys/verifier.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TEST_DATABASE_URL, uniqueName } from '../helpers/app.js';
 import { wrongSecret } from '../helpers/secrets.js';

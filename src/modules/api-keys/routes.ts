@@ -16,8 +16,10 @@ import {
   rotateApiKeyBody,
   rotatedApiKeySchema,
   updateApiKeyBody,
+  verifyApiKeyBody,
+  verifyResultSchema,
 } from './schemas.js';
-import { createApiKey, deleteApiKey, getApiKey, listApiKeys, rotateApiKey, updateApiKey } from './service.js';
+import { createApiKey, deleteApiKey, getApiKey, listApiKeys, rotateApiKey, updateApiKey, verifyApiKey } from './service.js';
 
 export default async function apiKeyRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
   const route = routesOf(app, { tags: ['api-keys'] });
@@ -116,5 +118,18 @@ export default async function apiKeyRoutes(app: FastifyInstance, { deps }: { dep
     auth: 'org.read',
     response: { 200: z.object({ data: z.array(z.object({ id: z.string(), cloud: z.string(), region: z.string(), display_name: z.string() })) }) },
     handler: async () => ({ data: FLINK_REGIONS.map((r) => ({ id: `${r.cloud}.${r.region}`, ...r })) }),
+  });
+
+  route({
+    method: 'POST',
+    url: '/v1/verify/api-key',
+    tags: ['verify'],
+    operationId: 'verifyApiKey',
+    summary: 'Verify an API key secret for a resource (root, or the Verifier role of the key’s organization)',
+    auth: 'credential.verify',
+    verifyKind: 'api_key',
+    body: verifyApiKeyBody,
+    response: { 200: verifyResultSchema },
+    handler: async (request) => verifyApiKey(deps, contextOf(request), request.body),
   });
 }

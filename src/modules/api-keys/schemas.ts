@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ApiKey, Prisma } from '../../generated/prisma/client.js';
 import { isoTime, isoTimeOrNull, pageQuery, timestamp } from '../../schemas/common.js';
 
-export const apiKeyScope = z
+const apiKeyScope = z
   .discriminatedUnion('type', [
     z.strictObject({ type: z.literal('resource'), resource_id: z.string().min(1).max(80).describe('A kafka_cluster, schema_registry or ksqldb_cluster id') }),
     z.strictObject({ type: z.literal('cloud') }),
@@ -145,3 +145,21 @@ export function presentApiKey(key: ApiKeyWithOwner): z.output<typeof apiKeySchem
     last_used_at: isoTimeOrNull(key.lastUsedAt),
   };
 }
+
+export const verifyApiKeyBody = z
+  .strictObject({
+    key: z.string().max(64).describe('API key id'),
+    secret: z.string().max(256),
+    resource_id: z.string().min(1).max(160).describe('What the caller guards: a resource id, `cloud`, or `env-xxx.<cloud>.<region>`'),
+  })
+  .meta({ examples: [{ key: 'AVB70UZ0J0HSHWNR', secret: 'lks_5ga6jf2kadQPco0DrO9BDgjFi5W9EczWzVNDYUanNe512YUdx', resource_id: 'lkc-v3kb92fbb4' }] });
+
+export const verifyResultSchema = z
+  .object({
+    valid: z.boolean(),
+    code: z.enum(['VALID', 'INVALID', 'EXPIRED', 'REVOKED', 'WRONG_RESOURCE']),
+    key: z.object({ id: z.string(), type: z.enum(['cloud', 'resource', 'flink']), scope: apiKeyScope, expires_at: z.string().nullable() }).optional(),
+    principal: z.object({ id: z.string(), type: z.enum(['service_account', 'user']) }).optional(),
+    org_id: z.string().optional(),
+  })
+  .meta({ id: 'ApiKeyVerification' });
