@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { CLIENT_TYPES_FILE, generateClientTypes, generateOpenApi, OPENAPI_FILE } from '../scripts/openapi.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { suiteApp } from './helpers/app.js';
 import { createCluster, createOrg, credentialFor } from './helpers/principals.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -94,11 +94,7 @@ describe('OpenAPI document', () => {
   });
 
   describe('served by the app', () => {
-    let t: TestApp;
-    before(async () => {
-      t = await startTestApp();
-    });
-    after(() => t.close());
+    const t = suiteApp();
 
     test('GET /openapi.json serves the same document, without credentials', async () => {
       const res = await t.inject({ method: 'GET', url: '/openapi.json' });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { after, before } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { type AppOptions, buildApp } from '../../src/app.js';
@@ -34,6 +35,26 @@ export interface TestAppOptions {
   store?: Store;
   /** Test seams of the remote key-filter fetcher (resolver, trusted CAs, connect guard). */
   keyFilterSeams?: AppOptions['keyFilterSeams'];
+}
+
+/**
+ * The app of one `describe`: started in its `before`, closed in its `after`. The returned object
+ * stands for the running app inside tests and hooks (options are read when it starts, so they may
+ * use what an earlier hook set up).
+ */
+export function suiteApp(options?: TestAppOptions | (() => TestAppOptions)): TestApp {
+  let app: TestApp | undefined;
+  before(async () => {
+    app = await startTestApp(typeof options === 'function' ? options() : options);
+  });
+  after(() => app?.close());
+  return new Proxy({} as TestApp, {
+    get(_target, property) {
+      if (!app) throw new Error('the suite app runs only inside tests and hooks of its describe');
+      const value: unknown = Reflect.get(app, property);
+      return typeof value === 'function' ? value.bind(app) : value;
+    },
+  });
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateSecret, SecretPrefix } from '../../src/crypto/tokens.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { suiteApp } from '../helpers/app.js';
 import { basic, createOrg, credentialFor } from '../helpers/principals.js';
 
 describe('failed authentication is rate limited per client address', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_AUTH_FAILURES_PER_MINUTE: '3' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_AUTH_FAILURES_PER_MINUTE: '3' } }));
 
   const attempt = (authorization: string, remoteAddress: string) => t.inject({ method: 'GET', url: '/v1/orgs', headers: { authorization }, remoteAddress });
 

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../helpers/app.js';
 
 describe('response headers', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
 
   test('every response carries the API security headers and is not cacheable', async () => {
     for (const url of ['/healthz', '/v1/orgs', '/no-such-route']) {

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../helpers/app.js';
 
 describe('logging never carries credentials', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
 
   /** Log lines written while `work` ran. */
   async function logsDuring(work: () => Promise<unknown>): Promise<string[]> {

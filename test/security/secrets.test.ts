@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp, uniqueName } from '../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp, type TestApp, uniqueName } from '../helpers/app.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../helpers/principals.js';
 
 /** Every row of every table of ours, as text. */
@@ -18,11 +18,7 @@ async function databaseText(t: TestApp): Promise<string> {
 }
 
 describe('secrets are shown once and stored nowhere', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LOG_LEVEL: 'trace' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LOG_LEVEL: 'trace' } }));
 
   test('issued secrets never reach the logs, the audit trail or the database', async () => {
     const secrets: string[] = [t.rootToken];

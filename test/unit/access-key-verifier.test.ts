@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SecretHasher } from '../../src/crypto/hashing.js';
 import { accessKeyLookupId, generateAccessKey } from '../../src/crypto/tokens.js';
 import { AccessKeyVerifier } from '../../src/modules/access-keys/verifier.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { suiteApp } from '../helpers/app.js';
 import { createCluster, createOrg } from '../helpers/principals.js';
 
 /** A real hasher that counts its argon2 verifications. */
@@ -16,11 +16,7 @@ class CountingHasher extends SecretHasher {
 }
 
 describe('AccessKeyVerifier', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
 
   const options = { memoryCost: 8192, timeCost: 1, parallelism: 1, concurrency: 4, queueLimit: 100 };
 

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { accessKeyFixtures } from '../../helpers/access-keys.js';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { suiteApp } from '../../helpers/app.js';
 import { createCluster, credentialFor } from '../../helpers/principals.js';
 
 describe('access keys: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } }));
   const { fluvioCluster, create, verify } = accessKeyFixtures(() => t);
 
   test('bad input is 422 naming the field, and nothing is created', async () => {

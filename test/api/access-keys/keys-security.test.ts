@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { accessKeyLookupId, generateAccessKey } from '../../../src/crypto/tokens.js';
 import { accessKeyFixtures } from '../../helpers/access-keys.js';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { startTestApp, suiteApp } from '../../helpers/app.js';
 import { createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 import { wrongSecret } from '../../helpers/secrets.js';
 
 describe('access keys: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } }));
   const { fluvioCluster, create, verify } = accessKeyFixtures(() => t);
 
   test('OrganizationAdmin, EnvironmentAdmin of the environment, CloudClusterAdmin or DeveloperManage on the cluster may manage; others 403', async () => {

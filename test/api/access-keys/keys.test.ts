@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { accessKeyLookupId, generateAccessKey } from '../../../src/crypto/tokens.js';
 import { accessKeyFixtures } from '../../helpers/access-keys.js';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { credentialFor } from '../../helpers/principals.js';
 import { wrongSecret } from '../../helpers/secrets.js';
 
 describe('access keys', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '3', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } }));
   const { fluvioCluster, create, verify } = accessKeyFixtures(() => t);
 
   test('creates a simple key shown once, URL-safe and checksummed, stored only as lookup id and argon2id hash', async () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { apiKeyFixtures } from '../../helpers/api-keys.js';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { createAsRoot, createOrg } from '../../helpers/principals.js';
 
 describe('API keys: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { setup, createKey, verify } = apiKeyFixtures(() => t);
 
   test('an unknown Flink region, a foreign resource, a pulsar cluster and a past expiry are 422 naming the field', async () => {

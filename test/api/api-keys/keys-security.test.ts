@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { apiKeyFixtures } from '../../helpers/api-keys.js';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { basic, createAsRoot, createCluster, credentialFor } from '../../helpers/principals.js';
 
 describe('API keys: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { setup, createKey, verify } = apiKeyFixtures(() => t);
 
   describe('who may create', () => {

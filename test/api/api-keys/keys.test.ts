@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { apiKeyFixtures } from '../../helpers/api-keys.js';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { createAsRoot } from '../../helpers/principals.js';
 
 describe('API keys', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { setup, createKey, verify } = apiKeyFixtures(() => t);
 
   test('creates a resource key whose secret is shown once and stored only as an argon2id hash', async () => {

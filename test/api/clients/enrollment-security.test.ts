@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { startTestApp, suiteApp, uniqueName } from '../../helpers/app.js';
 import { clientFixtures } from '../../helpers/clients.js';
 import { createAsRoot, createOrg } from '../../helpers/principals.js';
 
 describe('kdb Insights client enrollment: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE: '1000', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE: '1000', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } }));
   const { deployment, accessToken, enrol, leave, topics, enrolled } = clientFixtures(() => t);
 
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

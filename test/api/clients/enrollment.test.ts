@@ -3,19 +3,15 @@ import { execFile, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { clientFixtures, dir, file, openssl } from '../../helpers/clients.js';
 import { createAsRoot, createOrg } from '../../helpers/principals.js';
 
 describe('kdb Insights client enrollment', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE: '1000', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_CLIENT_DETAILS_FAILURES_PER_ADDRESS_PER_MINUTE: '1000', LATCHKEY_RATE_LIMITED_DELAY_MS: '0' } }));
   const { deployment, accessToken, enrol, leave, details, topics, enrolled } = clientFixtures(() => t);
 
   const crlOf = async (orgId: string, resourceId: string) => t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/resources/${resourceId}/crl.pem` });

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { createClusterKey, decodeJwt, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 import { createAsRoot, createOrg } from '../../helpers/principals.js';
 
 const DAY = 86_400_000;
 
 describe('cluster keys: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
 
   const url = (orgId: string, rest = '') => `/v1/orgs/${orgId}/cluster-keys${rest}`;
 

@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { createClusterKey, decodeJwt, nodeVerifies, publicKeyFromJwk, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 import { createCluster, createOrg } from '../../helpers/principals.js';
 
 const DAY = 86_400_000;
 
 describe('cluster keys', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
 
   const url = (orgId: string, rest = '') => `/v1/orgs/${orgId}/cluster-keys${rest}`;
 

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { createClusterKey, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 import { createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('cluster key signing keys, discovery, revocation feed and purge: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
 
   test("roles: admins of the org, the cluster's environment or the cluster create keys; Developer roles only their own; Verifier cannot", async () => {
     const orgId = await createOrg(t);

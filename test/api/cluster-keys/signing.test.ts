@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Deps } from '../../../src/deps.js';
 import { purgeClusterKeys } from '../../../src/modules/cluster-keys/service.js';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { startTestApp, suiteApp } from '../../helpers/app.js';
 import { createClusterKey, decodeJwt, nodeVerifies, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 import { createOrg, credentialFor } from '../../helpers/principals.js';
 
 const DAY = 86_400_000;
 
 describe('cluster key signing keys, discovery, revocation feed and purge', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
 
   const jwksKids = async (orgId: string) =>
     (await t.inject({ method: 'GET', url: `/v1/orgs/${orgId}/.well-known/jwks.json` }))

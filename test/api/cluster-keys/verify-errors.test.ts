@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { b64json, clusterKeyVerifyFixtures } from '../../helpers/cluster-keys.js';
 
 describe('cluster key verification: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { keyAndForge } = clusterKeyVerifyFixtures(() => t);
 
   test('garbage of any size is 200 INVALID or a 4xx, never a 5xx', async () => {

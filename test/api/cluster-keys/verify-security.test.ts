@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { b64json, clusterKeyVerifyFixtures, hs256, verifyCode } from '../../helpers/cluster-keys.js';
 import { createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('cluster key verification: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { keyAndForge } = clusterKeyVerifyFixtures(() => t);
 
   test('tampered payload, tampered signature, alg none, HS256 with the public key and an unknown kid are INVALID', async () => {

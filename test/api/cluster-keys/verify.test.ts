@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { clusterKeyVerifyFixtures, pulsarSetup, verifyCode } from '../../helpers/cluster-keys.js';
 
 describe('cluster key verification', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { keyAndForge } = clusterKeyVerifyFixtures(() => t);
 
   test('VALID answers the key, its owner and organization', async () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { confluentFixtures } from '../../helpers/compat-confluent.js';
 import { createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('Confluent IAM v2 compatibility: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { setup, createKey, confluentErrors } = confluentFixtures(() => t);
 
   describe('API keys', () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { confluentFixtures } from '../../helpers/compat-confluent.js';
 import { basic, createCluster } from '../../helpers/principals.js';
 
 describe('Confluent IAM v2 compatibility', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { setup, createKey, verify, confluentErrors } = confluentFixtures(() => t);
 
   describe('API keys', () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { newApiKeyId, newId } from '../../../src/crypto/tokens.js';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { environmentFixtures } from '../../helpers/environments.js';
 
 describe('environments', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, createEnv, newEnv, auditActions } = environmentFixtures(() => t);
 
   test('create answers 201 with the environment and writes an audit event', async () => {

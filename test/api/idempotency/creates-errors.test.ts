@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { idempotencyFixtures, newKey } from '../../helpers/idempotency.js';
 
 describe('Idempotency-Key on creates: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { orgWithOwner, createKey, keysOf } = idempotencyFixtures(() => t);
 
   test('the same key with another body is refused with 422 idempotency_key_reused and creates nothing', async () => {

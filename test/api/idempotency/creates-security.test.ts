@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { idempotencyFixtures, keyHash, newKey } from '../../helpers/idempotency.js';
 import { createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('Idempotency-Key on creates: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { orgWithOwner, createKey } = idempotencyFixtures(() => t);
 
   test('the stored response reveals neither the secret nor the key to someone holding only the database', async () => {

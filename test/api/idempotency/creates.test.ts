@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { requestFingerprint } from '../../../src/plugins/idempotency.js';
 import { claimIdempotencyKey, purgeExpiredIdempotencyRecords } from '../../../src/store/idempotency.js';
-import { startTestApp, TEST_DATABASE_URL, type TestApp, uniqueName } from '../../helpers/app.js';
+import { startTestApp, suiteApp, TEST_DATABASE_URL, uniqueName } from '../../helpers/app.js';
 import { idempotencyFixtures, keyHash, newKey } from '../../helpers/idempotency.js';
 import { createAsRoot, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('Idempotency-Key on creates', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { orgWithOwner, createKey, keysOf, recordsOf } = idempotencyFixtures(() => t);
 
   test('a retry with the same key and body replays the first response, secret included, and creates nothing', async () => {

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { tokenFixtures } from '../../helpers/oauth.js';
 
 describe('POST /oauth2/token: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { token } = tokenFixtures(() => t);
 
   test('an unreadable Basic client credential is 401 invalid_client, not a server error', async () => {

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { tokenFixtures } from '../../helpers/oauth.js';
 import { createOrg, credentialFor } from '../../helpers/principals.js';
 import { wrongSecret } from '../../helpers/secrets.js';
 
 describe('POST /oauth2/token: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { token } = tokenFixtures(() => t);
 
   test('a wrong secret is 401 invalid_client; a bad grant is 400 per RFC 6749', async () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, TEST_DATABASE_URL, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { startTestApp, suiteApp, TEST_DATABASE_URL } from '../../helpers/app.js';
 import { tokenFixtures } from '../../helpers/oauth.js';
 import { basic, createOrg, credentialFor } from '../../helpers/principals.js';
 
 describe('POST /oauth2/token', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { token } = tokenFixtures(() => t);
 
   test('client credentials in a form body give a 15-minute bearer token that acts as the key owner', async () => {

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 
 describe('organizations: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
 
   test('no credential is 401 with a challenge; a wrong token is 401', async () => {
     const none = await t.inject({ method: 'POST', url: '/v1/orgs', payload: { name: uniqueName() } });

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { serviceAccountFixtures } from '../../helpers/principals.js';
 import { paths } from '../../helpers/problems.js';
 
 describe('service accounts: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, createSa, newSa, addKey, hoursAgo } = serviceAccountFixtures(() => t);
 
   test('a display name already used in the organization is 409 name_taken', async () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { suiteApp } from '../../helpers/app.js';
 import { credentialFor, serviceAccountFixtures } from '../../helpers/principals.js';
 
 describe('service accounts: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, newSa } = serviceAccountFixtures(() => t);
 
   test('every route answers 401 without a credential', async () => {

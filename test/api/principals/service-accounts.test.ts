@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { newId } from '../../../src/crypto/tokens.js';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { suiteApp } from '../../helpers/app.js';
 import { serviceAccountFixtures } from '../../helpers/principals.js';
 import { paths } from '../../helpers/problems.js';
 
 describe('service accounts', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, createSa, newSa, addKey, hoursAgo } = serviceAccountFixtures(() => t);
 
   test('create answers 201 with the service account and writes an audit event', async () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { userFixtures } from '../../helpers/principals.js';
 import { paths } from '../../helpers/problems.js';
 
 describe('users: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, createUser, newUser } = userFixtures(() => t);
 
   test('an email already used in the organization, in any case, is 409; another organization may reuse it', async () => {

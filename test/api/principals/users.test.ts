@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { newApiKeyId } from '../../../src/crypto/tokens.js';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { suiteApp } from '../../helpers/app.js';
 import { userFixtures } from '../../helpers/principals.js';
 import { paths } from '../../helpers/problems.js';
 
 describe('users', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, createUser, newUser } = userFixtures(() => t);
 
   test('create answers 201 with the user, email lower-cased, and writes an audit event', async () => {

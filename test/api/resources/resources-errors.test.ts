@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { paths } from '../../helpers/problems.js';
 import { resourceFixtures } from '../../helpers/resources.js';
 
 describe('resources: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, newEnv, createResource, newResource } = resourceFixtures(() => t);
 
   test('invalid bodies are 422 naming every bad field, and create nothing', async () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { credentialFor } from '../../helpers/principals.js';
 import { resourceFixtures } from '../../helpers/resources.js';
 
 describe('resources: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, newEnv, newResource } = resourceFixtures(() => t);
 
   test('every route answers 401 without a credential', async () => {

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { newApiKeyId, newId } from '../../../src/crypto/tokens.js';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { suiteApp, uniqueName } from '../../helpers/app.js';
 import { paths } from '../../helpers/problems.js';
 import { resourceFixtures } from '../../helpers/resources.js';
 
 describe('resources', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newOrg, newEnv, createResource, newResource } = resourceFixtures(() => t);
 
   test('create answers 201 with the resource, its id prefixed by kind, and is audited', async () => {

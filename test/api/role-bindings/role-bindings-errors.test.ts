@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { createCluster, createOrg } from '../../helpers/principals.js';
 import { paths } from '../../helpers/problems.js';
 import { roleBindingFixtures } from '../../helpers/role-bindings.js';
 
 describe('role bindings: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newSa, bind } = roleBindingFixtures(() => t);
 
   test('a role on a scope it cannot have is 422 naming role', async () => {

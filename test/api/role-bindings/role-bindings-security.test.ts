@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 import { createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
 import { roleBindingFixtures } from '../../helpers/role-bindings.js';
 
 describe('role bindings: security', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = suiteApp();
   const { newSa, bind } = roleBindingFixtures(() => t);
 
   test('every route answers 401 without a credential', async () => {

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { suiteApp } from '../../helpers/app.js';
 
 describe('POST /v1/verify/api-key: errors', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '5', LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE: '1000' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '5', LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE: '1000' } }));
 
   const verify = (payload: object, headers: Record<string, string> = t.root, remoteAddress?: string) =>
     t.inject({ method: 'POST', url: '/v1/verify/api-key', headers, payload, ...(remoteAddress ? { remoteAddress } : {}) });

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateSecret, SecretPrefix } from '../../../src/crypto/tokens.js';
-import { startTestApp, type TestApp } from '../../helpers/app.js';
+import { suiteApp } from '../../helpers/app.js';
 import { verifyFixtures } from '../../helpers/verify.js';
 
 describe('POST /v1/verify/api-key', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '5', LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE: '1000' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '5', LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE: '1000' } }));
   const { resourceKey } = verifyFixtures(() => t);
 
   const verify = (payload: object, headers: Record<string, string> = t.root, remoteAddress?: string) =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { generateSecret, SecretPrefix } from '../../../src/crypto/tokens.js';
-import { startTestApp, type TestApp, uniqueName } from '../../helpers/app.js';
+import { suiteApp, type TestApp, uniqueName } from '../../helpers/app.js';
 import { createClusterKey, pulsarSetup } from '../../helpers/cluster-keys.js';
 import { sample } from '../../helpers/metrics.js';
 import { createAsRoot, createCluster, createOrg, credentialFor } from '../../helpers/principals.js';
@@ -43,11 +43,7 @@ async function credentials(t: TestApp) {
 }
 
 describe('POST /v1/verify/batch', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_METRICS_PORT: '0', LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: DEAD_FILTER } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_METRICS_PORT: '0', LATCHKEY_KEY_FILTER_ALLOWED_HOSTS: DEAD_FILTER } }));
 
   const batch = (items: unknown, headers: Record<string, string> = t.root, remoteAddress?: string) =>
     t.inject({ method: 'POST', url: '/v1/verify/batch', headers, payload: { items }, ...(remoteAddress ? { remoteAddress } : {}) });
@@ -242,11 +238,7 @@ describe('POST /v1/verify/batch', () => {
 });
 
 describe('POST /v1/verify/batch and the failure limits', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '5', LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE: '1000' } });
-  });
-  after(() => t.close());
+  const t = suiteApp(() => ({ env: { LATCHKEY_VERIFY_FAILURES_PER_KEY_PER_MINUTE: '5', LATCHKEY_VERIFY_FAILURES_PER_ADDRESS_PER_MINUTE: '1000' } }));
 
   const batch = (items: unknown, remoteAddress: string) =>
     t.inject({ method: 'POST', url: '/v1/verify/batch', headers: t.root, payload: { items }, remoteAddress });
