@@ -44,6 +44,7 @@ import securityPlugin, { requestIdFrom } from './plugins/security.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
 import swaggerPlugin from './plugins/swagger.js';
 import type { Store } from './store/index.js';
+import type { CredentialKind } from './store/invalidation.js';
 
 const VERSION = '0.1.0';
 const BODY_LIMIT = 1024 * 1024;
@@ -131,24 +132,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   const rootTokens = new RootTokenVerifier(store.prisma, hasher, config.LATCHKEY_ROOT_TOKEN);
 
-  // Revocations from any replica (and this one) reach the caches here.
+  // Revocations from any replica (and this one) reach the caches here: each credential kind names
+  // the caches that hold its credentials; 'all' (the listener was lost or re-established) clears them all.
+  const cachesOf: Record<CredentialKind, ReadonlyArray<{ invalidate(ids: Iterable<string>): void; clear(): void }>> = {
+    api_key: [deps.verifier, deps.actors],
+    cluster_key: [deps.clusterKeyVerifier],
+    access_key: [deps.accessKeys],
+    client: [deps.clientDetails],
+  };
   const unsubscribe = store.bus.subscribe((invalidation) => {
     if (invalidation === 'all') {
-      deps.verifier.clear();
-      deps.actors.clear();
-      deps.clusterKeyVerifier.clear();
-    } else if (invalidation.kind === 'cluster_key') {
-      deps.clusterKeyVerifier.invalidate(invalidation.ids);
-    } else if (invalidation.kind === 'api_key') {
-      deps.verifier.invalidate(invalidation.ids);
-      deps.actors.invalidate(invalidation.ids);
+      for (const caches of Object.values(cachesOf)) for (const cache of caches) cache.clear();
+    } else {
+      for (const cache of cachesOf[invalidation.kind]) cache.invalidate(invalidation.ids);
     }
-    if (invalidation === 'all') deps.clientDetails.clear();
-    else if (invalidation.kind === 'client') deps.clientDetails.invalidate(invalidation.ids);
-  });
-  const unsubscribeAccessKeys = store.bus.subscribe((invalidation) => {
-    if (invalidation === 'all') deps.accessKeys.clear();
-    else if (invalidation.kind === 'access_key') deps.accessKeys.invalidate(invalidation.ids);
   });
   // Revoked cluster keys leave the listings after the retention period (their jti stays revoked).
   const purgeTimer = setInterval(() => {
@@ -159,7 +156,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     unsubscribe();
     clearInterval(purgeTimer);
     await deps.usage.flush();
-    unsubscribeAccessKeys();
     await deps.accessKeyUsage.flush();
     await deps.keyFilter.close();
     await deps.clusterKeyUsage.flush();
