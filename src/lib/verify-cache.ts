@@ -73,7 +73,11 @@ export class VerifyCache<V extends object> {
     this.#entries =
       options.max > 0
         ? new LRUCache<string, V>({
-            max: options.max,
+            // Bounded by count through maxSize (each entry counts 1), not `max`: lru-cache allocates
+            // its arrays for `max` entries up front (about 40 bytes each, 4 MB per 100,000), while
+            // with maxSize they grow with what is actually cached.
+            maxSize: options.max,
+            sizeCalculation: () => 1,
             ttl: Math.max(options.ttlMs, 0),
             allowStale: false,
             noDeleteOnStaleGet: options.keepAgedOut ?? false,
