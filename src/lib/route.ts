@@ -101,3 +101,13 @@ export function routesOf(app: FastifyInstance, defaults: ModuleDefaults) {
     });
   };
 }
+
+/**
+ * A route's hooks of one kind (`route.onRequest`, `route.preHandler`…, as an onRoute hook sees
+ * them) with `hook` added first or last: how plugins attach a hook to the routes that need it
+ * instead of running it on every request.
+ */
+export function withHook<T>(existing: T | T[] | undefined, hook: T, at: 'first' | 'last' = 'last'): T[] {
+  const hooks = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+  return at === 'first' ? [hook, ...hooks] : [...hooks, hook];
+}

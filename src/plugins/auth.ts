@@ -6,6 +6,7 @@ import { assertInOrg } from '../auth/policy.js';
 import type { Action } from '../auth/roles.js';
 import { DomainError } from '../errors.js';
 import type { FailureLimiter } from '../lib/rate-limit.js';
+import { withHook } from '../lib/route.js';
 import type { CredentialKind } from '../store/invalidation.js';
 
 /**
@@ -63,8 +64,8 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     // A route-level hook: public routes, and requests no route matched (the 404 handler), never run it.
     // The mode is still read per request: a later onRoute hook may mark a route public (swagger's /docs).
     if (route.config?.auth === 'public') return;
-    route.onRequest = [authenticate, ...(route.onRequest ? [route.onRequest].flat() : [])];
-    if (route.url.includes(':org_id')) route.preHandler = [assertTenant, ...(route.preHandler ? [route.preHandler].flat() : [])];
+    route.onRequest = withHook(route.onRequest, authenticate, 'first');
+    if (route.url.includes(':org_id')) route.preHandler = withHook(route.preHandler, assertTenant, 'first');
   });
   app.decorate('routeTable', {
     getter: () =>

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import { actorId } from '../auth/actor.js';
 import { open, seal } from '../crypto/envelope.js';
 import { DomainError } from '../errors.js';
+import { withHook } from '../lib/route.js';
 import { claimIdempotencyKey, completeIdempotencyKey, purgeExpiredIdempotencyRecords, releaseIdempotencyKey } from '../store/idempotency.js';
 import type { Db } from '../store/index.js';
 import { actorOf } from './auth.js';
@@ -141,9 +142,8 @@ async function idempotencyPlugin(app: FastifyInstance, { db, masterKey }: Idempo
 
   app.addHook('onRoute', (route) => {
     if (!route.config?.idempotent) return;
-    const append = <T>(existing: T | T[] | undefined, hook: T): T[] => (existing ? [...(Array.isArray(existing) ? existing : [existing]), hook] : [hook]);
-    route.preHandler = append(route.preHandler, claim);
-    route.onSend = append(route.onSend, settle);
+    route.preHandler = withHook(route.preHandler, claim);
+    route.onSend = withHook(route.onSend, settle);
   });
 
   const purge = () => purgeExpiredIdempotencyRecords(db).catch((error: unknown) => app.log.warn({ err: error }, 'could not purge expired idempotency records'));

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
+import { withHook } from '../lib/route.js';
 import type { Metrics } from '../metrics.js';
 import type { CredentialKind, InvalidationBus } from '../store/invalidation.js';
 
@@ -60,8 +61,7 @@ async function metricsPlugin(app: FastifyInstance, { metrics, bus }: MetricsPlug
     } else {
       return;
     }
-    const existing = route.preSerialization;
-    route.preSerialization = existing ? [...(Array.isArray(existing) ? existing : [existing]), count] : [count];
+    route.preSerialization = withHook(route.preSerialization, count);
   });
 
   const unsubscribe = bus.subscribe((invalidation) => {
