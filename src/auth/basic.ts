@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import { andThen, type Eventually } from '../lib/eventually.js';
 import type { Actor } from './actor.js';
 import type { Authenticator } from './authenticator.js';
 import { authenticateCloudKeySecret } from './cloud-key.js';
@@ -26,9 +27,9 @@ export function decodeBasic(credential: string, formEncoded = false): { id: stri
  * `Basic base64(key_id:secret)` → the owner principal of an active cloud API key. Any other kind of
  * key, an expired or revoked one, or a wrong secret: null.
  */
-async function authenticateBasic(deps: Deps, credential: string, throttled: boolean): Promise<Actor | null> {
+function authenticateBasic(deps: Deps, credential: string, throttled: boolean): Eventually<Actor | null> {
   const pair = decodeBasic(credential);
-  return pair ? ((await authenticateCloudKeySecret(deps, pair.id, pair.secret, throttled))?.actor ?? null) : null;
+  return pair ? andThen(authenticateCloudKeySecret(deps, pair.id, pair.secret, throttled), (found) => found?.actor ?? null) : null;
 }
 
 /** Cloud API keys as `Authorization: Basic base64(key_id:secret)`. */

@@ -1,5 +1,6 @@
 import { API_KEY_ID_RE } from '../crypto/tokens.js';
 import type { Deps } from '../deps.js';
+import { andThen, type Eventually } from '../lib/eventually.js';
 import type { Actor } from './actor.js';
 import type { KeyActor } from './actor-cache.js';
 import type { Role } from './roles.js';
@@ -9,9 +10,11 @@ import type { Role } from './roles.js';
  * null otherwise. Served from the actor cache when possible (one indexed query when not); the cache
  * drops the entry on every revoke, rotate and delete, on every replica.
  */
-export async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<KeyActor | null> {
-  const cached = deps.actors.get(apiKeyId);
-  if (cached) return cached;
+export function actorForCloudKey(deps: Deps, apiKeyId: string): Eventually<KeyActor | null> {
+  return deps.actors.get(apiKeyId) ?? loadActor(deps, apiKeyId);
+}
+
+async function loadActor(deps: Deps, apiKeyId: string): Promise<KeyActor | null> {
   const epoch = deps.actors.epoch;
   const key = await deps.db.apiKey.findUnique({
     where: { id: apiKeyId },
@@ -45,18 +48,19 @@ export async function actorForCloudKey(deps: Deps, apiKeyId: string): Promise<Ke
   return keyActor;
 }
 
-/** A cloud key's owner and the generation of the secret that was presented. */
-export async function authenticateCloudKeySecret(
+/** A cloud key's owner and the generation of the secret that was presented; at once when both are cached. */
+export function authenticateCloudKeySecret(
   deps: Deps,
   keyId: string,
   secret: string,
   throttled: boolean,
-): Promise<{ actor: Actor; generation: number } | null> {
+): Eventually<{ actor: Actor; generation: number } | null> {
   if (!API_KEY_ID_RE.test(keyId)) return null;
-  const check = await deps.verifier.check(keyId, secret, throttled);
-  if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;
-  if (check.key.expiresAt && check.key.expiresAt.getTime() <= Date.now()) return null;
-  deps.usage.touch(keyId);
-  const keyActor = await actorForCloudKey(deps, keyId);
-  return keyActor ? { actor: keyActor.actor, generation: check.key.secretGeneration } : null;
+  return andThen(deps.verifier.check(keyId, secret, throttled), (check) => {
+    if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;
+    if (check.key.expiresAt && check.key.expiresAt.getTime() <= Date.now()) return null;
+    deps.usage.touch(keyId);
+    const generation = check.key.secretGeneration;
+    return andThen(actorForCloudKey(deps, keyId), (keyActor) => (keyActor ? { actor: keyActor.actor, generation } : null));
+  });
 }

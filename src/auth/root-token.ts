@@ -1,6 +1,7 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { SecretHasher } from '../crypto/hashing.js';
 import { generateSecret, isWellFormedSecret, SecretPrefix } from '../crypto/tokens.js';
+import { andThen, type Eventually } from '../lib/eventually.js';
 import type { Db } from '../store/index.js';
 import { isJwt } from './access-token.js';
 import type { Authenticator } from './authenticator.js';
@@ -36,7 +37,7 @@ export async function ensureRootToken(db: Db, hasher: SecretHasher, configured: 
  * address over its failure limit can still use it: only unknown tokens are refused unchecked.
  */
 export class RootTokenVerifier {
-  readonly #pepper = randomBytes(32);
+  readonly #pepper = randomBytes(32).toString('base64');
   #verified: { digest: string; until: number } | undefined;
   #knownGood: string | undefined;
 
@@ -48,8 +49,8 @@ export class RootTokenVerifier {
     if (configured !== undefined) this.#knownGood = this.#digest(configured);
   }
 
-  /** `throttled`: answer only a token known to be good; spend no argon2 work on others. */
-  async verify(token: string, throttled = false): Promise<boolean> {
+  /** `throttled`: answer only a token known to be good; spend no argon2 work on others. At once unless argon2 must run. */
+  verify(token: string, throttled = false): Eventually<boolean> {
     // A configured root token need not carry our prefix and checksum; generated ones always do.
     if (token.startsWith(SecretPrefix.root) && token.length < 200 && !isWellFormedSecret(SecretPrefix.root, token)) {
       return false;
@@ -57,6 +58,10 @@ export class RootTokenVerifier {
     const digest = this.#digest(token);
     if (this.#verified && this.#verified.digest === digest && this.#verified.until > Date.now()) return true;
     if (throttled && digest !== this.#knownGood) return false;
+    return this.#check(token, digest);
+  }
+
+  async #check(token: string, digest: string): Promise<boolean> {
     const stored = await this.db.systemSetting.findUnique({ where: { key: SETTING } });
     if (!stored) return false;
     const { ok } = await this.hasher.verify(stored.value, token);
@@ -68,7 +73,7 @@ export class RootTokenVerifier {
   }
 
   #digest(token: string): string {
-    return createHmac('sha256', this.#pepper).update(token).digest('base64');
+    return hash('sha256', `${this.#pepper}\0${token}`, 'base64');
   }
 }
 
@@ -76,5 +81,5 @@ export class RootTokenVerifier {
 export const rootTokenAuthenticator = (rootTokens: RootTokenVerifier): Authenticator => ({
   scheme: 'bearer',
   accepts: (credential) => !isJwt(credential),
-  authenticate: async (credential, _request, throttled) => ((await rootTokens.verify(credential, throttled)) ? { kind: 'root' } : null),
+  authenticate: (credential, _request, throttled) => andThen(rootTokens.verify(credential, throttled), (ok) => (ok ? { kind: 'root' } : null)),
 });

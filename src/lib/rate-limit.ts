@@ -18,8 +18,14 @@ export class FailureLimiter {
     private readonly maxKeys = 100_000,
   ) {}
 
+  /** Whether no key has failed lately (the usual case): callers skip building keys. */
+  get empty(): boolean {
+    return this.#windows.size === 0;
+  }
+
   /** Seconds until the key may try again, or 0 when it is under its limit. */
   retryAfter(key: string, now = Date.now()): number {
+    if (this.#windows.size === 0) return 0;
     const window = this.#windows.get(key);
     if (!window || now - window.start >= this.windowMs || window.count < this.limit) return 0;
     return Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000));
@@ -63,6 +69,7 @@ export class CredentialFailureLimits {
 
   /** Seconds until this caller may try unknown secrets for this credential again; 0 when it may now. */
   retryAfter(credentialId: string, caller: FailingCaller): number {
+    if (this.byKey.empty && this.byAddress.empty) return 0;
     return Math.max(this.byKey.retryAfter(CredentialFailureLimits.#keyOf(credentialId, caller)), this.byAddress.retryAfter(caller.address));
   }
 

@@ -1,10 +1,11 @@
-import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Actor } from '../auth/actor.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { assertInOrg } from '../auth/policy.js';
 import type { Action } from '../auth/roles.js';
 import { DomainError } from '../errors.js';
+import { andThen, type Eventually } from '../lib/eventually.js';
 import type { FailureLimiter } from '../lib/rate-limit.js';
 import { withHook } from '../lib/route.js';
 import type { CredentialKind } from '../store/invalidation.js';
@@ -62,8 +63,20 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
   app.addHook('onRoute', (route) => {
     routes.push(route);
     // A route-level hook: public routes, and requests no route matched (the 404 handler), never run it.
-    // The mode is still read per request: a later onRoute hook may mark a route public (swagger's /docs).
+    // The mode is still read per request, from the route object: a later onRoute hook may mark a
+    // route public (swagger's /docs). (request.routeOptions builds a frozen copy on every read.)
     if (route.config?.auth === 'public') return;
+    const authenticate: onRequestHookHandler = (request, _reply, done) => {
+      let outcome: Eventually<void>;
+      try {
+        outcome = establishActor(request, modeOf(route.config?.auth));
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (outcome instanceof Promise) outcome.then(() => done(), done);
+      else done();
+    };
     route.onRequest = withHook(route.onRequest, authenticate, 'first');
     if (route.url.includes(':org_id')) route.preHandler = withHook(route.preHandler, assertTenant, 'first');
   });
@@ -80,9 +93,12 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       ),
   });
 
-  async function authenticate(request: FastifyRequest): Promise<void> {
+  /**
+   * The caller of a route in `mode`, on request.actor. Synchronous for a credential the caches
+   * know (a Verifier's cloud key on every verification): no promise on the hot path.
+   */
+  function establishActor(request: FastifyRequest, mode: AuthMode): Eventually<void> {
     // Default-closed: a route that does not say otherwise needs a management credential.
-    const mode = modeOf(request.routeOptions.config.auth);
     if (mode === 'public') return;
 
     // The limit slows down failures only: a correct credential from a throttled address gets through.
@@ -95,17 +111,24 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     const space = header.indexOf(' ');
     const scheme = header.slice(0, space).toLowerCase();
     const credential = header.slice(space + 1).trim();
-    const authenticator = options.authenticators.find((a) => a.scheme === scheme && a.accepts(credential));
-    const actor = space > 0 && authenticator ? await authenticator.authenticate(credential, request, throttled) : null;
-    if (!actor) {
-      if (throttled) throw rateLimited();
-      options.failures.recordFailure(request.ip);
-      throw unauthorized('the credential is not valid');
-    }
-    if (mode === 'root' && actor.kind !== 'root') {
-      throw new DomainError('forbidden', 'only the root token may do this');
-    }
-    request.actor = actor;
+    const authenticator = space > 0 ? authenticatorFor(scheme, credential) : undefined;
+    const actor = authenticator ? authenticator.authenticate(credential, request, throttled) : null;
+    return andThen(actor, (found) => {
+      if (!found) {
+        if (throttled) throw rateLimited();
+        options.failures.recordFailure(request.ip);
+        throw unauthorized('the credential is not valid');
+      }
+      if (mode === 'root' && found.kind !== 'root') {
+        throw new DomainError('forbidden', 'only the root token may do this');
+      }
+      request.actor = found;
+    });
+  }
+
+  function authenticatorFor(scheme: string, credential: string): Authenticator | undefined {
+    for (const authenticator of options.authenticators) if (authenticator.scheme === scheme && authenticator.accepts(credential)) return authenticator;
+    return undefined;
   }
 
   // Tenancy, after validation as before: another organization's :org_id does not exist for this

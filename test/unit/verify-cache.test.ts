@@ -42,6 +42,31 @@ describe('VerifyCache', () => {
     assert.deepEqual(cache.stats, { hits: 1, misses: 5 });
   });
 
+  test('answers without a load (a hit, a precheck refusal, a throttled caller) are given synchronously, not as promises', async () => {
+    const cache = new VerifyCache<Entry>({ max: 10, ttlMs: 60_000, idOf: (e) => e.id });
+    const { steps, finish } = gatedSteps(matching({ id: 'k1', value: 'a' }));
+    const miss = cache.check('d1', 'k1', false, steps);
+    assert.ok(miss instanceof Promise, 'a miss loads: a promise');
+    finish();
+    assert.equal(await miss, 'loaded');
+    assert.equal(cache.check('d1', 'k1', false, steps), 'hit:a');
+    assert.equal(cache.check('d2', 'k2', true, steps), 'throttled');
+    assert.equal(cache.check('d3', 'k3', false, { ...steps, precheck: () => 'malformed' }), 'malformed');
+  });
+
+  test('keyOf: the same parts give the same key, different parts or another cache (its own pepper) a different one, and no part shows in it', () => {
+    const a = new VerifyCache<Entry>({ max: 10, ttlMs: 60_000 });
+    const b = new VerifyCache<Entry>({ max: 10, ttlMs: 60_000 });
+    const secret = 'lk_secret_value_1234567890';
+    assert.equal(a.keyOf('KEY1', secret), a.keyOf('KEY1', secret));
+    assert.notEqual(a.keyOf('KEY1', secret), a.keyOf('KEY2', secret));
+    assert.notEqual(a.keyOf('KEY1', secret), a.keyOf('KEY1', `${secret}x`));
+    assert.notEqual(a.keyOf('ab', 'c'), a.keyOf('a', 'bc'), 'parts are separated');
+    assert.notEqual(a.keyOf('KEY1', secret), b.keyOf('KEY1', secret));
+    assert.equal(a.keyOf('KEY1', secret).length, 32, 'the 32 bytes of a SHA-256 digest');
+    assert.ok(!a.keyOf('KEY1', secret).includes('secret'));
+  });
+
   test('an answer that is not a match reaches everyone who joined, and nothing is stored', async () => {
     const cache = new VerifyCache<Entry>({ max: 10, ttlMs: 60_000, idOf: (e) => e.id });
     const { steps, calls, finish } = gatedSteps(() => 'invalid');

@@ -111,6 +111,6 @@ export default async function accessKeyRoutes(app: FastifyInstance, { deps }: { 
     tags: ['verify'],
     body: verifyAccessKeyBody,
     response: { 200: accessKeyVerificationSchema },
-    handler: async (request) => verifyAccessKey(deps, contextOf(request), request.body),
+    handler: (request) => verifyAccessKey(deps, contextOf(request), request.body),
   });
 }

@@ -4,6 +4,7 @@ import { accessKeyLookupId, generateAccessKey, newAccessKeyLookupId, secretHint 
 import type { Deps } from '../../deps.js';
 import { DomainError, type FieldError, invalidField, notFound } from '../../errors.js';
 import type { Resource } from '../../generated/prisma/client.js';
+import { andThen, type Eventually } from '../../lib/eventually.js';
 import { type PageRequest, paginate } from '../../lib/pagination.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import { runMutation } from '../../store/mutation.js';
@@ -12,6 +13,7 @@ import { requireOrg } from '../orgs/service.js';
 import { holdResource, requireResource, resourceTarget } from '../resources/service.js';
 import { filterUrlProblem, normalizeAllowedHosts } from './key-filter.js';
 import { type CreateAccessKeyInput, type PresentedAccessKey, presentedAccessKeyColumns } from './schemas.js';
+import type { MatchedAccessKey } from './verifier.js';
 
 /** The fluvio_cluster the path names, once the actor may manage its access keys. */
 async function requireManagedCluster(deps: Deps, ctx: RequestContext, orgId: string, clusterId: string): Promise<Resource> {
@@ -195,13 +197,14 @@ export interface VerifyAccessKeyInput {
 const INVALID: AccessKeyVerifyResult = { valid: false, code: 'INVALID' };
 
 /**
- * The access-key hot path: malformed keys are refused before any I/O; a cached match costs an HMAC
- * and a Map lookup; a miss costs one argon2 run shared by concurrent callers. Unknown keys, wrong
+ * The access-key hot path: malformed keys are refused before any I/O; a cached match costs a hash
+ * and a cache lookup, answered synchronously (unless a remote key filter must be fetched); a miss
+ * costs one argon2 run shared by concurrent callers. Unknown keys, wrong
  * keys and other organizations' keys are all INVALID; the other codes are told only to a caller who
  * presented the right key. The remote key filter is fetched after the hash check, outside the
  * argon2 limiter.
  */
-export async function verifyAccessKey(deps: Deps, ctx: RequestContext, input: VerifyAccessKeyInput): Promise<AccessKeyVerifyResult> {
+export function verifyAccessKey(deps: Deps, ctx: RequestContext, input: VerifyAccessKeyInput): Eventually<AccessKeyVerifyResult> {
   const callerOrg = ctx.actor.kind === 'principal' ? ctx.actor.orgId : undefined;
   if (callerOrg !== undefined) authorize(ctx.actor, 'credential.verify', { orgId: callerOrg });
   const lookupId = accessKeyLookupId(input.access_key);
@@ -213,30 +216,37 @@ export async function verifyAccessKey(deps: Deps, ctx: RequestContext, input: Ve
   const caller = { id: actorId(ctx.actor), address: ctx.sourceIp };
   const limitId = `access_key:${lookupId}`;
   const retryAfterSeconds = deps.verifyFailures.retryAfter(limitId, caller);
-  const check = await deps.accessKeys.check(lookupId, input.access_key, retryAfterSeconds > 0);
-  if (check.outcome === 'throttled') {
-    throw new DomainError('rate_limited', 'too many failed verifications of this access key by this caller, or from this address', { retryAfterSeconds });
-  }
-  if (check.outcome === 'invalid') {
-    deps.verifyFailures.recordFailure(limitId, caller);
-    return INVALID;
-  }
-  const { key } = check;
-  if (callerOrg !== undefined && key.orgId !== callerOrg) return INVALID;
-  if (key.clusterId !== input.cluster_id) return { valid: false, code: 'WRONG_RESOURCE' };
-  if (!permits(key, input.operation, input.topic)) return { valid: false, code: 'FORBIDDEN' };
+  return andThen(deps.accessKeys.check(lookupId, input.access_key, retryAfterSeconds > 0), (check) => {
+    if (check.outcome === 'throttled') {
+      throw new DomainError('rate_limited', 'too many failed verifications of this access key by this caller, or from this address', { retryAfterSeconds });
+    }
+    if (check.outcome === 'invalid') {
+      deps.verifyFailures.recordFailure(limitId, caller);
+      return INVALID;
+    }
+    const { key } = check;
+    if (callerOrg !== undefined && key.orgId !== callerOrg) return INVALID;
+    if (key.clusterId !== input.cluster_id) return { valid: false, code: 'WRONG_RESOURCE' };
+    if (!permits(key, input.operation, input.topic)) return { valid: false, code: 'FORBIDDEN' };
+    if (input.operation === 'consume' && key.keyFilterRemote) return withKeyFilter(deps, key, key.keyFilterRemote, input.params);
+    deps.accessKeyUsage.touch(key.id);
+    return validAnswer(key, undefined);
+  });
+}
 
-  let keyFilter: string | undefined;
-  if (input.operation === 'consume' && key.keyFilterRemote) {
-    const colon = key.keyFilterRemote.indexOf(':');
-    const param = key.keyFilterRemote.slice(0, colon);
-    const value = input.params && Object.hasOwn(input.params, param) ? input.params[param] : undefined;
-    if (value === undefined) return { valid: false, code: 'KEY_FILTER_REQUIRED' };
-    const fetched = await deps.keyFilter.fetch(key.id, key.keyFilterRemote.slice(colon + 1), value);
-    if (!fetched.ok) return { valid: false, code: 'KEY_FILTER_UNAVAILABLE' };
-    keyFilter = fetched.filter;
-  }
+/** A consume with a remote key filter: VALID carries the filter fetched for the request's parameter. */
+async function withKeyFilter(deps: Deps, key: MatchedAccessKey, remote: string, params: Record<string, string> | undefined): Promise<AccessKeyVerifyResult> {
+  const colon = remote.indexOf(':');
+  const param = remote.slice(0, colon);
+  const value = params && Object.hasOwn(params, param) ? params[param] : undefined;
+  if (value === undefined) return { valid: false, code: 'KEY_FILTER_REQUIRED' };
+  const fetched = await deps.keyFilter.fetch(key.id, remote.slice(colon + 1), value);
+  if (!fetched.ok) return { valid: false, code: 'KEY_FILTER_UNAVAILABLE' };
   deps.accessKeyUsage.touch(key.id);
+  return validAnswer(key, fetched.filter);
+}
+
+function validAnswer(key: MatchedAccessKey, keyFilter: string | undefined): AccessKeyVerifyResult {
   return {
     valid: true,
     code: 'VALID',

@@ -1,6 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import type { SecretHasher } from '../../crypto/hashing.js';
 import type { AccessKeyProtocol } from '../../generated/prisma/enums.js';
+import type { Eventually } from '../../lib/eventually.js';
 import { VerifyCache } from '../../lib/verify-cache.js';
 import type { Db } from '../../store/index.js';
 
@@ -34,7 +34,7 @@ export interface AccessKeyVerifierOptions {
 
 /**
  * The access-key half of the verification hot path, shaped like ApiKeyVerifier: results cached
- * under HMAC(per-process pepper, key), never under the key itself; concurrent misses of one key
+ * under a peppered digest of the key (VerifyCache.keyOf), never under the key itself; concurrent misses of one key
  * share one argon2 run (through SecretHasher's concurrency cap); invalidations (rotate, delete,
  * cluster delete; from any replica through NOTIFY) drop every entry of the row, and a load that
  * raced with one is answered but not cached. The remote key filter is not fetched here, so a slow
@@ -42,7 +42,6 @@ export interface AccessKeyVerifierOptions {
  * cache size) as the mark that lets a throttled caller re-check a key that matched before.
  */
 export class AccessKeyVerifier {
-  readonly #pepper = randomBytes(32);
   readonly #cache: VerifyCache<MatchedAccessKey>;
   /** Cache answers and misses, read by the metrics scrape. */
   readonly stats: VerifyCache<MatchedAccessKey>['stats'];
@@ -68,8 +67,8 @@ export class AccessKeyVerifier {
    * loads in flight, and may re-check a key that matched here before and was not invalidated since.
    * Anything else answers `throttled` without database or argon2 work.
    */
-  check(lookupId: string, key: string, throttled = false): Promise<AccessKeyCheck> {
-    const digest = createHmac('sha256', this.#pepper).update(key).digest('base64url');
+  check(lookupId: string, key: string, throttled = false): Eventually<AccessKeyCheck> {
+    const digest = this.#cache.keyOf(key);
     return this.#cache.check(digest, lookupId, throttled, {
       hit: (matched) => ({ outcome: 'matched', key: matched }),
       throttled: () => THROTTLED,

@@ -130,6 +130,6 @@ export default async function apiKeyRoutes(app: FastifyInstance, { deps }: { dep
     verifyKind: 'api_key',
     body: verifyApiKeyBody,
     response: { 200: verifyResultSchema },
-    handler: async (request) => verifyApiKey(deps, contextOf(request), request.body),
+    handler: (request) => verifyApiKey(deps, contextOf(request), request.body),
   });
 }

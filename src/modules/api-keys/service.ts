@@ -5,7 +5,9 @@ import { API_KEY_ID_RE, generateSecret, isWellFormedSecret, newApiKeyId, SecretP
 import type { Deps } from '../../deps.js';
 import { DomainError, invalidField, notFound } from '../../errors.js';
 import type { ApiKeyType, Prisma } from '../../generated/prisma/client.js';
+import { andThen, type Eventually } from '../../lib/eventually.js';
 import { type PageRequest, paginate } from '../../lib/pagination.js';
+import type { FailingCaller } from '../../lib/rate-limit.js';
 import type { Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
@@ -15,7 +17,7 @@ import { requireOrg } from '../orgs/service.js';
 import { holdResource } from '../resources/service.js';
 import { isFlinkRegion } from './flink-regions.js';
 import { type ApiKeyScope, type ApiKeyWithOwner, presentedKeyColumns } from './schemas.js';
-import type { MatchedKey } from './verifier.js';
+import type { MatchedKey, SecretCheck } from './verifier.js';
 
 const RESOURCE_KEY_KINDS = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster'] as const;
 // The owner as a key's representation shows it; the list selects the same through presentedKeyColumns.
@@ -379,19 +381,32 @@ function grants(scope: ApiKeyScope, resourceId: string): boolean {
 }
 
 /**
- * The verification hot path. Malformed secrets are refused before any I/O; a cached match costs an
- * HMAC and a cache lookup (the secret's checksum is checked on misses only); a miss costs one argon2 run shared by concurrent callers. Unknown keys,
- * wrong secrets and other organizations' keys are indistinguishable (INVALID); EXPIRED, REVOKED and
- * WRONG_RESOURCE are told only to a caller who presented the right secret.
+ * The verification hot path. Malformed secrets are refused before any I/O; a cached match costs a
+ * hash and a cache lookup, answered synchronously (the secret's checksum is checked on misses
+ * only); a miss costs one argon2 run shared by concurrent callers. Unknown keys, wrong secrets and
+ * other organizations' keys are indistinguishable (INVALID); EXPIRED, REVOKED and WRONG_RESOURCE
+ * are told only to a caller who presented the right secret.
  */
-export async function verifyApiKey(deps: Deps, ctx: RequestContext, input: { key: string; secret: string; resource_id: string }): Promise<VerifyResult> {
+export function verifyApiKey(deps: Deps, ctx: RequestContext, input: { key: string; secret: string; resource_id: string }): Eventually<VerifyResult> {
   const callerOrg = ctx.actor.kind === 'principal' ? ctx.actor.orgId : undefined;
   if (callerOrg !== undefined) authorize(ctx.actor, 'credential.verify', { orgId: callerOrg });
   if (!API_KEY_ID_RE.test(input.key)) return INVALID;
 
   const caller = { id: actorId(ctx.actor), address: ctx.sourceIp };
   const retryAfterSeconds = deps.verifyFailures.retryAfter(input.key, caller);
-  const check = await deps.verifier.check(input.key, input.secret, retryAfterSeconds > 0);
+  return andThen(deps.verifier.check(input.key, input.secret, retryAfterSeconds > 0), (check) =>
+    answerOf(deps, callerOrg, caller, input, check, retryAfterSeconds),
+  );
+}
+
+function answerOf(
+  deps: Deps,
+  callerOrg: string | undefined,
+  caller: FailingCaller,
+  input: { key: string; secret: string; resource_id: string },
+  check: SecretCheck,
+  retryAfterSeconds: number,
+): VerifyResult {
   // A malformed secret is INVALID whoever sends it and counts as no failure; the verifier checks
   // well-formedness only before a load, so that a cache hit does not pay for the checksum.
   if (check.outcome !== 'matched' && check.outcome !== 'revoked' && !isWellFormedSecret(SecretPrefix.apiKey, input.secret)) return INVALID;

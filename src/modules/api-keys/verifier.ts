@@ -1,6 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import type { SecretHasher } from '../../crypto/hashing.js';
 import { isWellFormedSecret, SecretPrefix } from '../../crypto/tokens.js';
+import type { Eventually } from '../../lib/eventually.js';
 import { VerifyCache } from '../../lib/verify-cache.js';
 import type { Db } from '../../store/index.js';
 import type { ApiKeyScope } from '../api-keys/schemas.js';
@@ -41,8 +41,8 @@ export interface VerifierOptions {
 /**
  * The verification core shared by /v1/verify/api-key, Basic authentication and /oauth2/token.
  *
- * Results are cached under HMAC(pepper, key id + secret), never under the secret itself, with a
- * per-process random pepper. Concurrent misses of the same credential share one argon2 run.
+ * Results are cached under a digest of the key id and secret with a per-process random pepper
+ * (VerifyCache.keyOf), never under the secret itself. Concurrent misses of the same credential share one argon2 run.
  * Invalidations (revoke, rotate, delete; from this replica or others through NOTIFY) drop every
  * entry of the key and end its loads in flight for newcomers; a load that raced with an
  * invalidation is answered to those who started or joined it before, but not cached.
@@ -50,7 +50,6 @@ export interface VerifierOptions {
  * lets a throttled caller re-check a secret that matched before.
  */
 export class ApiKeyVerifier {
-  readonly #pepper = randomBytes(32);
   readonly #cache: VerifyCache<MatchedKey>;
   /** Cache answers and misses, read by the metrics scrape. */
   readonly stats: VerifyCache<MatchedKey>['stats'];
@@ -77,8 +76,8 @@ export class ApiKeyVerifier {
    * entry aged out of the TTL but is kept as a "known good" mark). Anything else answers
    * `throttled` without database or argon2 work, so guesses buy the attacker nothing.
    */
-  check(keyId: string, secret: string, throttled = false): Promise<SecretCheck> {
-    const digest = createHmac('sha256', this.#pepper).update(keyId).update('\0').update(secret).digest('base64url');
+  check(keyId: string, secret: string, throttled = false): Eventually<SecretCheck> {
+    const digest = this.#cache.keyOf(keyId, secret);
     return this.#cache.check(digest, keyId, throttled, {
       hit: (key) => ({ outcome: 'matched', key }),
       // A secret we could not have issued is invalid without any work. The checksum is computed

@@ -226,6 +226,6 @@ export default async function clusterKeyRoutes(app: FastifyInstance, { deps }: {
     tags: ['verify'],
     body: verifyClusterKeyBody,
     response: { 200: clusterKeyVerificationSchema },
-    handler: async (request) => verifyClusterKey(deps, contextOf(request), request.body),
+    handler: (request) => verifyClusterKey(deps, contextOf(request), request.body),
   });
 }

@@ -8,6 +8,7 @@ import { newId } from '../../crypto/tokens.js';
 import type { Deps } from '../../deps.js';
 import { DomainError, invalidField, notFound } from '../../errors.js';
 import type { Prisma, SigningKey } from '../../generated/prisma/client.js';
+import { andThen, type Eventually } from '../../lib/eventually.js';
 import { type PageRequest, paginate } from '../../lib/pagination.js';
 import type { Db, Tx } from '../../store/index.js';
 import { type Invalidate, runMutation } from '../../store/mutation.js';
@@ -26,6 +27,7 @@ import {
   newSigningKey,
   publicKeyPem,
 } from './signing-keys.js';
+import type { VerifiedClusterKey } from './verifier.js';
 
 const DAY_MS = 86_400_000;
 const presentedColumns = {
@@ -429,19 +431,26 @@ const NBF_TOLERANCE_SECONDS = 60;
  * another organization, or of one where the caller is no Verifier, is INVALID: never 403, so a
  * caller learns nothing about tokens it may not check.
  */
-export async function verifyClusterKey(deps: Deps, ctx: RequestContext, input: { token: string; cluster_id: string }): Promise<ClusterKeyVerifyResult> {
-  const check = await deps.clusterKeyVerifier.check(input.token);
-  if (check.outcome === 'invalid') return INVALID;
-  const orgId = check.outcome === 'expired' ? check.orgId : check.key.orgId;
-  if (ctx.actor.kind === 'principal' && !isAllowed(ctx.actor, 'credential.verify', { orgId })) return INVALID;
-  if (check.outcome === 'expired') return { valid: false, code: 'EXPIRED' };
+export function verifyClusterKey(deps: Deps, ctx: RequestContext, input: { token: string; cluster_id: string }): Eventually<ClusterKeyVerifyResult> {
+  return andThen(deps.clusterKeyVerifier.check(input.token), (check) => {
+    if (check.outcome === 'invalid') return INVALID;
+    const orgId = check.outcome === 'expired' ? check.orgId : check.key.orgId;
+    if (ctx.actor.kind === 'principal' && !isAllowed(ctx.actor, 'credential.verify', { orgId })) return INVALID;
+    if (check.outcome === 'expired') return { valid: false, code: 'EXPIRED' };
+    const { key } = check;
+    return andThen(deps.clusterKeyVerifier.isRevoked(orgId, key.jti), (revoked) =>
+      revoked ? { valid: false, code: 'REVOKED' } : answerOf(deps, key, input.cluster_id),
+    );
+  });
+}
 
-  const { key } = check;
-  if (await deps.clusterKeyVerifier.isRevoked(orgId, key.jti)) return { valid: false, code: 'REVOKED' };
+/** The answer for a verified, unrevoked key of an organization the caller may verify for. */
+function answerOf(deps: Deps, key: VerifiedClusterKey, clusterId: string): ClusterKeyVerifyResult {
+  const orgId = key.orgId;
   const nowSeconds = Date.now() / 1000;
   if (key.exp !== null && nowSeconds >= key.exp) return { valid: false, code: 'EXPIRED' };
   if (key.nbf !== null && nowSeconds + NBF_TOLERANCE_SECONDS < key.nbf) return INVALID;
-  if (key.aud !== input.cluster_id) return { valid: false, code: 'WRONG_RESOURCE' };
+  if (key.aud !== clusterId) return { valid: false, code: 'WRONG_RESOURCE' };
   deps.clusterKeyUsage.touch(key.jti);
   return {
     valid: true,

@@ -1,5 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, type ProtectedHeaderParameters } from 'jose';
+import { andThen, type Eventually } from '../../lib/eventually.js';
 import { VerifyCache } from '../../lib/verify-cache.js';
 import type { Db } from '../../store/index.js';
 import { CLUSTER_KEY_ALGORITHMS, type ClusterSigningKeys } from './signing-keys.js';
@@ -41,15 +41,14 @@ export interface ClusterKeyVerifierOptions {
 
 /**
  * The cluster-key verification core, shaped like the API key verifier: a bounded cache keyed by an
- * HMAC of the token, a cold path (one signature check and one row read), and invalidation through
+ * peppered digest of the token (VerifyCache.keyOf), a cold path (one signature check and one row read), and invalidation through
  * the bus. Revocation is not cached with a token: every answer consults the per-organization
  * revocation set, which every revocation (here or on another replica) drops, so it beats the cache;
  * `clear()` (on 'all', i.e. a lost or re-established listener) drops every set so they are reloaded.
  */
 export class ClusterKeyVerifier {
-  readonly #pepper = randomBytes(32);
   readonly #cache: VerifyCache<VerifiedClusterKey>;
-  readonly #revoked = new Map<string, Promise<Set<string>>>();
+  readonly #revoked = new Map<string, Set<string> | Promise<Set<string>>>();
   /** Cache answers and misses, read by the metrics scrape. */
   readonly stats: VerifyCache<VerifiedClusterKey>['stats'];
 
@@ -66,8 +65,8 @@ export class ClusterKeyVerifier {
    * Concurrent checks of one token share one signature check and row read. The jti is known only
    * once the token is read, so every invalidation ends the loads in flight for newcomers.
    */
-  check(token: string): Promise<TokenCheck> {
-    const digest = createHmac('sha256', this.#pepper).update(token).digest('base64url');
+  check(token: string): Eventually<TokenCheck> {
+    const digest = this.#cache.keyOf(token);
     return this.#cache.check(digest, undefined, false, {
       hit: (key) => ({ outcome: 'verified', key }),
       throttled: () => INVALID,
@@ -75,25 +74,33 @@ export class ClusterKeyVerifier {
     });
   }
 
-  /** Whether the organization revoked the key; the set is loaded once and dropped on every revocation. */
-  async isRevoked(orgId: string, jti: string): Promise<boolean> {
+  /**
+   * Whether the organization revoked the key; the set is loaded once and dropped on every
+   * revocation. Answered synchronously once the organization's set is loaded.
+   */
+  isRevoked(orgId: string, jti: string): Eventually<boolean> {
     if (!this.#usable()) {
       // A revocation may have been missed: ask the store, and keep nothing.
-      const row = await this.db.clusterKey.findFirst({ where: { id: jti, orgId, revokedAt: { not: null } }, select: { id: true } });
-      return row !== null;
+      return this.db.clusterKey.findFirst({ where: { id: jti, orgId, revokedAt: { not: null } }, select: { id: true } }).then((row) => row !== null);
     }
     let set = this.#revoked.get(orgId);
     if (!set) {
       const loading = this.db.clusterKey
         .findMany({ where: { orgId, revokedAt: { not: null } }, select: { id: true } })
         .then((rows) => new Set(rows.map((row) => row.id)));
-      loading.catch(() => {
-        if (this.#revoked.get(orgId) === loading) this.#revoked.delete(orgId);
-      });
+      // Once loaded, the set itself replaces the load (unless a revocation dropped it meanwhile).
+      loading.then(
+        (loaded) => {
+          if (this.#revoked.get(orgId) === loading) this.#revoked.set(orgId, loaded);
+        },
+        () => {
+          if (this.#revoked.get(orgId) === loading) this.#revoked.delete(orgId);
+        },
+      );
       set = loading;
       this.#revoked.set(orgId, set);
     }
-    return (await set).has(jti);
+    return andThen(set, (revoked) => revoked.has(jti));
   }
 
   /** Revoked or deleted keys: their cached tokens and every revocation set are dropped. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { RequestContext } from '../../auth/actor.js';
 import { authorize } from '../../auth/policy.js';
 import type { Deps } from '../../deps.js';
+import type { Eventually } from '../../lib/eventually.js';
 import { routesOf } from '../../lib/route.js';
 import { contextOf } from '../../plugins/context.js';
 import { accessKeyVerificationSchema, verifyAccessKeyBody } from '../access-keys/schemas.js';
@@ -50,7 +51,7 @@ const batchVerificationSchema = z
   })
   .meta({ id: 'BatchVerification' });
 
-function verifyItem(deps: Deps, ctx: RequestContext, item: BatchItem): Promise<VerifyResult | ClusterKeyVerifyResult | AccessKeyVerifyResult> {
+function verifyItem(deps: Deps, ctx: RequestContext, item: BatchItem): Eventually<VerifyResult | ClusterKeyVerifyResult | AccessKeyVerifyResult> {
   switch (item.kind) {
     case 'api_key':
       return verifyApiKey(deps, ctx, item);
