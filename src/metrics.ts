@@ -17,24 +17,41 @@ export interface MetricsSources {
 
 const STORE_PING_TIMEOUT_MS = 1000;
 
+/** A counter's collect(): its series are set from plain counts kept by the hot path. */
+function collectCounts<L extends Record<string, string | number>>(counts: ReadonlyMap<string, { labels: L; value: number }>) {
+  return function (this: Counter<Extract<keyof L, string>>) {
+    this.reset();
+    for (const { labels, value } of counts.values()) this.inc(labels as never, value);
+  };
+}
+
 // The verify hot path answers in well under a millisecond from the cache; argon2 misses take ms.
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /**
  * The Prometheus series of one app, in a registry of its own (tests build many apps in one
- * process). Per-request work is one counter increment and one histogram observation; everything
- * else is read from plain numbers when Prometheus scrapes.
+ * process). Per-request work is one counter increment and one histogram observation (and one more
+ * increment on a verification); everything else is read from plain numbers when Prometheus scrapes.
  */
 export class Metrics {
   readonly registry = new Registry();
   readonly #caches: VerifyCacheStats[] = [];
+  /**
+   * Request and verification counts as plain numbers by label set, handed to prom-client when
+   * Prometheus scrapes: prom-client validates and hashes the labels object on every `inc`, which
+   * on a cached verification cost as much as the verification itself. Label values are route
+   * templates, methods, statuses, kinds and codes, so the maps stay small.
+   */
+  readonly #requestCounts = new Map<string, { labels: { method: string; route: string; status: number }; value: number }>();
+  readonly #verificationCounts = new Map<string, { labels: { kind: string; code: string }; value: number }>();
 
   readonly httpRequests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route template and status code',
     labelNames: ['method', 'route', 'status'] as const,
     registers: [this.registry],
+    collect: collectCounts(this.#requestCounts),
   });
 
   readonly httpDuration = new Histogram({
@@ -50,6 +67,7 @@ export class Metrics {
     help: 'Verification answers, by credential kind and the answer’s code',
     labelNames: ['kind', 'code'] as const,
     registers: [this.registry],
+    collect: collectCounts(this.#verificationCounts),
   });
 
   readonly invalidationLag = new Histogram({
@@ -58,6 +76,23 @@ export class Metrics {
     buckets: LAG_BUCKETS,
     registers: [this.registry],
   });
+
+  /** One answered request: its count by method, route template and status, and its duration by route template. */
+  countRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    const count = this.#requestCounts.get(key);
+    if (count) count.value++;
+    else this.#requestCounts.set(key, { labels: { method, route, status }, value: 1 });
+    this.httpDuration.observe({ route }, seconds);
+  }
+
+  /** A verification answer, by credential kind and code; `by` 0 shows the series at zero before any. */
+  countVerification(kind: string, code: string, by = 1): void {
+    const key = `${kind} ${code}`;
+    const count = this.#verificationCounts.get(key);
+    if (count) count.value += by;
+    else this.#verificationCounts.set(key, { labels: { kind, code }, value: by });
+  }
 
   constructor(sources: MetricsSources) {
     const caches = this.#caches;

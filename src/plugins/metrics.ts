@@ -34,8 +34,7 @@ async function metricsPlugin(app: FastifyInstance, { metrics, bus }: MetricsPlug
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
-    metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
-    metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    metrics.countRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
@@ -45,17 +44,17 @@ async function metricsPlugin(app: FastifyInstance, { metrics, bus }: MetricsPlug
     const kind = route.config?.verifyKind;
     let count: PreSerialization;
     if (kind) {
-      for (const code of declaredCodes(route)) metrics.verifications.inc({ kind, code }, 0);
+      for (const code of declaredCodes(route)) metrics.countVerification(kind, code, 0);
       count = (_request, _reply, payload, done) => {
         const code = (payload as { code?: unknown } | null)?.code;
-        if (typeof code === 'string') metrics.verifications.inc({ kind, code });
+        if (typeof code === 'string') metrics.countVerification(kind, code);
         done(null, payload);
       };
     } else if (route.config?.verifyBatch) {
       count = (request, _reply, payload, done) => {
         const { items } = request.body as { items: Array<{ kind: CredentialKind }> };
         const results = (payload as { results?: Array<{ code: string }> } | null)?.results ?? [];
-        for (const [index, result] of results.entries()) metrics.verifications.inc({ kind: items[index]!.kind, code: result.code });
+        for (const [index, result] of results.entries()) metrics.countVerification(items[index]!.kind, result.code);
         done(null, payload);
       };
     } else {
