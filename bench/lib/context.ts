@@ -283,15 +283,19 @@ export class Context {
       await runLoad({ ...full, title: `${spec.title} warm-up`, durationSeconds: this.settings.warmupSeconds });
     }
     for (const server of list) server.resetWindow();
+    const cpuBefore = list.map((server) => server.cpuSeconds());
     const result = await runLoad(full);
+    const cpuUsed = list.reduce((sum, server, i) => sum + ((server.cpuSeconds() ?? NaN) - (cpuBefore[i] ?? NaN)), 0);
     const report = fromLoad(result, {
       peakRssMb: Math.max(...list.map((server) => server.windowPeakMb())),
+      cpuSeconds: Number.isFinite(cpuUsed) ? cpuUsed : null,
       connections: full.connections,
       server: list.map((server) => server.name).join('+'),
       ...(options.note ? { note: options.note } : {}),
     });
     this.log(
-      `${spec.title}: ${report.rps} req/s ok, p50 ${report.p50_ms} ms, p99 ${report.p99_ms} ms, ${report.errors} errors, statuses ${JSON.stringify(result.statuses)}`,
+      `${spec.title}: ${report.rps} req/s ok, p50 ${report.p50_ms} ms, p99 ${report.p99_ms} ms, ${report.errors} errors, ` +
+        `server CPU ${report.cpu_us_per_response ?? '?'} µs/answer (busy ${report.server_busy ?? '?'}), statuses ${JSON.stringify(result.statuses)}`,
     );
     if (result.firstError) this.log(`${spec.title}: first unexpected answer: ${result.firstError}`);
     return { result, report };

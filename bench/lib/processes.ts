@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 12_000;
 const RSS_POLL_MS = 100;
+/** USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every Linux architecture we run on (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Every child this run started; killed on exit, error and Ctrl-C. */
 const running = new Set<ServerProcess>();
@@ -21,6 +23,17 @@ export async function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** CPU time (user + system) a process has used, in seconds, from /proc; undefined once it is gone. */
+function readCpuSeconds(pid: number): number | undefined {
+  try {
+    // The fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15, in clock ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
 }
 
 /** VmRSS and VmHWM (peak) of a process in MiB, from /proc; undefined once it is gone. */
@@ -136,6 +149,11 @@ export class ServerProcess {
     } catch {
       return '(no log)';
     }
+  }
+
+  /** CPU seconds (user + system) used so far; undefined once the process is gone. */
+  cpuSeconds(): number | undefined {
+    return readCpuSeconds(this.#child?.pid ?? -1);
   }
 
   /** Starts a new peak-RSS window (per scenario). */

@@ -26,6 +26,13 @@ export interface ScenarioReport {
   first_error?: string;
   /** the measured run on CLOCK_MONOTONIC in µs, as in V8 CPU profiles (bench/profile.ts) */
   window_us?: [number, number];
+  /**
+   * Server CPU (user + system, all of the scenario's server processes) per answer during the
+   * measured run: what one request costs the server, steadier than req/s on a shared machine.
+   */
+  cpu_us_per_response?: number | null;
+  /** Server CPU seconds per second of the measured run (1 = one core kept busy). */
+  server_busy?: number | null;
 }
 
 export interface Report {
@@ -52,7 +59,11 @@ export interface Check {
 
 export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export function fromLoad(result: LoadResult, extra: { peakRssMb: number | null; connections: number; server: string; note?: string }): ScenarioReport {
+export function fromLoad(
+  result: LoadResult,
+  extra: { peakRssMb: number | null; connections: number; server: string; note?: string; cpuSeconds?: number | null },
+): ScenarioReport {
+  const cpu = extra.cpuSeconds;
   return {
     rps: round(result.rps),
     p50_ms: round(result.p50_ms, 2),
@@ -69,6 +80,12 @@ export function fromLoad(result: LoadResult, extra: { peakRssMb: number | null; 
     ...(extra.note ? { note: extra.note } : {}),
     ...(result.firstError ? { first_error: result.firstError } : {}),
     window_us: result.windowUs,
+    ...(cpu == null
+      ? {}
+      : {
+          cpu_us_per_response: result.responses > 0 ? round((cpu * 1e6) / result.responses) : null,
+          server_busy: result.seconds > 0 ? round(cpu / result.seconds, 2) : null,
+        }),
   };
 }
 
@@ -94,9 +111,9 @@ const pad = (text: string, width: number, right = false) => (right ? text.padSta
 const show = (value: number | null | undefined, digits = 1) => (value == null ? '-' : value.toFixed(digits));
 
 export function renderTable(report: Report): string {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', '429/503', 'peak RSS MB', 'server'];
-  const widths = [30, 10, 8, 8, 9, 7, 8, 12, 12];
-  const lines = [header.map((h, i) => pad(h, widths[i]!, i > 0 && i < 8)).join(' ')];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', '429/503', 'CPU µs/ans', 'peak RSS MB', 'server'];
+  const widths = [30, 10, 8, 8, 9, 7, 8, 10, 12, 12];
+  const lines = [header.map((h, i) => pad(h, widths[i]!, i > 0 && i < 9)).join(' ')];
   lines.push(widths.map((w) => '-'.repeat(w)).join(' '));
   for (const [name, s] of Object.entries(report.scenarios)) {
     if (s.skipped) {
@@ -111,10 +128,11 @@ export function renderTable(report: Report): string {
       show(s.max_ms, 1),
       String(s.errors),
       s.intended === undefined ? '-' : String(s.intended),
+      show(s.cpu_us_per_response, 0),
       show(s.peak_rss_mb),
       s.server ?? '',
     ];
-    lines.push(cells.map((c, i) => pad(c, widths[i]!, i > 0 && i < 8)).join(' '));
+    lines.push(cells.map((c, i) => pad(c, widths[i]!, i > 0 && i < 9)).join(' '));
     if (s.note) lines.push(`${' '.repeat(widths[0]! + 1)}↳ ${s.note}`);
   }
   lines.push('');
