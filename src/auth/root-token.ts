@@ -1,7 +1,8 @@
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { SecretHasher } from '../crypto/hashing.js';
 import { generateSecret, isWellFormedSecret, SecretPrefix } from '../crypto/tokens.js';
 import { andThen, type Eventually } from '../lib/eventually.js';
+import { pepperedDigest } from '../lib/verify-cache.js';
 import type { Db } from '../store/index.js';
 import { isJwt } from './access-token.js';
 import type { Authenticator } from './authenticator.js';
@@ -73,7 +74,7 @@ export class RootTokenVerifier {
   }
 
   #digest(token: string): string {
-    return hash('sha256', `${this.#pepper}\0${token}`, 'base64');
+    return pepperedDigest(this.#pepper, [token]);
   }
 }
 

@@ -25,7 +25,6 @@ export class FailureLimiter {
 
   /** Seconds until the key may try again, or 0 when it is under its limit. */
   retryAfter(key: string, now = Date.now()): number {
-    if (this.#windows.size === 0) return 0;
     const window = this.#windows.get(key);
     if (!window || now - window.start >= this.windowMs || window.count < this.limit) return 0;
     return Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000));

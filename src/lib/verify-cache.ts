@@ -21,6 +21,14 @@ export interface VerifyCacheOptions<V> {
   keepAgedOut?: boolean;
 }
 
+/**
+ * SHA-256 of a secret pepper and NUL-joined parts, as 32 raw bytes in a one-byte string: how
+ * presented secrets become lookup keys (VerifyCache.keyOf, the root token's check).
+ */
+export function pepperedDigest(pepper: string, parts: readonly string[]): string {
+  return hash('sha256', `${pepper}\0${parts.join('\0')}`, 'binary');
+}
+
 /** How a verifier answers from the cache, and how it loads what the cache lacks. */
 export interface CheckSteps<V, R> {
   /** The answer for a fresh cache entry. */
@@ -99,7 +107,7 @@ export class VerifyCache<V extends object> {
    * 32 digest bytes are kept as a one-byte string ('binary', i.e. latin1): a key is only compared.
    */
   keyOf(...parts: string[]): string {
-    return hash('sha256', `${this.#pepper}\0${parts.join('\0')}`, 'binary');
+    return pepperedDigest(this.#pepper, parts);
   }
 
   /** The fresh entry under `key`, counted as a hit or a miss. */

@@ -229,8 +229,7 @@ export function verifyAccessKey(deps: Deps, ctx: RequestContext, input: VerifyAc
     if (key.clusterId !== input.cluster_id) return { valid: false, code: 'WRONG_RESOURCE' };
     if (!permits(key, input.operation, input.topic)) return { valid: false, code: 'FORBIDDEN' };
     if (input.operation === 'consume' && key.keyFilterRemote) return withKeyFilter(deps, key, key.keyFilterRemote, input.params);
-    deps.accessKeyUsage.touch(key.id);
-    return validAnswer(key, undefined);
+    return validAnswer(deps, key, undefined);
   });
 }
 
@@ -242,11 +241,12 @@ async function withKeyFilter(deps: Deps, key: MatchedAccessKey, remote: string, 
   if (value === undefined) return { valid: false, code: 'KEY_FILTER_REQUIRED' };
   const fetched = await deps.keyFilter.fetch(key.id, remote.slice(colon + 1), value);
   if (!fetched.ok) return { valid: false, code: 'KEY_FILTER_UNAVAILABLE' };
-  deps.accessKeyUsage.touch(key.id);
-  return validAnswer(key, fetched.filter);
+  return validAnswer(deps, key, fetched.filter);
 }
 
-function validAnswer(key: MatchedAccessKey, keyFilter: string | undefined): AccessKeyVerifyResult {
+/** VALID, and the key's use recorded. */
+function validAnswer(deps: Deps, key: MatchedAccessKey, keyFilter: string | undefined): AccessKeyVerifyResult {
+  deps.accessKeyUsage.touch(key.id);
   return {
     valid: true,
     code: 'VALID',

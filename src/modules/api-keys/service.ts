@@ -7,7 +7,6 @@ import { DomainError, invalidField, notFound } from '../../errors.js';
 import type { ApiKeyType, Prisma } from '../../generated/prisma/client.js';
 import { andThen, type Eventually } from '../../lib/eventually.js';
 import { type PageRequest, paginate } from '../../lib/pagination.js';
-import type { FailingCaller } from '../../lib/rate-limit.js';
 import type { Tx } from '../../store/index.js';
 import { runMutation } from '../../store/mutation.js';
 import { recordAudit } from '../audit/service.js';
@@ -17,7 +16,7 @@ import { requireOrg } from '../orgs/service.js';
 import { holdResource } from '../resources/service.js';
 import { isFlinkRegion } from './flink-regions.js';
 import { type ApiKeyScope, type ApiKeyWithOwner, presentedKeyColumns } from './schemas.js';
-import type { MatchedKey, SecretCheck } from './verifier.js';
+import type { MatchedKey } from './verifier.js';
 
 const RESOURCE_KEY_KINDS = ['kafka_cluster', 'schema_registry', 'ksqldb_cluster'] as const;
 // The owner as a key's representation shows it; the list selects the same through presentedKeyColumns.
@@ -394,42 +393,31 @@ export function verifyApiKey(deps: Deps, ctx: RequestContext, input: { key: stri
 
   const caller = { id: actorId(ctx.actor), address: ctx.sourceIp };
   const retryAfterSeconds = deps.verifyFailures.retryAfter(input.key, caller);
-  return andThen(deps.verifier.check(input.key, input.secret, retryAfterSeconds > 0), (check) =>
-    answerOf(deps, callerOrg, caller, input, check, retryAfterSeconds),
-  );
-}
+  return andThen(deps.verifier.check(input.key, input.secret, retryAfterSeconds > 0), (check): VerifyResult => {
+    // A malformed secret is INVALID whoever sends it and counts as no failure; the verifier checks
+    // well-formedness only before a load, so that a cache hit does not pay for the checksum.
+    if (check.outcome !== 'matched' && check.outcome !== 'revoked' && !isWellFormedSecret(SecretPrefix.apiKey, input.secret)) return INVALID;
+    if (check.outcome === 'throttled') {
+      throw new DomainError('rate_limited', 'too many failed verifications of this key by this caller, or from this address', { retryAfterSeconds });
+    }
+    if (check.outcome === 'invalid') {
+      deps.verifyFailures.recordFailure(input.key, caller);
+      return INVALID;
+    }
+    const orgId = check.outcome === 'revoked' ? check.orgId : check.key.orgId;
+    if (callerOrg !== undefined && orgId !== callerOrg) return INVALID;
+    if (check.outcome === 'revoked') return { valid: false, code: 'REVOKED' };
 
-function answerOf(
-  deps: Deps,
-  callerOrg: string | undefined,
-  caller: FailingCaller,
-  input: { key: string; secret: string; resource_id: string },
-  check: SecretCheck,
-  retryAfterSeconds: number,
-): VerifyResult {
-  // A malformed secret is INVALID whoever sends it and counts as no failure; the verifier checks
-  // well-formedness only before a load, so that a cache hit does not pay for the checksum.
-  if (check.outcome !== 'matched' && check.outcome !== 'revoked' && !isWellFormedSecret(SecretPrefix.apiKey, input.secret)) return INVALID;
-  if (check.outcome === 'throttled') {
-    throw new DomainError('rate_limited', 'too many failed verifications of this key by this caller, or from this address', { retryAfterSeconds });
-  }
-  if (check.outcome === 'invalid') {
-    deps.verifyFailures.recordFailure(input.key, caller);
-    return INVALID;
-  }
-  const orgId = check.outcome === 'revoked' ? check.orgId : check.key.orgId;
-  if (callerOrg !== undefined && orgId !== callerOrg) return INVALID;
-  if (check.outcome === 'revoked') return { valid: false, code: 'REVOKED' };
-
-  const { key } = check;
-  if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { valid: false, code: 'EXPIRED' };
-  if (!grants(key.scope, input.resource_id)) return { valid: false, code: 'WRONG_RESOURCE' };
-  deps.usage.touch(key.keyId);
-  return {
-    valid: true,
-    code: 'VALID',
-    key: { id: key.keyId, type: key.type, scope: key.scope, expires_at: key.expiresAt?.toISOString() ?? null },
-    principal: key.principal,
-    org_id: key.orgId,
-  };
+    const { key } = check;
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { valid: false, code: 'EXPIRED' };
+    if (!grants(key.scope, input.resource_id)) return { valid: false, code: 'WRONG_RESOURCE' };
+    deps.usage.touch(key.keyId);
+    return {
+      valid: true,
+      code: 'VALID',
+      key: { id: key.keyId, type: key.type, scope: key.scope, expires_at: key.expiresAt?.toISOString() ?? null },
+      principal: key.principal,
+      org_id: key.orgId,
+    };
+  });
 }
