@@ -48,19 +48,26 @@ async function loadActor(deps: Deps, apiKeyId: string): Promise<KeyActor | null>
   return keyActor;
 }
 
+/** A cloud key that authenticated a caller. */
+export interface CloudKeyCaller {
+  actor: Actor;
+  /** The generation of the secret that was presented. */
+  generation: number;
+  /** Until when (ms since the epoch) the presented secret stays valid if nothing changes: the key's expiry, a previous secret's grace; Infinity when unbounded. */
+  validUntil: number;
+}
+
 /** A cloud key's owner and the generation of the secret that was presented; at once when both are cached. */
-export function authenticateCloudKeySecret(
-  deps: Deps,
-  keyId: string,
-  secret: string,
-  throttled: boolean,
-): Eventually<{ actor: Actor; generation: number } | null> {
+export function authenticateCloudKeySecret(deps: Deps, keyId: string, secret: string, throttled: boolean): Eventually<CloudKeyCaller | null> {
   if (!API_KEY_ID_RE.test(keyId)) return null;
   return andThen(deps.verifier.check(keyId, secret, throttled), (check) => {
     if (check.outcome !== 'matched' || check.key.type !== 'cloud') return null;
-    if (check.key.expiresAt && check.key.expiresAt.getTime() <= Date.now()) return null;
-    deps.usage.touch(keyId);
+    const expiresAt = check.key.expiresAt?.getTime() ?? Infinity;
+    const now = Date.now();
+    if (expiresAt <= now) return null;
+    deps.usage.touch(keyId, now);
     const generation = check.key.secretGeneration;
-    return andThen(actorForCloudKey(deps, keyId), (keyActor) => (keyActor ? { actor: keyActor.actor, generation } : null));
+    const validUntil = Math.min(expiresAt, check.key.previousSecretUntil ?? Infinity);
+    return andThen(actorForCloudKey(deps, keyId), (keyActor) => (keyActor ? { actor: keyActor.actor, generation, validUntil } : null));
   });
 }

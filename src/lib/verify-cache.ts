@@ -123,6 +123,15 @@ export class VerifyCache<V extends object> {
     return this.#epoch;
   }
 
+  /**
+   * A mark of what the cache answers: it changes with every invalidation, and reads -1 while the
+   * cache serves nothing. An answer derived from the cache at one generation still holds while the
+   * generation reads the same (and the answer's own TTL has not run out).
+   */
+  get generation(): number {
+    return this.#usable() ? this.#epoch : -1;
+  }
+
   /** Stores `value` until the TTL ends, or `until` (ms since the epoch) when that is sooner; not when `epoch` is stale. */
   set(key: string, value: V, epoch: number, until?: number): void {
     if (!this.#entries || epoch !== this.#epoch || !this.#usable()) return;

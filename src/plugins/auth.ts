@@ -102,7 +102,8 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     if (mode === 'public') return;
 
     // The limit slows down failures only: a correct credential from a throttled address gets through.
-    const retryAfterSeconds = options.failures.retryAfter(request.ip);
+    // The client address (a getter that consults the proxy settings) is read only once someone has failed.
+    const retryAfterSeconds = options.failures.empty ? 0 : options.failures.retryAfter(request.ip);
     const throttled = retryAfterSeconds > 0;
     const rateLimited = () => new DomainError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds });
 

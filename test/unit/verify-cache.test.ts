@@ -234,4 +234,20 @@ describe('VerifyCache', () => {
     await Promise.all([before, after]);
     assert.equal(calls.loads, 2);
   });
+
+  test('generation: moves with every invalidation and clear, reads -1 while the cache is unusable', () => {
+    let usable = true;
+    const cache = new VerifyCache<Entry>({ max: 10, ttlMs: 60_000, idOf: (entry) => entry.id, usable: () => usable });
+    const start = cache.generation;
+    assert.ok(start >= 0);
+    cache.set('k', { id: 'a', value: 'x' }, cache.epoch);
+    assert.equal(cache.generation, start, 'storing does not move it');
+    cache.invalidate(['unrelated']);
+    const afterInvalidate = cache.generation;
+    assert.notEqual(afterInvalidate, start);
+    cache.clear();
+    assert.notEqual(cache.generation, afterInvalidate);
+    usable = false;
+    assert.equal(cache.generation, -1);
+  });
 });

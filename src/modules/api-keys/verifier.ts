@@ -88,6 +88,11 @@ export class ApiKeyVerifier {
     });
   }
 
+  /** See VerifyCache.generation. */
+  get generation(): number {
+    return this.#cache.generation;
+  }
+
   invalidate(keyIds: Iterable<string>): void {
     this.#cache.invalidate(keyIds);
   }
