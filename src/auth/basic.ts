@@ -60,8 +60,8 @@ function sameCredential(a: string, b: string): boolean {
  * connection remembers the last one the caches answered: while neither cache has been invalidated
  * since (any revoke, rotate or delete moves its generation; so does losing the invalidation
  * channel), the key has not expired and a second has not passed, the same header string answers
- * the same actor without decoding, hashing or cache lookups (about a tenth of a cached
- * verification's CPU). The comparison runs in constant time: behind a proxy that pools
+ * the same actor without decoding, hashing or cache lookups (a fifth of a cached verification's
+ * instructions: bench/README.md). The comparison runs in constant time: behind a proxy that pools
  * connections, other clients' requests may share the connection. Usage is still recorded.
  */
 function authenticateBasic(deps: Deps, credential: string, connection: object | undefined, throttled: boolean): Eventually<Actor | null> {
