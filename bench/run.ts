@@ -10,8 +10,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Context, RESULTS, type Settings } from './lib/context.js';
+import { allowSlowCalls } from './lib/latchkey.js';
 import { killAllNow } from './lib/processes.js';
-import { evaluateTargets, type Report, renderChecks, renderTable } from './lib/report.js';
+import { evaluateTargets, type Report, ratio, renderChecks, renderTable } from './lib/report.js';
 import type { Target } from './lib/scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
 
@@ -38,10 +39,11 @@ const { values: args } = parseArgs({
     replicas: { type: 'string', default: '1' },
     'log-level': { type: 'string', default: 'warn' },
     'cpu-prof': { type: 'boolean', default: false },
-    connections: { type: 'string', default: '50' },
+    connections: { type: 'string' },
     caller: { type: 'string', default: 'cloud-key' },
     keep: { type: 'boolean', default: false },
     tsx: { type: 'boolean', default: false },
+    callgrind: { type: 'boolean', default: false },
     set: { type: 'string', multiple: true, default: [] },
     out: { type: 'string' },
     list: { type: 'boolean', default: false },
@@ -51,7 +53,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   process.stdout.write(
-    `npm run bench -- [--quick] [--check] [--only ${NAMES.join(',')}] [--replicas N] [--caller cloud-key|root] [--set LATCHKEY_X=value]... [--tsx] [--log-level warn] [--cpu-prof] [--connections 50] [--keep] [--out file] [--list]\n`,
+    `npm run bench -- [--quick] [--check] [--only ${NAMES.join(',')}] [--replicas N] [--caller cloud-key|root] [--set LATCHKEY_X=value]... [--tsx] [--callgrind] [--log-level warn] [--cpu-prof] [--connections 50] [--keep] [--out file] [--list]\n`,
   );
   process.exit(0);
 }
@@ -77,6 +79,10 @@ if (caller !== 'cloud-key' && caller !== 'root') throw new Error('--caller is cl
 const replicas = Number(args.replicas);
 if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`--replicas ${args.replicas}: expected a whole number ≥ 1`);
 const databaseUrl = process.env.DATABASE_URL;
+if (args.callgrind && args.check) {
+  process.stderr.write("--check and --callgrind do not go together: under valgrind req/s, latency and memory are not the service's own\n");
+  process.exit(2);
+}
 if (replicas > 1 && !databaseUrl) {
   process.stderr.write(
     `--replicas ${replicas} needs Postgres (set DATABASE_URL): the embedded store is single-process by design (one process holds the lock on its data directory)\n`,
@@ -84,12 +90,19 @@ if (replicas > 1 && !databaseUrl) {
   process.exit(2);
 }
 
+/**
+ * --callgrind: servers run under valgrind (about fifty times slower), so loads are fewer
+ * connections over fewer keys, with a longer warm-up for the JIT; only instruction counts mean
+ * anything then, and req/s and latencies do not.
+ */
+const callgrind = args.callgrind;
+if (callgrind) allowSlowCalls();
 const settings: Settings = {
   quick,
-  connections: Number(args.connections),
-  durationSeconds: quick ? 5 : 15,
-  warmupSeconds: quick ? 1 : 3,
-  cachedKeys: quick ? 1000 : 2000,
+  connections: Number(args.connections ?? (callgrind ? 4 : 50)),
+  durationSeconds: callgrind ? 20 : quick ? 5 : 15,
+  warmupSeconds: callgrind ? 120 : quick ? 1 : 3,
+  cachedKeys: callgrind ? 20 : quick ? 1000 : 2000,
   invalidKeys: quick ? 200 : 500,
   coldKeysMin: quick ? 1500 : 5000,
   listKeys: quick ? 10_000 : 100_000,
@@ -99,7 +112,7 @@ const settings: Settings = {
   owners: 20,
   listOwners: 200,
   peerKeys: quick ? 1000 : 2000,
-  accessKeys: quick ? 300 : 1000,
+  accessKeys: callgrind ? 20 : quick ? 300 : 1000,
   healthzConnections: 2,
   healthzRate: 100,
   replicas,
@@ -120,7 +133,7 @@ const only = new Set(args.only?.split(',').map((name) => name.trim()) ?? NAMES);
 for (const name of only) if (!NAMES.includes(name)) throw new Error(`--only: unknown scenario ${name}; known: ${NAMES.join(', ')}`);
 const selected = SCENARIOS.filter((scenario) => only.has(scenario.name));
 
-const ctx = new Context(settings, { selected: only, cpuProf: args['cpu-prof'], tsx: args.tsx, keep: args.keep });
+const ctx = new Context(settings, { selected: only, cpuProf: args['cpu-prof'], tsx: args.tsx, keep: args.keep, callgrind });
 
 process.on('exit', killAllNow);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -138,7 +151,7 @@ async function main(): Promise<number> {
   const needsLatchkey = selected.some((scenario) => scenario.server !== 'none');
   const command = needsLatchkey ? ctx.command.label : '(not started)';
   ctx.log(
-    `${quick ? 'quick' : 'full'} run on ${store.label}; Latchkey as \`${command}\`${replicas > 1 ? `, ${replicas} replicas` : ''}; ${settings.connections} connections, ${settings.durationSeconds}s per scenario; LOG_LEVEL=${settings.logLevel}; caller ${settings.caller}`,
+    `${quick ? 'quick' : 'full'} run on ${store.label}; Latchkey as \`${command}\`${replicas > 1 ? `, ${replicas} replicas` : ''}; ${settings.connections} connections, ${settings.durationSeconds}s per scenario${callgrind ? ', servers under callgrind' : ''}; LOG_LEVEL=${settings.logLevel}; caller ${settings.caller}`,
   );
   const [load1] = loadavg();
   if (load1! > availableParallelism() / 2)
@@ -150,7 +163,12 @@ async function main(): Promise<number> {
     cpus: availableParallelism(),
     mode: quick ? 'quick' : 'full',
     started_at: new Date().toISOString(),
-    settings: { ...settings, latchkey_command: command, load_generator: 'autocannon (in the runner process), pipelining 1' },
+    settings: {
+      ...settings,
+      latchkey_command: command,
+      load_generator: 'autocannon (in the runner process), pipelining 1',
+      ...(callgrind ? { servers_under: 'valgrind --tool=callgrind, instrumented during measured loads only' } : {}),
+    },
     scenarios: {},
     ratios: {},
     processes: {},
@@ -174,9 +192,16 @@ async function main(): Promise<number> {
   for (const scenario of selected) {
     for (const [name, compute] of Object.entries(scenario.ratios ?? {})) report.ratios[name] = compute(report.scenarios);
   }
+  // Under callgrind the comparison is by instructions: the baseline's per answer over the scenario's.
+  const baselineInstructions = report.scenarios.baseline?.instructions_per_response;
+  for (const [name, scenario] of Object.entries(report.scenarios)) {
+    if (name !== 'baseline' && scenario.instructions_per_response)
+      report.ratios[`${name}_instructions_vs_baseline`] = ratio(baselineInstructions, scenario.instructions_per_response);
+  }
   report.load_average = { at_start: startLoad, at_end: rounded(loadavg()) };
   report.processes = Object.fromEntries(Object.entries(ctx.processPeaks).map(([name, peak]) => [name, { peak_rss_mb: peak }]));
-  const checks = evaluateTargets(report, [...selected.flatMap((scenario) => scenario.targets), ...RUN_TARGETS]);
+  // Under valgrind, time and memory are valgrind's: the targets are about neither.
+  const checks = callgrind ? [] : evaluateTargets(report, [...selected.flatMap((scenario) => scenario.targets), ...RUN_TARGETS]);
   report.checks = checks;
 
   mkdirSync(RESULTS, { recursive: true });
@@ -187,7 +212,9 @@ async function main(): Promise<number> {
     `\nLatchkey benchmark (${report.mode}${quick ? ': shorter runs, 10,000-key list' : ''}) on ${store.label}, node ${report.node}, ${report.cpus} CPUs${replicas > 1 ? `, ${replicas} Latchkey replicas` : ''}\n\n`,
   );
   process.stdout.write(`${renderTable(report)}\n\n`);
-  process.stdout.write(`targets${args.check ? '' : ', informational without --check'}:\n${renderChecks(checks)}\n\n`);
+  if (callgrind)
+    process.stdout.write('targets: not evaluated under --callgrind; compare instructions_per_response and the *_instructions_vs_baseline ratios\n\n');
+  else process.stdout.write(`targets${args.check ? '' : ', informational without --check'}:\n${renderChecks(checks)}\n\n`);
   process.stdout.write(`results written to ${out}\n`);
   const missed = checks.filter((c) => !c.ok);
   if (args.check && missed.length > 0) {

@@ -53,6 +53,10 @@ export interface ServerSpec {
   env: Record<string, string>;
   cwd: string;
   logDir: string;
+  /** A command node runs under (valgrind and its options, for --callgrind); absent: node itself. */
+  wrapper?: readonly string[];
+  /** How long the process may take to answer its ready path (default 90 s). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -96,7 +100,8 @@ export class ServerProcess {
 
   #spawn(): void {
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, this.spec.args, {
+    const [command, ...wrapperArgs] = [...(this.spec.wrapper ?? []), process.execPath];
+    const child = spawn(command!, [...wrapperArgs, ...this.spec.args], {
       cwd: this.spec.cwd,
       env: { ...this.spec.env, PORT: String(this.port) },
       stdio: ['ignore', log, log],
@@ -126,7 +131,7 @@ export class ServerProcess {
   }
 
   async #waitReady(path: string): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const deadline = Date.now() + (this.spec.readyTimeoutMs ?? READY_TIMEOUT_MS);
     while (Date.now() < deadline) {
       if (this.#exitCode !== undefined) {
         throw new Error(`${this.name} exited with ${this.#exitCode} before it was ready; last log lines:\n${this.tail()}`);
@@ -139,7 +144,7 @@ export class ServerProcess {
       }
       await sleep(200);
     }
-    throw new Error(`${this.name} was not ready within ${READY_TIMEOUT_MS / 1000}s; last log lines:\n${this.tail()}`);
+    throw new Error(`${this.name} was not ready within ${(this.spec.readyTimeoutMs ?? READY_TIMEOUT_MS) / 1000}s; last log lines:\n${this.tail()}`);
   }
 
   /** The last lines of the process's log, for error messages. */

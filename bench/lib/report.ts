@@ -33,6 +33,8 @@ export interface ScenarioReport {
   cpu_us_per_response?: number | null;
   /** Server CPU seconds per second of the measured run (1 = one core kept busy). */
   server_busy?: number | null;
+  /** --callgrind: instructions the server(s) executed during the measured run, per response. */
+  instructions_per_response?: number;
 }
 
 export interface Report {
@@ -61,7 +63,7 @@ export const round = (value: number, digits = 1) => Math.round(value * 10 ** dig
 
 export function fromLoad(
   result: LoadResult,
-  extra: { peakRssMb: number | null; connections: number; server: string; note?: string; cpuSeconds?: number | null },
+  extra: { peakRssMb: number | null; connections: number; server: string; note?: string; cpuSeconds?: number | null; instructions?: number | null },
 ): ScenarioReport {
   const cpu = extra.cpuSeconds;
   return {
@@ -86,6 +88,7 @@ export function fromLoad(
           cpu_us_per_response: result.responses > 0 ? round((cpu * 1e6) / result.responses) : null,
           server_busy: result.seconds > 0 ? round(cpu / result.seconds, 2) : null,
         }),
+    ...(extra.instructions != null && result.responses > 0 ? { instructions_per_response: Math.round(extra.instructions / result.responses) } : {}),
   };
 }
 
