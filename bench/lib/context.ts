@@ -111,9 +111,9 @@ export class Context {
   }
 
   /** How a server process is started: under valgrind with --callgrind (its start-up then takes minutes). */
-  #launch(): Pick<ServerSpec, 'wrapper' | 'readyTimeoutMs'> & { env: Record<string, string> } {
+  #launch(): Pick<ServerSpec, 'launcher' | 'readyTimeoutMs'> & { env: Record<string, string> } {
     if (!this.#callgrind) return { env: {} };
-    return { wrapper: this.#callgrind.wrapper, readyTimeoutMs: 15 * 60_000, env: this.#callgrind.env };
+    return { launcher: this.#callgrind.launcher, readyTimeoutMs: 15 * 60_000, env: this.#callgrind.env };
   }
 
   /** --callgrind: servers run under valgrind, and measured loads count instructions. */

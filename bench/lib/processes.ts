@@ -53,8 +53,8 @@ export interface ServerSpec {
   env: Record<string, string>;
   cwd: string;
   logDir: string;
-  /** A command node runs under (valgrind and its options, for --callgrind); absent: node itself. */
-  wrapper?: readonly string[];
+  /** The command line before `args`, node included (valgrind, node and its flags, for --callgrind); absent: node itself. */
+  launcher?: readonly string[];
   /** How long the process may take to answer its ready path (default 90 s). */
   readyTimeoutMs?: number;
 }
@@ -100,8 +100,8 @@ export class ServerProcess {
 
   #spawn(): void {
     const log = openSync(this.logFile, 'a');
-    const [command, ...wrapperArgs] = [...(this.spec.wrapper ?? []), process.execPath];
-    const child = spawn(command!, [...wrapperArgs, ...this.spec.args], {
+    const [command, ...launcherArgs] = this.spec.launcher ?? [process.execPath];
+    const child = spawn(command!, [...launcherArgs, ...this.spec.args], {
       cwd: this.spec.cwd,
       env: { ...this.spec.env, PORT: String(this.port) },
       stdio: ['ignore', log, log],
