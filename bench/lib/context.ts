@@ -116,11 +116,6 @@ export class Context {
     return { launcher: this.#callgrind.launcher, readyTimeoutMs: 15 * 60_000, env: this.#callgrind.env };
   }
 
-  /** --callgrind: servers run under valgrind, and measured loads count instructions. */
-  get underCallgrind(): boolean {
-    return this.#callgrind !== undefined;
-  }
-
   log(message: string): void {
     process.stderr.write(`[${this.elapsedSeconds().toFixed(1).padStart(6)}s] ${message}\n`);
   }

@@ -15,7 +15,7 @@ export const baseline: Scenario = {
   // and a Latchkey left idle meanwhile loses its warm code (measured 207k against 179k
   // instructions per cached verification).
   run: async (ctx) => {
-    if (ctx.underCallgrind || !ctx.selected('verify_cached')) await measureBaseline(ctx);
+    if (ctx.options.callgrind || !ctx.selected('verify_cached')) await measureBaseline(ctx);
   },
 };
 
