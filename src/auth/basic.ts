@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import type { Eventually } from '../lib/eventually.js';
 import type { Actor } from './actor.js';
@@ -32,7 +33,8 @@ const REMEMBER_MS = 1_000;
 
 /** The last Basic credential a connection authenticated from the caches, and what it established. */
 interface Remembered {
-  credential: string;
+  /** The credential's UTF-16 code units as bytes (one-to-one with the string): compared, never decoded. */
+  credential: Buffer;
   keyId: string;
   actor: Actor;
   /** The verifier's and the actor cache's generations when it was established. */
@@ -44,12 +46,15 @@ interface Remembered {
 /** Per connection (its socket), never per credential: nothing here is reachable from another connection. */
 const rememberedOn = new WeakMap<object, Remembered>();
 
-/** Equal strings, compared in time that depends on their length only. */
-function sameCredential(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let index = 0; index < a.length; index++) difference |= a.charCodeAt(index) ^ b.charCodeAt(index);
-  return difference === 0;
+/**
+ * Whether the presented credential is the remembered one, in time that depends on their length
+ * only. timingSafeEqual over the code units costs three quarters of a JavaScript loop over the
+ * characters (230 ns against 310 ns for a 112-character credential, on this machine). UTF-16, not
+ * Latin-1: Latin-1 would fold characters above U+00FF onto others.
+ */
+function sameCredential(remembered: Buffer, presented: string): boolean {
+  if (remembered.length !== presented.length * 2) return false;
+  return timingSafeEqual(remembered, Buffer.from(presented, 'utf16le'));
 }
 
 /**
@@ -88,7 +93,7 @@ function authenticateBasic(deps: Deps, credential: string, connection: object | 
   }
   // Answered synchronously: both caches held it, at their current generations.
   rememberedOn.set(connection, {
-    credential,
+    credential: Buffer.from(credential, 'utf16le'),
     keyId: pair.id,
     actor: found.actor,
     verifierGeneration: deps.verifier.generation,

@@ -455,7 +455,7 @@ function answerOf(deps: Deps, key: VerifiedClusterKey, clusterId: string): Clust
   return {
     valid: true,
     code: 'VALID',
-    key: { id: key.jti, name: key.name, cluster_id: key.aud, expires_at: key.exp === null ? null : new Date(key.exp * 1000).toISOString() },
+    key: { id: key.jti, name: key.name, cluster_id: key.aud, expires_at: key.expiresAt },
     principal: { id: key.sub, type: 'service_account' },
     org_id: orgId,
   };

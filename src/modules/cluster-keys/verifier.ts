@@ -15,6 +15,8 @@ export interface VerifiedClusterKey {
   aud: string;
   /** Seconds since the epoch; null: never expires. */
   exp: number | null;
+  /** `exp` as the answer's ISO 8601 `expires_at`, formatted once when the token is first verified. */
+  expiresAt: string | null;
   nbf: number | null;
 }
 
@@ -160,6 +162,9 @@ export class ClusterKeyVerifier {
     ) {
       return INVALID;
     }
+    // Latchkey signs only expiries a Date can hold; anything else was never ours.
+    const expiresAt = typeof exp === 'number' ? new Date(exp * 1000) : null;
+    if (expiresAt && Number.isNaN(expiresAt.getTime())) return INVALID;
     const row = await this.db.clusterKey.findUnique({ where: { id: jti }, select: { orgId: true, name: true, kid: true } });
     if (!row || row.orgId !== signingKey.orgId || row.kid !== header.kid) {
       // Rows of revoked keys are removed only once they expired: a genuine token without a row is past its exp.
@@ -173,6 +178,7 @@ export class ClusterKeyVerifier {
       sub,
       aud,
       exp: typeof exp === 'number' ? exp : null,
+      expiresAt: expiresAt?.toISOString() ?? null,
       nbf: typeof nbf === 'number' ? nbf : null,
     };
     remember(key);
