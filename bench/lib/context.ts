@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSecret, SecretPrefix } from '../../src/crypto/tokens.js';
-import { Callgrind } from './callgrind.js';
+import { Callgrind, type Dump } from './callgrind.js';
 import { type LoadResult, type LoadSpec, runLoad } from './load.js';
 import { ScratchDatabase, serverVersion } from './postgres.js';
 import { ServerProcess, type ServerSpec, stopAll } from './processes.js';
@@ -107,7 +107,7 @@ export class Context {
     readonly settings: Settings,
     readonly options: { selected: ReadonlySet<string>; cpuProf: boolean; tsx: boolean; keep: boolean; callgrind: boolean },
   ) {
-    this.#callgrind = options.callgrind ? new Callgrind(this.runDir) : undefined;
+    this.#callgrind = options.callgrind ? new Callgrind(this.runDir, [join(this.runDir, 'build'), REPO]) : undefined;
   }
 
   /** How a server process is started: under valgrind with --callgrind (its start-up then takes minutes). */
@@ -153,6 +153,7 @@ export class Context {
     if (this.#cleanedUp) return;
     this.#cleanedUp = true;
     await stopAll();
+    this.#callgrind?.dispose();
     for (const database of this.#databases) {
       if (this.options.keep) this.log(`--keep: database ${database.name} left in place (drop it yourself)`);
       else await database.drop().catch((error: unknown) => this.log(`could not drop ${database.name}: ${String(error)}`));
@@ -330,11 +331,12 @@ export class Context {
       if (!best || perResponse(measured) < perResponse(best)) best = measured;
       if (settled || round === CALLGRIND_MAX_ROUNDS) break;
     }
-    const { result, cpuUsed, instructions } = best;
+    const { result, cpuUsed, instructions, dumps } = best;
     const report = fromLoad(result, {
       peakRssMb: Math.max(...list.map((server) => server.windowPeakMb())),
       cpuSeconds: Number.isFinite(cpuUsed) ? cpuUsed : null,
       instructions,
+      instructionProfile: this.#callgrind && instructions !== null && result.responses > 0 ? this.#callgrind.profile(dumps, result.responses) : undefined,
       connections: full.connections,
       server: list.map((server) => server.name).join('+'),
       ...(options.note ? { note: options.note } : {}),
@@ -356,8 +358,10 @@ export class Context {
     for (const server of list) if (callgrind && server.pid !== undefined) callgrind.start(server.pid);
     const result = await runLoad(full);
     const cpuUsed = list.reduce((sum, server, i) => sum + ((server.cpuSeconds() ?? NaN) - (cpuBefore[i] ?? NaN)), 0);
-    const instructions = callgrind ? list.reduce((sum, server) => sum + (server.pid === undefined ? NaN : callgrind.stop(server.pid)), 0) : null;
-    return { result, cpuUsed, instructions: instructions !== null && Number.isFinite(instructions) ? instructions : null };
+    const counted = callgrind ? list.map((server) => (server.pid === undefined ? undefined : callgrind.stop(server.pid))) : [];
+    const dumps = counted.flatMap((count) => (count ? [count.dump] : []));
+    const instructions = callgrind ? counted.reduce((sum, count) => sum + (count?.instructions ?? NaN), 0) : null;
+    return { result, cpuUsed, instructions: instructions !== null && Number.isFinite(instructions) ? instructions : null, dumps };
   }
 }
 
@@ -365,6 +369,8 @@ interface Measured {
   result: LoadResult;
   cpuUsed: number;
   instructions: number | null;
+  /** --callgrind: the dumps of this load, one per server process. */
+  dumps: Dump[];
 }
 
 const CALLGRIND_MAX_ROUNDS = 8;

@@ -1,3 +1,4 @@
+import type { ProfileEntry } from './callgrind.js';
 import type { LoadResult } from './load.js';
 import type { Target } from './scenario.js';
 
@@ -35,6 +36,8 @@ export interface ScenarioReport {
   server_busy?: number | null;
   /** --callgrind: instructions the server(s) executed during the measured run, per response. */
   instructions_per_response?: number;
+  /** --callgrind: the functions that executed the most instructions themselves, per response (bench/lib/callgrind.ts). */
+  instruction_profile?: ProfileEntry[];
 }
 
 export interface Report {
@@ -63,7 +66,15 @@ export const round = (value: number, digits = 1) => Math.round(value * 10 ** dig
 
 export function fromLoad(
   result: LoadResult,
-  extra: { peakRssMb: number | null; connections: number; server: string; note?: string; cpuSeconds?: number | null; instructions?: number | null },
+  extra: {
+    peakRssMb: number | null;
+    connections: number;
+    server: string;
+    note?: string;
+    cpuSeconds?: number | null;
+    instructions?: number | null;
+    instructionProfile?: ProfileEntry[];
+  },
 ): ScenarioReport {
   const cpu = extra.cpuSeconds;
   return {
@@ -89,6 +100,7 @@ export function fromLoad(
           server_busy: result.seconds > 0 ? round(cpu / result.seconds, 2) : null,
         }),
     ...(extra.instructions != null && result.responses > 0 ? { instructions_per_response: Math.round(extra.instructions / result.responses) } : {}),
+    ...(extra.instructionProfile ? { instruction_profile: extra.instructionProfile } : {}),
   };
 }
 
