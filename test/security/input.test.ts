@@ -158,6 +158,25 @@ describe('bad input is a 4xx problem naming the field, and changes nothing', () 
     );
   });
 
+  test('nesting is refused from 33 levels whether or not the text has escapes, and escapes alone are fine', async () => {
+    // The JSON parser skips the walk of bodies whose text proves them clean (no \u escape, at most
+    // 32 brackets); one bracket more must still reach the walk and its depth limit.
+    const nested = (arrays: number, inner = '1') => `{"display_name":${'['.repeat(arrays)}${inner}${']'.repeat(arrays)}}`;
+    const send = (payload: string) =>
+      t.inject({ method: 'POST', url: `/v1/orgs/${orgId}/environments`, headers: { ...t.root, 'content-type': 'application/json' }, payload });
+    for (const inner of ['1', '"\\u0041"']) {
+      const atLimit = await send(nested(31, inner));
+      assertProblem(atLimit, 422, 'display_name');
+      assert.doesNotMatch(atLimit.body, /nested deeper/, 'the schema, not the depth limit, refuses 32 levels');
+      const beyond = await send(nested(32, inner));
+      assertProblem(beyond, 422, 'display_name');
+      assert.match(beyond.body, /nested deeper than 32 levels/);
+    }
+    const escaped = await send('{"display_name":"env \\u00e9"}');
+    assert.equal(escaped.statusCode, 201, escaped.body);
+    assert.equal(escaped.json().display_name, 'env \u00e9');
+  });
+
   test('a root token containing dots is a root token, and dotted garbage is 401, not 500', async () => {
     const dotted = 'root.token.with-dots-0123456789abcdef0123456789';
     const hasher = new SecretHasher(hashingOptionsFrom(t.config, { concurrency: 1, queueLimit: 1 }));
