@@ -94,8 +94,9 @@ export class Callgrind {
 
   /**
    * The functions that executed the most instructions themselves in these dumps, per answer:
-   * callgrind_annotate's self costs, with JIT code named from the process's perf map (V8 moves
-   * code only when it recompiles, so an address maps to the newest function that covers it).
+   * callgrind_annotate's self costs, with JIT code named from the process's perf map (code written
+   * at an address V8 used before replaces it there, so an address maps to the newest function
+   * that covers it).
    */
   profile(dumps: readonly Dump[], answers: number): ProfileEntry[] {
     const byName = new Map<string, number>();
@@ -115,7 +116,7 @@ export class Callgrind {
       .map(([name, instructions]) => ({ function: name, instructions_per_response: Math.round(instructions / answers) }));
   }
 
-  /** Removes the perf maps the servers wrote. */
+  /** Removes the perf maps of the servers it counted (one started but never counted leaves its map in /tmp). */
   dispose(): void {
     for (const pid of this.#pids) rmSync(join(tmpdir(), `perf-${pid}.map`), { force: true });
   }
