@@ -31,7 +31,7 @@ export class Callgrind {
    */
   readonly env = { USER: process.env.USER ?? userInfo().username, HOST: '127.0.0.1' };
 
-  /** Processes started under valgrind: each leaves a perf map to remove. */
+  /** The processes it counted: each wrote a perf map for `dispose` to remove. */
   readonly #pids = new Set<number>();
 
   constructor(
@@ -149,10 +149,10 @@ function perfMap(path: string): PerfMap {
     return { nameAt: () => undefined };
   }
   const entries = lines.flatMap((line) => {
-    const [start, size, ...name] = line.split(' ');
-    return start && size && name.length > 0
-      ? [{ start: Number.parseInt(start, 16), end: Number.parseInt(start, 16) + Number.parseInt(size, 16), name: name.join(' ') }]
-      : [];
+    const [startHex, sizeHex, ...name] = line.split(' ');
+    if (!startHex || !sizeHex || name.length === 0) return [];
+    const start = Number.parseInt(startHex, 16);
+    return [{ start, end: start + Number.parseInt(sizeHex, 16), name: name.join(' ') }];
   });
   return {
     nameAt(address) {
